@@ -1,0 +1,42 @@
+"""The REST API: one NinjaAPI, one router per app, one error format for everything."""
+
+from ninja import NinjaAPI
+
+from tradeline.core.errors import install_error_handlers
+
+api = NinjaAPI(
+    title="Tradeline Marketplace API",
+    version="1.0.0",
+    description=(
+        "Broker catalog, checkout, orders, payouts and administration. Money is integer cents, "
+        "with a `<name>_usd` decimal string beside it. Errors are "
+        '`{"error": "...", "code": "UPPER_SNAKE", "details": ...}`.'
+    ),
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    urls_namespace="api",
+)
+install_error_handlers(api)
+
+
+def _mount() -> None:
+    from tradeline.analytics.api import router as analytics_router
+    from tradeline.brokers.api import admin_router as brokers_admin_router
+    from tradeline.brokers.api import auth_router
+    from tradeline.brokers.api import router as brokers_router
+    from tradeline.catalog.api import router as catalog_router
+    from tradeline.orders.api import admin_router as orders_admin_router
+    from tradeline.orders.api import router as orders_router
+    from tradeline.payouts.api import router as payouts_router
+
+    api.add_router("/admin/auth", auth_router, tags=["admin auth"])
+    api.add_router("/admin/brokers", brokers_admin_router, tags=["admin brokers"])
+    api.add_router("/admin/orders", orders_admin_router, tags=["admin orders"])
+    api.add_router("/brokers", brokers_router, tags=["brokers"])
+    api.add_router("/public", catalog_router, tags=["catalog"])
+    api.add_router("/orders", orders_router, tags=["orders"])
+    api.add_router("/payouts", payouts_router, tags=["payouts"])
+    api.add_router("/analytics", analytics_router, tags=["analytics"])
+
+
+_mount()

@@ -1,0 +1,15 @@
+"""Business rules (DOMAIN.md, "Money, per unit"). Percentages are Decimals, money integer cents."""
+
+from config.settings.env import env_decimal, env_int, env_list
+
+PLATFORM_COMMISSION_PERCENT = env_decimal("PLATFORM_COMMISSION_PERCENT", "50")
+BROKER_SHARE_MIN = env_decimal("BROKER_SHARE_MIN", "10")
+BROKER_SHARE_MAX = env_decimal("BROKER_SHARE_MAX", "25")
+BROKER_SHARE_DEFAULT = env_decimal("BROKER_SHARE_DEFAULT", "10")
+PAYOUT_MINIMUM_CENTS = env_int("PAYOUT_MINIMUM_CENTS", 5000)
+COMMISSION_HOLD_DAYS = env_int("COMMISSION_HOLD_DAYS", 0)
+ADMIN_TOKEN_TTL_SECONDS = env_int("ADMIN_TOKEN_TTL_SECONDS", 8 * 3600)
+# Rate limits: "<count>/<seconds>".
+RATE_LIMIT_LOGIN = env_list("RATE_LIMIT_LOGIN", "5/300")[0]
+RATE_LIMIT_CHECKOUT = env_list("RATE_LIMIT_CHECKOUT", "30/60")[0]
+RATE_LIMIT_CATALOG = env_list("RATE_LIMIT_CATALOG", "600/60")[0]

@@ -1,0 +1,12 @@
+"""TradelineSupply (WooCommerce REST v3)."""
+
+from config.settings.env import env_int, env_str
+
+TRADELINE_API_URL = env_str("TRADELINE_API_URL").rstrip("/")
+TRADELINE_CONSUMER_KEY = env_str("TRADELINE_CONSUMER_KEY")
+TRADELINE_CONSUMER_SECRET = env_str("TRADELINE_CONSUMER_SECRET")
+TRADELINE_TIMEOUT_SECONDS = float(env_str("TRADELINE_TIMEOUT_SECONDS", "10"))
+TRADELINE_MAX_RETRIES = env_int("TRADELINE_MAX_RETRIES", 3)
+CATALOG_TTL_SECONDS = env_int("CATALOG_TTL_SECONDS", 300)
+# Checkout refuses catalog data older than this (the supplier has been unreachable too long).
+CATALOG_MAX_STALENESS_SECONDS = env_int("CATALOG_MAX_STALENESS_SECONDS", 3600)

@@ -1,0 +1,5 @@
+"""Shared pytest setup. Fixtures live in tradeline/testing/ (one place), loaded as plugins here."""
+
+pytest_plugins = [
+    "tradeline.testing.fixtures",
+]

@@ -1,0 +1,98 @@
+"""The local demo shop: ports, secrets, seed data and the credentials file (var/demo-credentials.json).
+
+`tradeline run_demo` computes the environment once (demo_environment), runs `tradeline demo_setup`
+with it (migrate + seed_demo()), then starts every service with the same environment.
+"""
+
+import json
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+
+DEMO_ADMIN_EMAIL = "admin@demo.local"
+STRIPE_SIM_PORT_OFFSET = 1
+SUPPLIER_SIM_PORT_OFFSET = 2
+
+
+def credentials_path() -> Path:
+    return Path(settings.VAR_DIR) / "demo-credentials.json"
+
+
+def _demo_secrets(var_dir: Path) -> dict:
+    """Local-only secrets, generated once per checkout and kept under var/ (never committed)."""
+    path = var_dir / "demo-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {
+        "admin_password": secrets.token_urlsafe(12),
+        "broker_password": secrets.token_urlsafe(12),
+        "stripe_secret_key": f"sk_test_{secrets.token_hex(12)}",
+        "stripe_webhook_secret": f"whsec_{secrets.token_hex(16)}",
+        "supplier_consumer_key": f"ck_{secrets.token_hex(20)}",
+        "supplier_consumer_secret": f"cs_{secrets.token_hex(20)}",
+    }
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+def demo_environment(port: int, var_dir: Path) -> dict[str, str]:
+    s = _demo_secrets(var_dir)
+    base = f"http://127.0.0.1:{port}"
+    return {
+        "PORT": str(port),
+        "PUBLIC_BASE_URL": base,
+        "STRIPE_SECRET_KEY": s["stripe_secret_key"],
+        "STRIPE_WEBHOOK_SECRET": s["stripe_webhook_secret"],
+        "STRIPE_API_BASE": f"http://127.0.0.1:{port + STRIPE_SIM_PORT_OFFSET}",
+        "STRIPE_SIM_WEBHOOK_URL": f"{base}/api/orders/webhook/stripe",
+        "TRADELINE_API_URL": f"http://127.0.0.1:{port + SUPPLIER_SIM_PORT_OFFSET}/wp-json/wc/v3",
+        "TRADELINE_CONSUMER_KEY": s["supplier_consumer_key"],
+        "TRADELINE_CONSUMER_SECRET": s["supplier_consumer_secret"],
+        "DEMO_ADMIN_PASSWORD": s["admin_password"],
+        "DEMO_BROKER_PASSWORD": s["broker_password"],
+    }
+
+
+def ensure_demo_admin(password: str) -> dict:
+    from django.contrib.auth import get_user_model
+
+    from tradeline.brokers.models import AdminProfile, AdminRole
+
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(
+        username=DEMO_ADMIN_EMAIL, defaults={"email": DEMO_ADMIN_EMAIL, "is_staff": True, "is_superuser": True}
+    )
+    user.set_password(password)
+    user.is_staff = user.is_superuser = True
+    user.save()
+    AdminProfile.objects.update_or_create(user=user, defaults={"role": AdminRole.SUPER_ADMIN})
+    return {"email": DEMO_ADMIN_EMAIL, "password": password, "url": f"{settings.PUBLIC_BASE_URL}/admin/"}
+
+
+# Each seeding step takes the environment and returns a dict merged into the credentials file.
+# Later steps (demo broker, catalog sync, order history) are appended by their apps.
+SEED_STEPS: list = []
+
+
+def seed_demo(env: dict) -> dict:
+    creds: dict = {
+        "urls": {
+            "shop": settings.PUBLIC_BASE_URL,
+            "health": f"{settings.PUBLIC_BASE_URL}/health",
+            "api_docs": f"{settings.PUBLIC_BASE_URL}/api/docs",
+            "admin": f"{settings.PUBLIC_BASE_URL}/admin/",
+            "stripe_api_base": env.get("STRIPE_API_BASE", ""),
+            "supplier_api_url": env.get("TRADELINE_API_URL", ""),
+        },
+        "admin": ensure_demo_admin(env["DEMO_ADMIN_PASSWORD"]),
+        "stripe": {"secret_key": env.get("STRIPE_SECRET_KEY", ""),
+                   "webhook_secret": env.get("STRIPE_WEBHOOK_SECRET", "")},
+    }
+    for step in SEED_STEPS:
+        creds.update(step(env) or {})
+    path = credentials_path()
+    path.write_text(json.dumps(creds, indent=2))
+    path.chmod(0o600)
+    return creds

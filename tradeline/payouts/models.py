@@ -1,0 +1,144 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from tradeline.core.models import TimeStampedModel
+
+
+class CommissionStatus(models.TextChoices):
+    PAYABLE = "PAYABLE"  # earned, waiting for the next payout
+    HELD = "HELD"  # the charge is disputed
+    IN_PAYOUT = "IN_PAYOUT"  # taken by a PENDING payout
+    PAID = "PAID"  # its payout was paid
+    VOID = "VOID"  # reduced to zero (fully refunded / dispute lost) before any payout
+
+
+class CommissionRecord(TimeStampedModel):
+    """What a broker earns on one paid order. Created once, when the order is paid.
+
+    Amounts are what is still owed: a refund before payout reduces them; a refund after the
+    commission went into a payout leaves them and books a negative CommissionAdjustment instead.
+    """
+
+    broker = models.ForeignKey("brokers.Broker", on_delete=models.PROTECT, related_name="commissions")
+    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="commission")
+    original_revenue_share = models.BigIntegerField()
+    original_markup = models.BigIntegerField()
+    revenue_share_amount = models.BigIntegerField()
+    markup_amount = models.BigIntegerField()
+    total_commission = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=CommissionStatus.choices, default=CommissionStatus.PAYABLE)
+    order_paid_at = models.DateTimeField()
+    payout = models.ForeignKey(
+        "payouts.Payout", null=True, blank=True, on_delete=models.SET_NULL, related_name="commissions"
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["broker", "status", "order_paid_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(revenue_share_amount__gte=0)
+                & Q(markup_amount__gte=0)
+                & Q(revenue_share_amount__lte=F("original_revenue_share"))
+                & Q(markup_amount__lte=F("original_markup")),
+                name="commission_amounts_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_commission=F("revenue_share_amount") + F("markup_amount")),
+                name="commission_total_adds_up",
+            ),
+        ]
+
+
+class AdjustmentStatus(models.TextChoices):
+    OPEN = "OPEN"  # waiting for the next payout
+    IN_PAYOUT = "IN_PAYOUT"
+    APPLIED = "APPLIED"  # its payout was paid
+
+
+class CommissionAdjustment(TimeStampedModel):
+    """A signed correction to a broker's earnings, settled by the next payout (clawbacks are negative)."""
+
+    class Reason(models.TextChoices):
+        REFUND = "REFUND"
+        DISPUTE_LOST = "DISPUTE_LOST"
+        DISPUTE_REVERSED = "DISPUTE_REVERSED"
+        MANUAL = "MANUAL"
+
+    broker = models.ForeignKey("brokers.Broker", on_delete=models.PROTECT, related_name="adjustments")
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    commission = models.ForeignKey(
+        CommissionRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustments"
+    )
+    revenue_share_amount = models.BigIntegerField(default=0)
+    markup_amount = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    status = models.CharField(max_length=16, choices=AdjustmentStatus.choices, default=AdjustmentStatus.OPEN)
+    payout = models.ForeignKey(
+        "payouts.Payout", null=True, blank=True, on_delete=models.SET_NULL, related_name="adjustments"
+    )
+    # Makes each correction happen once, e.g. "refund:<order id>:<cumulative refunded cents>".
+    key = models.CharField(max_length=200, unique=True)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        indexes = [models.Index(fields=["broker", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount=F("revenue_share_amount") + F("markup_amount")), name="adjustment_adds_up"
+            ),
+        ]
+
+
+class PayoutStatus(models.TextChoices):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class Payout(TimeStampedModel):
+    """One broker's payout for one UTC calendar month [period_start, period_end)."""
+
+    broker = models.ForeignKey("brokers.Broker", on_delete=models.PROTECT, related_name="payouts")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    total_revenue_share = models.BigIntegerField()
+    total_markup = models.BigIntegerField()
+    total_adjustments = models.BigIntegerField(default=0)
+    total_amount = models.BigIntegerField()
+    commission_count = models.IntegerField(default=0)
+    adjustment_count = models.IntegerField(default=0)
+    status = models.CharField(max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.PENDING)
+    payment_method = models.CharField(max_length=32, default="ACH")
+    transaction_id = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    processed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-period_start", "broker"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["broker", "period_start"],
+                condition=Q(status__in=["PENDING", "COMPLETED"]),
+                name="one_live_payout_per_broker_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_revenue_share__gte=0) & Q(total_markup__gte=0) & Q(total_amount__gt=0),
+                name="payout_amounts_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_amount=F("total_revenue_share") + F("total_markup") + F("total_adjustments")),
+                name="payout_total_adds_up",
+            ),
+            models.CheckConstraint(condition=Q(period_end__gt=F("period_start")), name="payout_period_valid"),
+        ]

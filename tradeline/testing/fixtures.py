@@ -1,0 +1,33 @@
+"""Core fixtures: database vendor marks, factories."""
+
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    vendor = connection.vendor
+    for item in items:
+        if "postgres" in item.keywords and vendor != "postgresql":
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def make_broker(db):
+    from tradeline.testing.factories import make_broker
+
+    return make_broker
+
+
+@pytest.fixture
+def make_order(db):
+    from tradeline.testing.factories import make_order
+
+    return make_order
+
+
+@pytest.fixture
+def admin_user(db):
+    from tradeline.testing.factories import make_admin
+
+    return make_admin()
