@@ -2,4 +2,6 @@
 
 pytest_plugins = [
     "tradeline.testing.fixtures",
+    "tradeline.testing.supplier",
+    "tradeline.testing.stripe",
 ]

@@ -4,6 +4,7 @@
 with it (migrate + seed_demo()), then starts every service with the same environment.
 """
 
+import importlib
 import json
 import secrets
 from pathlib import Path
@@ -71,9 +72,14 @@ def ensure_demo_admin(password: str) -> dict:
     return {"email": DEMO_ADMIN_EMAIL, "password": password, "url": f"{settings.PUBLIC_BASE_URL}/admin/"}
 
 
-# Each seeding step takes the environment and returns a dict merged into the credentials file.
-# Later steps (demo broker, catalog sync, order history) are appended by their apps.
-SEED_STEPS: list = []
+# Each app that has demo data provides `<module>.seed(env) -> dict`; the dicts are merged into the
+# credentials file. Steps run in this order; a module that does not exist (yet) is skipped.
+SEED_STEPS: list[str] = [
+    "tradeline.catalog.demo",  # sync the catalog from the supplier simulator
+    "tradeline.brokers.demo",  # the ACTIVE demo broker and its keys
+    "tradeline.widget.demo",  # the demo page that embeds the widget
+    "tradeline.payouts.demo",  # past orders, refunds, disputes and payouts
+]
 
 
 def seed_demo(env: dict) -> dict:
@@ -90,8 +96,14 @@ def seed_demo(env: dict) -> dict:
         "stripe": {"secret_key": env.get("STRIPE_SECRET_KEY", ""),
                    "webhook_secret": env.get("STRIPE_WEBHOOK_SECRET", "")},
     }
-    for step in SEED_STEPS:
-        creds.update(step(env) or {})
+    for module_name in SEED_STEPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        creds.update(module.seed(env) or {})
     path = credentials_path()
     path.write_text(json.dumps(creds, indent=2))
     path.chmod(0o600)

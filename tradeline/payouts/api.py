@@ -1,3 +1,4 @@
 from ninja import Router
 
 router = Router()
+brokers_router = Router()

@@ -1,0 +1,1 @@
+"""Local Stripe server fixtures (stripe_sim)."""

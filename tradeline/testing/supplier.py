@@ -1,0 +1,1 @@
+"""Supplier simulator fixtures (supplier_sim)."""
