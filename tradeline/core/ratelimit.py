@@ -1,0 +1,145 @@
+"""Cache-backed fixed-window rate limits, per client IP and per identity.
+
+A rule is "<count>/<seconds>" (settings RATE_LIMIT_LOGIN, _CHECKOUT, _CATALOG). Each window is one
+cache counter created with `cache.add` (atomic "create if missing", with the window as its expiry)
+and bumped with `cache.incr` (atomic on local memory and on Redis), so concurrent requests and
+several web processes sharing Redis all count correctly.
+
+    enforce(request, scope="checkout", rule=settings.RATE_LIMIT_CHECKOUT, identity=key_prefix)
+
+counts the request and raises RateLimited (429, Retry-After) once a counter passes its limit.
+For "count only failures" limits (login) use `check(...)` before the attempt and `hit(...)` after
+a failure. `rule` may also name a setting ("RATE_LIMIT_LOGIN").
+
+If the cache itself is down the limiter lets requests through (and logs it): an outage of the
+cache must not take the API down with it.
+"""
+
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from tradeline.core.errors import RateLimited
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rule:
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, rule: str) -> "Rule":
+        text = str(rule).strip()
+        if text.startswith("RATE_LIMIT_"):
+            text = str(getattr(settings, text)).strip()
+        try:
+            count_text, seconds_text = text.split("/", 1)
+            count, seconds = int(count_text), int(seconds_text)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"a rate limit rule looks like '<count>/<seconds>', got {rule!r}") from exc
+        if count < 1 or seconds < 1:
+            raise ValueError(f"a rate limit rule needs count >= 1 and seconds >= 1, got {rule!r}")
+        return cls(count, seconds)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The peer address. X-Forwarded-For is not trusted: a client could forge it to dodge limits."""
+    return (request.META.get("REMOTE_ADDR") or "unknown").strip() or "unknown"
+
+
+def _digest(value: str) -> str:
+    # Identities may be emails or key prefixes: keep them out of cache key names.
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:24]
+
+
+def _subjects(request: HttpRequest | None, identity: str | None) -> list[str]:
+    subjects = []
+    if request is not None:
+        subjects.append(f"ip:{_digest(client_ip(request))}")
+    if identity:
+        subjects.append(f"id:{_digest(str(identity).strip().lower())}")
+    return subjects
+
+
+def _window(rule: Rule, now: float) -> tuple[int, int]:
+    """(window number, seconds until it ends, at least 1)."""
+    number = int(now // rule.seconds)
+    retry_after = max(1, math.ceil((number + 1) * rule.seconds - now))
+    return number, retry_after
+
+
+def _counter_key(scope: str, subject: str, rule: Rule, window: int) -> str:
+    return f"rl:{scope}:{rule.count}-{rule.seconds}:{subject}:{window}"
+
+
+def _increment(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        # The counter expired between add and incr (window edge): start it again.
+        cache.add(key, 0, timeout=timeout)
+        return cache.incr(key)
+
+
+def _raise(scope: str, retry_after: int) -> None:
+    raise RateLimited(
+        f"Too many requests; try again in {retry_after} seconds.",
+        code="RATE_LIMITED",
+        retry_after=retry_after,
+        details={"scope": scope, "retry_after": retry_after},
+    )
+
+
+def enforce(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None) -> None:
+    """Count one request against the client IP and (if given) the identity; 429 over the limit."""
+    hit(request, scope=scope, rule=rule, identity=identity, raise_over=True)
+
+
+def hit(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None,
+        raise_over: bool = False) -> int:
+    """Count one event; return the highest counter reached. With raise_over, raise when it is over the limit."""
+    parsed = Rule.parse(rule)
+    window, retry_after = _window(parsed, time.time())
+    highest = 0
+    try:
+        for subject in _subjects(request, identity):
+            highest = max(highest, _increment(_counter_key(scope, subject, parsed, window), parsed.seconds + 1))
+    except Exception:  # the cache is down: fail open, loudly
+        logger.warning("rate limiter cache unavailable (scope %s); request allowed", scope, exc_info=True)
+        return 0
+    if raise_over and highest > parsed.count:
+        _raise(scope, retry_after)
+    return highest
+
+
+def check(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None) -> None:
+    """Raise RateLimited if the IP or identity has already used up the window, without counting."""
+    parsed = Rule.parse(rule)
+    window, retry_after = _window(parsed, time.time())
+    try:
+        keys = [_counter_key(scope, subject, parsed, window) for subject in _subjects(request, identity)]
+        counts = cache.get_many(keys) if keys else {}
+    except Exception:
+        logger.warning("rate limiter cache unavailable (scope %s); request allowed", scope, exc_info=True)
+        return
+    if any(int(value or 0) >= parsed.count for value in counts.values()):
+        _raise(scope, retry_after)
+
+
+def reset(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None) -> None:
+    """Clear the current window's counters (e.g. the per-email login counter after a success)."""
+    parsed = Rule.parse(rule)
+    window, _ = _window(parsed, time.time())
+    try:
+        cache.delete_many([_counter_key(scope, subject, parsed, window) for subject in _subjects(request, identity)])
+    except Exception:
+        logger.warning("rate limiter cache unavailable (scope %s)", scope, exc_info=True)
