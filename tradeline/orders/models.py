@@ -108,6 +108,8 @@ class Order(TimeStampedModel):
 
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Why a PENDING order was cancelled (admin reason, failed checkout, expired session).
+    cancellation_reason = models.CharField(max_length=500, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
