@@ -1,0 +1,403 @@
+"""Order writes: create (priced and frozen), checkout (order + Stripe session), cancel.
+
+Money rules: DOMAIN.md, "Money, per unit". Every price is computed by the pricing engine
+(tradeline.catalog.pricing) from the current catalog and frozen on the order and its items; nothing
+here rounds or adds money itself except summing the engine's line totals (done by OrderQuote).
+
+Transactions: `order_create` is one transaction. `checkout_create` commits the order first, then
+calls Stripe with no transaction open and no row locked, then stores the session id with a
+conditional UPDATE (only while the order is still PENDING and has no session). If Stripe fails,
+the order is cancelled (conditional UPDATE again) and the error is raised, so no PENDING order
+without a payment page is ever left behind.
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tradeline.audit.models import ActorType
+from tradeline.audit.services import activity_log
+from tradeline.brokers.auth import require_active
+from tradeline.brokers.models import Broker
+from tradeline.catalog.pricing import OrderQuote, merge_cart, quote_order
+from tradeline.core.errors import ApplicationError, Conflict, NotFound, UpstreamError, ValidationFailed
+from tradeline.core.locks import lock_one
+from tradeline.core.money import cents_to_usd
+from tradeline.orders.models import Order, OrderItem, OrderStatus, PaymentStatus
+
+logger = logging.getLogger(__name__)
+
+# Order numbers: TLM-YYMM-XXXXXX. 32 symbols without 0/O, 1/I/L: easy to read out on the phone.
+ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ORDER_NUMBER_RANDOM_LENGTH = 6
+ORDER_NUMBER_ATTEMPTS = 8
+
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 200
+MAX_URL_LENGTH = 2000
+CANCELLATION_REASON_MAX = 500
+
+# Return pages on our own site, used when neither the request nor the broker gives one.
+DEFAULT_SUCCESS_PATH = "/checkout/success"
+DEFAULT_CANCEL_PATH = "/checkout/cancel"
+
+
+# --- order numbers -------------------------------------------------------------------------------
+
+def _random_suffix() -> str:
+    return "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(ORDER_NUMBER_RANDOM_LENGTH))
+
+
+def order_number_generate(*, now: datetime | None = None) -> str:
+    """A fresh candidate like TLM-2611-7Q4K9X (year and month in UTC). Uniqueness is the DB's job."""
+    now = (now or timezone.now()).astimezone(UTC)
+    return f"TLM-{now:%y%m}-{_random_suffix()}"
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+def _clean_email(value) -> str:
+    email = str(value or "").strip()
+    try:
+        if not email or len(email) > MAX_EMAIL_LENGTH:
+            raise DjangoValidationError("invalid")
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationFailed(
+            "customer_email must be a valid email address.", code="INVALID_EMAIL",
+            details=[{"field": "customer_email", "message": "invalid email address"}],
+        ) from None
+    return email
+
+
+def _clean_name(value) -> str:
+    name = " ".join(str(value or "").split())
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationFailed(
+            f"customer_name is longer than {MAX_NAME_LENGTH} characters.", code="INVALID_NAME",
+            details=[{"field": "customer_name", "message": f"at most {MAX_NAME_LENGTH} characters"}],
+        )
+    return name
+
+
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+def clean_return_url(value, *, field: str) -> str | None:
+    """None/blank -> None; otherwise an absolute http(s) URL, or a 422 naming the field."""
+    if value is None:
+        return None
+    url = str(value).strip()
+    if not url:
+        return None
+    try:
+        if len(url) > MAX_URL_LENGTH:
+            raise DjangoValidationError("too long")
+        # Stripe's own placeholder is allowed in return URLs; validate the URL without it.
+        _url_validator(url.replace("{CHECKOUT_SESSION_ID}", "session"))
+    except DjangoValidationError:
+        raise ValidationFailed(
+            f"{field} must be an absolute http or https URL.", code="INVALID_URL",
+            details=[{"field": field, "message": "absolute http(s) URL expected"}],
+        ) from None
+    return url
+
+
+def _broker_website(broker: Broker | None) -> str | None:
+    """The broker's website as a base URL, or None when it is missing or not a usable http(s) URL."""
+    if broker is None or not broker.website:
+        return None
+    website = broker.website.strip().rstrip("/")
+    try:
+        _url_validator(website)
+    except DjangoValidationError:
+        return None
+    if urlsplit(website).query or urlsplit(website).fragment:
+        return None
+    return website
+
+
+def checkout_return_urls(
+    *, broker: Broker | None, order_number: str, success_url: str | None = None, cancel_url: str | None = None
+) -> tuple[str, str]:
+    """Where Stripe sends the customer back. Each URL is chosen on its own:
+    the request's URL, else the broker's website (`/success?order=N`, `/cart`), else our own pages.
+    (The blueprint's `success_url || website ? website + "/success" : undefined` dropped the
+    request's URL whenever one was given; here a given URL always wins.)
+    """
+    success_url = clean_return_url(success_url, field="success_url")
+    cancel_url = clean_return_url(cancel_url, field="cancel_url")
+    website = _broker_website(broker)
+    number = quote(order_number, safe="")
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    if success_url is None:
+        success_url = f"{website}/success?order={number}" if website else f"{base}{DEFAULT_SUCCESS_PATH}?order={number}"
+    if cancel_url is None:
+        cancel_url = f"{website}/cart" if website else f"{base}{DEFAULT_CANCEL_PATH}?order={number}"
+    return success_url, cancel_url
+
+
+def _cart(items) -> list[tuple[str, int]]:
+    """Accept [(card_id, quantity)] or [{"card_id", "quantity"}]; shape errors are 422s."""
+    if items is None or isinstance(items, (str, bytes, dict)):
+        raise ValidationFailed("items must be a list of {card_id, quantity}.", code="CART_INVALID")
+    cart = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            card_id, quantity = item.get("card_id"), item.get("quantity")
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
+            card_id, quantity = item
+        else:
+            raise ValidationFailed("items must be a list of {card_id, quantity}.", code="CART_INVALID",
+                                   details=[{"field": f"items.{index}", "message": "card_id and quantity expected"}])
+        if not isinstance(card_id, str) or len(card_id) > 64:
+            raise ValidationFailed("Every item needs a card_id (text, at most 64 characters).",
+                                   code="CART_ITEM_INVALID",
+                                   details=[{"field": f"items.{index}.card_id", "message": "invalid"}])
+        cart.append((card_id, quantity))
+    merge_cart(cart)  # shape rules (1..20 lines, quantity 1..10) before the catalog is touched
+    return cart
+
+
+# --- create --------------------------------------------------------------------------------------
+
+def _quote(*, broker: Broker | None, cart: list[tuple[str, int]]):
+    from tradeline.catalog.selectors import checkout_catalog
+    from tradeline.catalog.services import pricing_policy_for
+
+    policy = pricing_policy_for(broker)
+    catalog = checkout_catalog()
+    return policy, quote_order(cart, catalog, policy)
+
+
+def _insert_order(*, fields: dict) -> Order:
+    """Insert with a fresh random number; on a number collision retry inside a savepoint."""
+    for _ in range(ORDER_NUMBER_ATTEMPTS):
+        number = order_number_generate()
+        try:
+            with transaction.atomic():
+                return Order.objects.create(order_number=number, **fields)
+        except IntegrityError:
+            if not Order.objects.filter(order_number=number).exists():
+                raise  # some other constraint: not ours to retry
+            logger.warning("order number collision on %s; drawing another", number)
+    raise ApplicationError("Could not allocate an order number; try again.", code="ORDER_NUMBER_EXHAUSTED",
+                           status=503)
+
+
+def _freeze_items(order: Order, quote: OrderQuote) -> None:
+    OrderItem.objects.bulk_create([
+        OrderItem(
+            order=order,
+            card_id=line.entry.card_id,
+            bank_name=line.entry.bank_name,
+            credit_limit=line.entry.credit_limit,
+            date_opened=line.entry.date_opened,
+            reporting_period=line.entry.reporting_period,
+            quantity=line.quantity,
+            base_price=line.unit.base_price,
+            platform_gross=line.unit.platform_gross,
+            revenue_share=line.unit.revenue_share,
+            markup=line.unit.markup,
+            customer_price=line.unit.customer_price,
+            total_base=line.total_base,
+            total_platform_gross=line.total_platform_gross,
+            total_revenue_share=line.total_revenue_share,
+            total_markup=line.total_markup,
+            total_customer_price=line.total_customer_price,
+        )
+        for line in quote.lines
+    ])
+
+
+def order_create(
+    *, broker: Broker | None, customer_email: str, customer_name: str = "", items, actor_user=None
+) -> Order:
+    """Price the cart against the current catalog and create a PENDING order with every price frozen.
+
+    `broker=None` is a direct sale (no share, no markup). Raises ValidationFailed (422) for cart and
+    customer errors, PermissionDenied (403, BROKER_*) for a broker that is not ACTIVE, and the
+    catalog's 503 (CATALOG_STALE / CATALOG_UNAVAILABLE). No commission is created here: that
+    happens when the order is paid.
+    """
+    if broker is not None:
+        require_active(broker)
+    email = _clean_email(customer_email)
+    name = _clean_name(customer_name)
+    cart = _cart(items)
+    policy, quote = _quote(broker=broker, cart=cart)
+
+    with transaction.atomic():
+        order = _insert_order(fields=dict(
+            broker=broker,
+            customer_email=email,
+            customer_name=name,
+            status=OrderStatus.PENDING,
+            payment_status=PaymentStatus.PENDING,
+            subtotal_base=quote.subtotal_base,
+            supplier_cost=quote.supplier_cost,
+            platform_gross=quote.platform_gross,
+            platform_net_revenue=quote.platform_net_revenue,
+            broker_revenue_share=quote.broker_revenue_share,
+            broker_markup=quote.broker_markup,
+            total_charged=quote.total_charged,
+            currency=settings.STRIPE_CURRENCY,
+            platform_commission_percent=policy.platform_commission_percent,
+            revenue_share_percent=policy.revenue_share_percent if broker is not None else 0,
+        ))
+        _freeze_items(order, quote)
+        activity_log(
+            action="order.created",
+            entity=order,
+            actor_type=ActorType.ADMIN if actor_user is not None else (
+                ActorType.BROKER if broker is not None else ActorType.SYSTEM),
+            actor_user=actor_user,
+            broker=broker,
+            metadata={
+                "order_number": order.order_number,
+                "lines": len(quote.lines),
+                "units": sum(line.quantity for line in quote.lines),
+                "total_charged": order.total_charged,
+                "total_charged_usd": cents_to_usd(order.total_charged),
+            },
+        )
+    logger.info("order %s created (%s lines, %s)", order.order_number, len(quote.lines),
+                cents_to_usd(order.total_charged))
+    return order
+
+
+# --- checkout ------------------------------------------------------------------------------------
+
+def _as_datetime(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromtimestamp(int(value), tz=UTC)
+
+
+def _checkout_failed(*, order: Order, error: Exception) -> None:
+    """Cancel the never-payable order after Stripe refused or failed (no-op if it moved on)."""
+    code = getattr(error, "code", type(error).__name__)
+    reason = f"checkout failed: {code}"[:CANCELLATION_REASON_MAX]
+    with transaction.atomic():
+        changed = Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
+            status=OrderStatus.CANCELLED,
+            payment_status=PaymentStatus.CANCELLED,
+            cancelled_at=timezone.now(),
+            cancellation_reason=reason,
+            updated_at=timezone.now(),
+        )
+        if changed:
+            activity_log(action="order.checkout_failed", entity=order, broker=order.broker,
+                         metadata={"order_number": order.order_number, "code": code})
+    logger.warning("checkout for order %s failed (%s); order cancelled", order.order_number, code)
+
+
+@dataclass(frozen=True)
+class _Session:
+    id: str
+    url: str
+    expires_at: datetime | None
+
+
+def checkout_create(
+    *,
+    broker: Broker | None,
+    customer_email: str,
+    customer_name: str = "",
+    items,
+    success_url: str | None = None,
+    cancel_url: str | None = None,
+    actor_user=None,
+):
+    """Create the order (committed) and its Stripe Checkout Session; returns (order, session).
+
+    Stripe is called outside any transaction. On a Stripe failure the order is cancelled and the
+    gateway's error (502 STRIPE_UNAVAILABLE, 4xx STRIPE_REJECTED) is raised. Counts one checkout
+    start for the broker's UTC day once the session exists.
+    """
+    from tradeline.analytics.services import stats_increment
+    from tradeline.payments import stripe_gateway
+
+    # Validate everything the request carries before anything is written.
+    clean_return_url(success_url, field="success_url")
+    clean_return_url(cancel_url, field="cancel_url")
+    order = order_create(broker=broker, customer_email=customer_email, customer_name=customer_name,
+                         items=items, actor_user=actor_user)
+    success, cancel = checkout_return_urls(broker=broker, order_number=order.order_number,
+                                           success_url=success_url, cancel_url=cancel_url)
+    try:
+        session = stripe_gateway.create_checkout_session(order=order, success_url=success, cancel_url=cancel)
+    except ApplicationError as exc:
+        _checkout_failed(order=order, error=exc)
+        raise
+    except Exception as exc:  # an unexpected gateway failure must not leave a PENDING order either
+        _checkout_failed(order=order, error=exc)
+        logger.exception("unexpected error creating the checkout session for %s", order.order_number)
+        raise UpstreamError("The payment service failed; nothing was charged. Please try again.",
+                            code="STRIPE_UNAVAILABLE") from exc
+
+    expires_at = _as_datetime(session.expires_at)
+    with transaction.atomic():
+        stored = Order.objects.filter(
+            pk=order.pk, status=OrderStatus.PENDING, stripe_session_id__isnull=True
+        ).update(stripe_session_id=session.id, checkout_expires_at=expires_at, updated_at=timezone.now())
+        if stored:
+            activity_log(action="order.checkout_created", entity=order, broker=broker, actor_user=actor_user,
+                         actor_type=ActorType.BROKER if broker is not None and actor_user is None
+                         else ActorType.SYSTEM,
+                         metadata={"order_number": order.order_number, "session_id": session.id})
+            if broker is not None:
+                stats_increment(broker_id=broker.pk, day=timezone.now().astimezone(UTC).date(), checkout_starts=1)
+    if not stored:
+        # Cancelled (by an admin) while Stripe was answering: close the page we just opened.
+        _expire_session_quietly(session.id)
+        raise Conflict("The order was cancelled while its checkout was being created.", code="ORDER_NOT_PENDING")
+    order.stripe_session_id = session.id
+    order.checkout_expires_at = expires_at
+    return order, session
+
+
+# --- cancel --------------------------------------------------------------------------------------
+
+def _expire_session_quietly(session_id: str) -> bool:
+    from tradeline.payments import stripe_gateway
+
+    try:
+        stripe_gateway.expire_checkout_session(session_id)
+    except Exception as exc:  # best effort: the session expires by itself anyway
+        logger.warning("could not expire checkout session %s: %s", session_id, getattr(exc, "code", exc))
+        return False
+    return True
+
+
+def order_cancel(*, order_id, actor_user=None, reason: str = "") -> Order:
+    """Cancel a PENDING order (Conflict otherwise), then expire its Stripe session (best effort,
+    after the commit). Repeating the call on the cancelled order is a Conflict, never a change."""
+    reason = " ".join(str(reason or "").split())[:CANCELLATION_REASON_MAX] or "cancelled by admin"
+    with transaction.atomic():
+        try:
+            order = lock_one(Order, pk=order_id)
+        except (Order.DoesNotExist, ValueError, DjangoValidationError):
+            raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
+        if order.status != OrderStatus.PENDING:
+            raise Conflict(f"Only a PENDING order can be cancelled; this one is {order.status}.",
+                           code="ORDER_NOT_PENDING", details={"status": order.status})
+        now = timezone.now()
+        order.status = OrderStatus.CANCELLED
+        order.payment_status = PaymentStatus.CANCELLED
+        order.cancelled_at = now
+        order.cancellation_reason = reason
+        order.save(update_fields=["status", "payment_status", "cancelled_at", "cancellation_reason", "updated_at"])
+        activity_log(action="order.cancelled", entity=order, actor_user=actor_user, broker=order.broker,
+                     metadata={"order_number": order.order_number, "reason": reason})
+    if order.stripe_session_id:
+        _expire_session_quietly(order.stripe_session_id)
+    return order
