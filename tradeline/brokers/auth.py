@@ -18,9 +18,11 @@ from django.utils import timezone
 
 from tradeline.brokers import keys
 from tradeline.brokers.models import AdminRole, AdminToken, Broker, BrokerApiKey, BrokerStatus, KeyKind
+from tradeline.core.cors import origin_allowed
 from tradeline.core.errors import NotAuthenticated, PermissionDenied
 
 KEY_CACHE_SECONDS = 60
+LAST_USED_RESOLUTION_SECONDS = 3600
 WRITE_ROLES = {AdminRole.SUPER_ADMIN, AdminRole.ADMIN, AdminRole.STAFF}
 
 _INACTIVE_CODES = {
@@ -35,8 +37,13 @@ def key_cache_key(prefix: str) -> str:
 
 
 def forget_key(prefix: str) -> None:
-    """Drop a key from the cache (call on revoke/rotate, after the transaction commits)."""
-    cache.delete(key_cache_key(prefix))
+    """Mark a revoked key dead in the cache (call on revoke/rotate, after the transaction commits).
+
+    A tombstone rather than a delete: a request that read the row just before the revoke committed
+    uses `cache.add`, so it cannot put the live entry back. Prefixes are never revived, so the
+    tombstone is always right; after it expires the database says "revoked" anyway.
+    """
+    cache.set(key_cache_key(prefix), {}, KEY_CACHE_SECONDS * 2)
 
 
 def _load_key(prefix: str) -> dict | None:
@@ -53,8 +60,14 @@ def _load_key(prefix: str) -> dict | None:
         if row and row["revoked_at"] is None
         else {}
     )
-    cache.set(key_cache_key(prefix), entry, KEY_CACHE_SECONDS)
+    cache.add(key_cache_key(prefix), entry, KEY_CACHE_SECONDS)
     return entry or None
+
+
+def _touch_key(prefix: str) -> None:
+    """Record `last_used_at` at most once per hour per key (not a write per request)."""
+    if cache.add(f"apikey-used:{prefix}", 1, LAST_USED_RESOLUTION_SECONDS):
+        BrokerApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).update(last_used_at=timezone.now())
 
 
 def broker_for_key(raw_key: str) -> tuple[Broker, str] | None:
@@ -67,6 +80,7 @@ def broker_for_key(raw_key: str) -> tuple[Broker, str] | None:
     broker = Broker.objects.filter(pk=entry["broker_id"]).first()
     if broker is None:
         return None
+    _touch_key(prefix)
     return broker, entry["kind"]
 
 
@@ -100,6 +114,15 @@ class BrokerKeyAuth:
             )
         if self.require_active_broker:
             require_active(broker)
+        origin = request.headers.get("Origin")
+        if kind == KeyKind.PUBLISHABLE and origin:
+            if not origin_allowed(broker, origin):
+                raise PermissionDenied(
+                    "This website is not allowed to use this broker's key; add it to the broker's allowed origins.",
+                    code="CORS_ORIGIN_NOT_ALLOWED",
+                    details={"origin": origin[:200]},
+                )
+            request.cors_allowed_origin = origin
         request.broker = broker
         request.api_key_kind = kind
         return broker

@@ -60,10 +60,12 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:24]
 
 
-def _subjects(request: HttpRequest | None, identity: str | None) -> list[str]:
+def _subjects(request: HttpRequest | None, identity: str | None, ip: str | None = None) -> list[str]:
     subjects = []
-    if request is not None:
-        subjects.append(f"ip:{_digest(client_ip(request))}")
+    if ip is None and request is not None:
+        ip = client_ip(request)
+    if ip:
+        subjects.append(f"ip:{_digest(ip)}")
     if identity:
         subjects.append(f"id:{_digest(str(identity).strip().lower())}")
     return subjects
@@ -99,19 +101,22 @@ def _raise(scope: str, retry_after: int) -> None:
     )
 
 
-def enforce(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None) -> None:
-    """Count one request against the client IP and (if given) the identity; 429 over the limit."""
-    hit(request, scope=scope, rule=rule, identity=identity, raise_over=True)
+def enforce(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None,
+            ip: str | None = None) -> None:
+    """Count one request against the client IP and (if given) the identity; 429 over the limit.
+
+    `ip` overrides the address taken from the request (for services called without one)."""
+    hit(request, scope=scope, rule=rule, identity=identity, ip=ip, raise_over=True)
 
 
 def hit(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None,
-        raise_over: bool = False) -> int:
+        ip: str | None = None, raise_over: bool = False) -> int:
     """Count one event; return the highest counter reached. With raise_over, raise when it is over the limit."""
     parsed = Rule.parse(rule)
     window, retry_after = _window(parsed, time.time())
     highest = 0
     try:
-        for subject in _subjects(request, identity):
+        for subject in _subjects(request, identity, ip):
             highest = max(highest, _increment(_counter_key(scope, subject, parsed, window), parsed.seconds + 1))
     except Exception:  # the cache is down: fail open, loudly
         logger.warning("rate limiter cache unavailable (scope %s); request allowed", scope, exc_info=True)
@@ -121,12 +126,13 @@ def hit(request: HttpRequest | None, *, scope: str, rule: str, identity: str | N
     return highest
 
 
-def check(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None) -> None:
+def check(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None,
+          ip: str | None = None) -> None:
     """Raise RateLimited if the IP or identity has already used up the window, without counting."""
     parsed = Rule.parse(rule)
     window, retry_after = _window(parsed, time.time())
     try:
-        keys = [_counter_key(scope, subject, parsed, window) for subject in _subjects(request, identity)]
+        keys = [_counter_key(scope, subject, parsed, window) for subject in _subjects(request, identity, ip)]
         counts = cache.get_many(keys) if keys else {}
     except Exception:
         logger.warning("rate limiter cache unavailable (scope %s); request allowed", scope, exc_info=True)
@@ -135,11 +141,13 @@ def check(request: HttpRequest | None, *, scope: str, rule: str, identity: str |
         _raise(scope, retry_after)
 
 
-def reset(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None) -> None:
+def reset(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None,
+          ip: str | None = None) -> None:
     """Clear the current window's counters (e.g. the per-email login counter after a success)."""
     parsed = Rule.parse(rule)
     window, _ = _window(parsed, time.time())
     try:
-        cache.delete_many([_counter_key(scope, subject, parsed, window) for subject in _subjects(request, identity)])
+        subjects = _subjects(request, identity, ip)
+        cache.delete_many([_counter_key(scope, subject, parsed, window) for subject in subjects])
     except Exception:
         logger.warning("rate limiter cache unavailable (scope %s)", scope, exc_info=True)
