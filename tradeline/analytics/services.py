@@ -37,3 +37,8 @@ def stats_increment(*, broker_id, day: date | None = None, **deltas: int) -> Non
     except IntegrityError:
         pass  # another transaction created the row first
     BrokerDailyStats.objects.filter(broker_id=broker_id, date=day).update(**updates)
+
+
+def widget_load_record(*, broker_id) -> None:
+    """Count one widget load for the broker's current UTC day."""
+    stats_increment(broker_id=broker_id, widget_loads=1)

@@ -82,6 +82,15 @@ SEED_STEPS: list[str] = [
 ]
 
 
+def _merge(into: dict, new: dict) -> None:
+    """Deep-merge one step's credentials into the whole (nested dicts merge, other values replace)."""
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
 def seed_demo(env: dict) -> dict:
     creds: dict = {
         "urls": {
@@ -103,7 +112,8 @@ def seed_demo(env: dict) -> dict:
             if exc.name != module_name:
                 raise
             continue
-        creds.update(module.seed(env) or {})
+        result = module.seed({**env, "DEMO_CREDENTIALS": creds}) or {}
+        _merge(creds, result)
     path = credentials_path()
     path.write_text(json.dumps(creds, indent=2))
     path.chmod(0o600)

@@ -1,1 +1,20 @@
-urlpatterns: list = []
+from django.urls import path
+
+from tradeline.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("orders/", views.orders, name="orders"),
+    path("orders/<str:order_id>/", views.order_detail, name="order"),
+    path("payouts/", views.payouts, name="payouts"),
+    path("payouts/<str:payout_id>/", views.payout_detail, name="payout"),
+    path("payouts/<str:payout_id>/report.csv", views.payout_csv, name="payout-csv"),
+    path("settings/", views.markup_settings, name="settings"),
+    path("settings/preview", views.markup_preview, name="settings-preview"),
+    path("keys/", views.api_keys, name="keys"),
+    path("embed/", views.embed, name="embed"),
+]

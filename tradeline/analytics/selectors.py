@@ -1,0 +1,199 @@
+"""Read-side figures for the admin dashboard and the broker portal. Every sum is computed in SQL."""
+
+from datetime import UTC, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from tradeline.analytics.models import BrokerDailyStats
+from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
+
+ZERO = 0
+
+
+def utc_periods(*, now: datetime | None = None) -> dict[str, tuple[datetime, datetime]]:
+    """`today`, `month` (calendar month so far) and `last_30_days` as [start, end) in UTC."""
+    now = (now or timezone.now()).astimezone(UTC)
+    today = datetime.combine(now.date(), time.min, tzinfo=UTC)
+    end = today + timedelta(days=1)
+    return {
+        "today": (today, end),
+        "month": (today.replace(day=1), end),
+        "last_30_days": (today - timedelta(days=29), end),
+    }
+
+
+def _sum(field: str, window: Q) -> Coalesce:
+    return Coalesce(Sum(field, filter=window), ZERO)
+
+
+def platform_overview(*, now: datetime | None = None, broker=None) -> dict:
+    """Sales, platform net revenue, broker commissions and refunds of orders *paid* in each period.
+
+    Returns {period: {"orders", "sales", "platform_net_revenue", "broker_commissions", "refunded"}}
+    (cents). Figures are those frozen on the orders at sale time; refunds are shown beside them.
+    One query for all periods. With `broker`, only that broker's orders.
+    """
+    periods = utc_periods(now=now)
+    orders = Order.objects.filter(paid_at__isnull=False)
+    if broker is not None:
+        orders = orders.filter(broker=broker)
+    aggregates = {}
+    for name, (start, end) in periods.items():
+        window = Q(paid_at__gte=start, paid_at__lt=end)
+        aggregates[f"{name}__orders"] = Count("id", filter=window)
+        aggregates[f"{name}__sales"] = _sum("total_charged", window)
+        aggregates[f"{name}__platform_net_revenue"] = _sum("platform_net_revenue", window)
+        aggregates[f"{name}__broker_revenue_share"] = _sum("broker_revenue_share", window)
+        aggregates[f"{name}__broker_markup"] = _sum("broker_markup", window)
+        aggregates[f"{name}__refunded"] = _sum("amount_refunded", window)
+    row = orders.aggregate(**aggregates)
+    result: dict = {}
+    for name, (start, end) in periods.items():
+        result[name] = {
+            "start": start,
+            "end": end,
+            "orders": row[f"{name}__orders"],
+            "sales": row[f"{name}__sales"],
+            "platform_net_revenue": row[f"{name}__platform_net_revenue"],
+            "broker_commissions": row[f"{name}__broker_revenue_share"] + row[f"{name}__broker_markup"],
+            "refunded": row[f"{name}__refunded"],
+        }
+    return result
+
+
+def orders_by_status(*, now: datetime | None = None) -> list[dict]:
+    """Orders *created* in each period, by status: [{"status", "label", "today", "month", "last_30_days"}]."""
+    periods = utc_periods(now=now)
+    since = min(start for start, _ in periods.values())
+    rows = (
+        Order.objects.filter(created_at__gte=since)
+        .values("status")
+        .annotate(**{name: Count("id", filter=Q(created_at__gte=start, created_at__lt=end))
+                     for name, (start, end) in periods.items()})
+    )
+    counts = {row["status"]: row for row in rows}
+    return [
+        {"status": status.value, "label": status.label,
+         **{name: counts.get(status.value, {}).get(name, 0) for name in periods}}
+        for status in OrderStatus
+    ]
+
+
+def orders_needing_attention(*, limit: int = 25) -> QuerySet[Order]:
+    """Orders an admin must look at: held for review (payment mismatch) or fulfillment given up."""
+    return (
+        Order.objects.filter(
+            Q(status=OrderStatus.ON_HOLD)
+            | (Q(fulfillment_status=FulfillmentStatus.FAILED) & ~Q(status__in=[OrderStatus.REFUNDED,
+                                                                                 OrderStatus.CANCELLED]))
+        )
+        .select_related("broker")
+        .order_by("created_at")[:limit]
+    )
+
+
+def orders_needing_attention_count() -> int:
+    return Order.objects.filter(
+        Q(status=OrderStatus.ON_HOLD)
+        | (Q(fulfillment_status=FulfillmentStatus.FAILED) & ~Q(status__in=[OrderStatus.REFUNDED,
+                                                                             OrderStatus.CANCELLED]))
+    ).count()
+
+
+def daily_sales(*, days: int = 30, broker=None, now: datetime | None = None) -> list[dict]:
+    """One row per UTC day (oldest first, zero days included): {"day", "orders", "sales"} of paid orders."""
+    today = (now or timezone.now()).astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    orders = Order.objects.filter(paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC))
+    if broker is not None:
+        orders = orders.filter(broker=broker)
+    rows = (
+        orders.annotate(day=TruncDate("paid_at", tzinfo=UTC))
+        .values("day")
+        .annotate(orders=Count("id"), sales=Coalesce(Sum("total_charged"), ZERO))
+        .order_by("day")
+    )
+    by_day = {row["day"]: row for row in rows}
+    series = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        row = by_day.get(day, {})
+        series.append({"day": day, "orders": row.get("orders", 0), "sales": row.get("sales", 0)})
+    return series
+
+
+def _percent(numerator: int, denominator: int) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -> dict:
+    """A broker's figures: all time and the last `days` days (sales, earnings, refunds, funnel)."""
+    today = (now or timezone.now()).astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    recent = Q(paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC))
+    money = Order.objects.filter(broker=broker, paid_at__isnull=False).aggregate(
+        orders=Count("id"),
+        sales=Coalesce(Sum("total_charged"), ZERO),
+        revenue_share=Coalesce(Sum("broker_revenue_share"), ZERO),
+        markup=Coalesce(Sum("broker_markup"), ZERO),
+        refunded=Coalesce(Sum("amount_refunded"), ZERO),
+        recent_orders=Count("id", filter=recent),
+        recent_sales=_sum("total_charged", recent),
+        recent_revenue_share=_sum("broker_revenue_share", recent),
+        recent_markup=_sum("broker_markup", recent),
+    )
+    funnel = BrokerDailyStats.objects.filter(broker=broker, date__gte=first).aggregate(
+        widget_loads=Coalesce(Sum("widget_loads"), ZERO),
+        checkout_starts=Coalesce(Sum("checkout_starts"), ZERO),
+        orders=Coalesce(Sum("orders_count"), ZERO),
+    )
+    return {
+        "days": days,
+        "all_time": {
+            "orders": money["orders"],
+            "sales": money["sales"],
+            "earnings": money["revenue_share"] + money["markup"],
+            "revenue_share": money["revenue_share"],
+            "markup": money["markup"],
+            "refunded": money["refunded"],
+        },
+        "recent": {
+            "orders": money["recent_orders"],
+            "sales": money["recent_sales"],
+            "earnings": money["recent_revenue_share"] + money["recent_markup"],
+        },
+        "funnel": {
+            **funnel,
+            "checkout_rate_percent": _percent(funnel["checkout_starts"], funnel["widget_loads"]),
+            "conversion_percent": _percent(funnel["orders"], funnel["widget_loads"]),
+        },
+    }
+
+
+def broker_daily_funnel(*, broker, days: int = 30, now: datetime | None = None) -> list[dict]:
+    """One row per UTC day (oldest first): widget loads, checkout starts, orders, sales (from daily stats)."""
+    today = (now or timezone.now()).astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    rows = {
+        row["date"]: row
+        for row in BrokerDailyStats.objects.filter(broker=broker, date__gte=first, date__lte=today).values(
+            "date", "widget_loads", "checkout_starts", "orders_count", "total_sales"
+        )
+    }
+    series = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        row = rows.get(day, {})
+        series.append({
+            "day": day,
+            "widget_loads": row.get("widget_loads", 0),
+            "checkout_starts": row.get("checkout_starts", 0),
+            "orders": row.get("orders_count", 0),
+            "sales": row.get("total_sales", 0),
+        })
+    return series

@@ -1,0 +1,76 @@
+"""The embeddable widget script and the demo shop page that embeds it."""
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from tradeline.widget.selectors import demo_order_for_session, demo_page_current
+
+WIDGET_PATH = Path(__file__).resolve().parent / "static" / "tradeline" / "widget.js"
+WIDGET_MAX_AGE = 300  # seconds; brokers' pages pick up a new version within five minutes
+
+
+@lru_cache(maxsize=4)
+def _widget_source(mtime_ns: int) -> tuple[bytes, str]:
+    body = WIDGET_PATH.read_bytes()
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _cors(response: HttpResponse) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def widget_js(request: HttpRequest) -> HttpResponse:
+    """`/widget.js`: plain JavaScript, cacheable, loadable from any origin."""
+    body, etag = _widget_source(WIDGET_PATH.stat().st_mtime_ns)
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={WIDGET_MAX_AGE}, stale-while-revalidate=3600",
+               "Vary": "Accept-Encoding"}
+    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    for name, value in headers.items():
+        response[name] = value
+    return _cors(response)
+
+
+def _demo_context(request: HttpRequest) -> dict:
+    page = demo_page_current()
+    return {
+        "page": page,
+        "shop_name": page.title if page else "Prime Credit Partners",
+        "widget_src": request.build_absolute_uri("/widget.js"),
+        "success_url": request.build_absolute_uri("/demo/success") + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": request.build_absolute_uri("/demo/cart"),
+        "public_base_url": settings.PUBLIC_BASE_URL,
+    }
+
+
+@require_GET
+def demo_page(request: HttpRequest) -> HttpResponse:
+    """`/demo/`: a broker's website as a customer sees it, with the widget embedded by one script tag."""
+    context = _demo_context(request)
+    return render(request, "widget/demo.html", context, status=200 if context["page"] else 503)
+
+
+@require_GET
+def demo_success(request: HttpRequest) -> HttpResponse:
+    order = demo_order_for_session(session_id=request.GET.get("session_id", ""))
+    return render(request, "widget/demo_success.html", {**_demo_context(request), "order": order})
+
+
+@require_GET
+def demo_cart(request: HttpRequest) -> HttpResponse:
+    """Where Stripe Checkout sends a customer who cancels: the shop again, with a note."""
+    context = _demo_context(request)
+    return render(request, "widget/demo.html", {**context, "cancelled": True},
+                  status=200 if context["page"] else 503)
