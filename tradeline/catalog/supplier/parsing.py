@@ -44,6 +44,8 @@ def parse_decimal(value: Any) -> Decimal:
         if value != value or value in (float("inf"), float("-inf")):
             raise Unparseable("not finite")
         number = Decimal(repr(value))
+    elif not isinstance(value, str):
+        raise Unparseable("not a number or text")
     else:
         text = clean_text(value)
         match = _NUMBER.search(text)

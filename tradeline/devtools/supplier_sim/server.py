@@ -183,6 +183,7 @@ def _make_handler(sim: SupplierSimulator):
 
         def _dispatch(self, method: str) -> None:
             self._status = 0
+            self._logged = False
             parts = urlsplit(self.path)
             path = parts.path
             query = parse_qsl(parts.query, keep_blank_values=True)
@@ -199,8 +200,13 @@ def _make_handler(sim: SupplierSimulator):
                 logger.exception("supplier simulator error on %s %s", method, path)
                 if not self._status:
                     self._error("internal_server_error", "Simulator error.", 500)
-            if path.startswith(API_PREFIX):
+            if path.startswith(API_PREFIX) and not self._logged:
                 sim.state.log_request(method, path[len(API_PREFIX):], self._status)
+
+        def _log_now(self, method: str, route: str) -> None:
+            """Record a request that will get no answer (status 0) before it starts hanging."""
+            sim.state.log_request(method, route, 0)
+            self._logged = True
 
         # -- WooCommerce API ------------------------------------------------------------------
 
@@ -215,6 +221,7 @@ def _make_handler(sim: SupplierSimulator):
                 if fault.latency_ms:
                     wake.wait(fault.latency_ms / 1000)
                 if fault.timeout:
+                    self._log_now(method, route)
                     wake.wait(fault.hang_seconds)
                     self.close_connection = True
                     return
@@ -236,6 +243,7 @@ def _make_handler(sim: SupplierSimulator):
                 return
             status, body, headers = self._route(method, route, dict(query), payload)
             if fault is not None and fault.lost_response:
+                self._log_now(method, route)
                 wake.wait(fault.hang_seconds)  # the work is done, but the answer never arrives
                 self.close_connection = True
                 return
