@@ -9,7 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from tradeline.brokers import keys
 from tradeline.brokers.auth import AdminTokenAuth, BrokerKeyAuth
@@ -49,14 +49,14 @@ def checkout(request: HttpRequest, payload: CheckoutIn):
         success_url=payload.success_url,
         cancel_url=payload.cancel_url,
     )
-    return 201, {
+    return Status(201, {
         "session_id": session.id,
         "checkout_url": session.url,
         "order_id": str(order.pk),
         "order_number": order.order_number,
         "total_charged": order.total_charged,
         "total_charged_usd": cents_to_usd(order.total_charged),
-    }
+    })
 
 
 @router.get("/broker", response=OrderListOut, auth=[BrokerKeyAuth()],
@@ -117,8 +117,8 @@ def admin_order_create(request: HttpRequest, payload: AdminOrderIn):
                                       customer_name=payload.customer_name, items=items,
                                       actor_user=request.admin_user)
     order = selectors.order_get(order_id=order.pk)
-    return 201, {
+    return Status(201, {
         "order": selectors.order_detail(order=order),
         "session_id": session.id if session else None,
         "checkout_url": session.url if session else None,
-    }
+    })

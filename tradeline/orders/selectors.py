@@ -218,7 +218,7 @@ def order_filter(
         queryset = queryset.filter(status=status)
     start = _as_start(start_date)
     end = _as_end(end_date)
-    if start is not None and end is not None and end[0] < start:
+    if start is not None and end is not None and (end[0] < start if end[1] else end[0] <= start):
         raise ValidationFailed("end_date is before start_date.", code="INVALID_DATE_RANGE",
                                details=[{"field": "end_date", "message": "must not be before start_date"}])
     if start is not None:

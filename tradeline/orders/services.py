@@ -35,7 +35,8 @@ from tradeline.orders.models import Order, OrderItem, OrderStatus, PaymentStatus
 
 logger = logging.getLogger(__name__)
 
-# Order numbers: TLM-YYMM-XXXXXX. 32 symbols without 0/O, 1/I/L: easy to read out on the phone.
+# Order numbers: TLM-YYMM-XXXXXX. 31 symbols, no 0/O or 1/I/L: easy to read out on the phone.
+# 31**6 ≈ 887 million numbers a month; collisions are caught by the unique index and redrawn.
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ORDER_NUMBER_RANDOM_LENGTH = 6
 ORDER_NUMBER_ATTEMPTS = 8
