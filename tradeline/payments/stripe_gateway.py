@@ -223,8 +223,10 @@ def _stripe_error(exc: stripe.StripeError, action: str) -> ApplicationError:
                        exc.request_id)
         if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
             logger.error("stripe rejected our API key; check STRIPE_SECRET_KEY")
+        # Stripe's message is not passed on here: it may describe our credentials.
         return UpstreamError("The payment service is unavailable. Please try again shortly.",
-                             code="STRIPE_UNAVAILABLE", details=details)
+                             code="STRIPE_UNAVAILABLE",
+                             details={k: details[k] for k in ("stripe_type", "request_id") if k in details} or None)
     logger.info("stripe %s rejected: %s %s", action, status, details.get("stripe_code"))
     if isinstance(exc, stripe.CardError) or status == 402:
         http = 402
