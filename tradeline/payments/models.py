@@ -14,6 +14,7 @@ class WebhookEvent(TimeStampedModel):
         IGNORED = "IGNORED"  # not ours / unknown type: acknowledged, nothing to do
         NEEDS_REVIEW = "NEEDS_REVIEW"  # permanent problem (unknown order, amount mismatch)
         FAILED = "FAILED"  # transient failure: the sender will retry
+        DEFERRED = "DEFERRED"  # a refund seen before its order was paid: applied by the paid transition
 
     source = models.CharField(max_length=16, default="stripe")
     event_id = models.CharField(max_length=255)

@@ -1,0 +1,75 @@
+"""Emails about fulfilled and unfulfillable orders (Django email; console backend in development).
+
+Sent after the transaction that completed (or gave up on) the order commits. A mail failure is
+logged (order id only, never an address) and never undoes the fulfillment.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from tradeline.core.money import format_usd
+from tradeline.orders.models import Order
+
+logger = logging.getLogger(__name__)
+
+
+def _send(*, template: str, subject: str, recipients: list[str], context: dict, order: Order) -> bool:
+    recipients = [r for r in recipients if r]
+    if not recipients:
+        return False
+    body = render_to_string(f"fulfillment/email/{template}.txt", context)
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
+    except Exception as exc:  # SMTP trouble must not undo a completed order
+        logger.warning("order %s: could not send the %s email (%s)", order.pk, template, type(exc).__name__)
+        return False
+    return True
+
+
+def _context(order: Order) -> dict:
+    items = [
+        {"bank_name": item.bank_name, "quantity": item.quantity, "credit_limit": format_usd(item.credit_limit),
+         "date_opened": item.date_opened, "unit_price": format_usd(item.customer_price),
+         "total": format_usd(item.total_customer_price)}
+        for item in order.items.all()
+    ]
+    broker = order.broker
+    return {
+        "order": order,
+        "items": items,
+        "total": format_usd(order.total_charged),
+        "seller": (broker.business_name or broker.name) if broker else "Tradeline Marketplace",
+        "broker": broker,
+        "broker_earnings": format_usd(order.broker_earnings),
+        "revenue_share": format_usd(order.broker_revenue_share),
+        "markup": format_usd(order.broker_markup),
+        "base_url": settings.PUBLIC_BASE_URL,
+    }
+
+
+def send_order_completed(*, order_id) -> None:
+    """The customer's confirmation and, for a broker sale, the broker's sale notice."""
+    order = Order.objects.select_related("broker").filter(pk=order_id).first()
+    if order is None:
+        return
+    context = _context(order)
+    _send(template="order_confirmation", subject=f"Your order {order.order_number} is confirmed",
+          recipients=[order.customer_email], context=context, order=order)
+    if order.broker is not None:
+        _send(template="broker_sale_notice", subject=f"New sale: order {order.order_number}",
+              recipients=[order.broker.email], context=context, order=order)
+
+
+def send_fulfillment_failed(*, order_id) -> None:
+    """Tell ADMIN_EMAILS that an order could not be placed at the supplier."""
+    order = Order.objects.select_related("broker").filter(pk=order_id).first()
+    if order is None:
+        return
+    if not settings.ADMIN_EMAILS:
+        logger.warning("order %s could not be fulfilled and ADMIN_EMAILS is empty: nobody was emailed", order.pk)
+        return
+    _send(template="admin_fulfillment_failed", subject=f"Action needed: order {order.order_number} not fulfilled",
+          recipients=list(settings.ADMIN_EMAILS), context=_context(order), order=order)
