@@ -1,5 +1,7 @@
 """Reads of brokers and their keys, shaped for the API."""
 
+from decimal import Decimal
+
 from django.db.models import F, Q
 
 from tradeline.brokers.models import Broker, BrokerApiKey
@@ -24,9 +26,9 @@ def broker_public(broker: Broker) -> dict:
         "phone": broker.phone,
         "website": broker.website,
         "status": broker.status,
-        "revenue_share_percent": broker.revenue_share_percent,
+        "revenue_share_percent": Decimal(broker.revenue_share_percent).quantize(Decimal("0.01")),
         "markup_type": broker.markup_type,
-        "markup_percent": broker.markup_percent,
+        "markup_percent": Decimal(broker.markup_percent).quantize(Decimal("0.001")),
         "markup_fixed": broker.markup_fixed,
         "markup_fixed_usd": cents_to_usd(broker.markup_fixed),
         "allowed_origins": list(broker.allowed_origins or []),
