@@ -140,6 +140,7 @@ class SupplierSimulator:
 def _make_handler(sim: SupplierSimulator):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are separate writes
         server_version = "TradelineSupplySim/1.0"
 
         def log_message(self, fmt, *args):
@@ -162,6 +163,11 @@ def _make_handler(sim: SupplierSimulator):
 
         def _send(self, status: int, body, headers: dict | None = None) -> None:
             raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self._status = status
+            if self._api_route is not None and not self._logged:
+                # Logged before the answer leaves, so a client that got it also sees it in the log.
+                sim.state.log_request(self._method, self._api_route, status)
+                self._logged = True
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=UTF-8")
             self.send_header("Content-Length", str(len(raw)))
@@ -169,7 +175,6 @@ def _make_handler(sim: SupplierSimulator):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(raw)
-            self._status = status
 
         def _error(self, code: str, message: str, status: int, headers: dict | None = None) -> None:
             self._send(status, _error(code, message, status), headers)
@@ -186,6 +191,8 @@ def _make_handler(sim: SupplierSimulator):
             self._logged = False
             parts = urlsplit(self.path)
             path = parts.path
+            self._method = method
+            self._api_route = path[len(API_PREFIX):] if path.startswith(API_PREFIX) else None
             query = parse_qsl(parts.query, keep_blank_values=True)
             try:
                 if path.startswith("/_sim/"):
@@ -200,8 +207,6 @@ def _make_handler(sim: SupplierSimulator):
                 logger.exception("supplier simulator error on %s %s", method, path)
                 if not self._status:
                     self._error("internal_server_error", "Simulator error.", 500)
-            if path.startswith(API_PREFIX) and not self._logged:
-                sim.state.log_request(method, path[len(API_PREFIX):], self._status)
 
         def _log_now(self, method: str, route: str) -> None:
             """Record a request that will get no answer (status 0) before it starts hanging."""
