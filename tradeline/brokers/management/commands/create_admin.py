@@ -1,5 +1,6 @@
 import getpass
 import secrets
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         password, generated = options["password"], False
         if not password:
-            if options["generate_password"] or not options.get("interactive", True) or not _is_tty(self.stdin):
+            if options["generate_password"] or not options.get("interactive", True) or not _is_tty(sys.stdin):
                 password, generated = secrets.token_urlsafe(15), True
             else:
                 password = getpass.getpass("Password: ")
