@@ -20,6 +20,7 @@ from tradeline.brokers.schemas import (
     BrokerListOut,
     BrokerListQuery,
     BrokerOut,
+    BrokerPublicOut,
     BrokerSettingsIn,
     IssuedKeysOut,
     LoginIn,
@@ -51,6 +52,13 @@ def broker_me(request: HttpRequest):
 def broker_me_update(request: HttpRequest, payload: BrokerSettingsIn):
     broker = services.broker_update_settings(broker=request.broker, **payload.dict(exclude_unset=True))
     return selectors.broker_public(broker)
+
+
+@router.get("/me/public", response={200: BrokerPublicOut, **ERRORS}, auth=[BrokerKeyAuth(publishable_ok=True)],
+            summary="The broker's public face for the widget (publishable or secret key)")
+def broker_me_public(request: HttpRequest):
+    broker = request.broker
+    return {"id": broker.pk, "name": broker.name, "business_name": broker.business_name, "website": broker.website}
 
 
 @router.get("/me/keys", response={200: list[ApiKeyOut], **ERRORS}, auth=[BrokerKeyAuth()],

@@ -142,3 +142,10 @@ class AdminMeOut(Schema):
 
 class PasswordIn(StrictSchema):
     password: str = Field(..., min_length=1, max_length=256)
+
+
+class BrokerPublicOut(Schema):
+    id: UUID
+    name: str
+    business_name: str
+    website: str

@@ -7,12 +7,24 @@
   `allowed_origins` (or its website's origin, or our own PUBLIC_BASE_URL) and refuses others with
   403 CORS_ORIGIN_NOT_ALLOWED; an allowed origin is remembered on the request and echoed here in
   `Access-Control-Allow-Origin`. Other requests get no CORS headers, so browsers cannot read them.
+
+The same middleware keeps the API's error format at the edge: an error response under /api/ that
+is not JSON (405 from the router, an HTML 400/403/500 from Django itself) is rewritten as
+`{"error", "code", "details"}` with its status and headers kept.
 """
+
+import json
+from http import HTTPStatus
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+          405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+          422: "VALIDATION_ERROR", 429: "RATE_LIMITED", 500: "INTERNAL_ERROR", 502: "UPSTREAM_ERROR",
+          503: "SERVICE_UNAVAILABLE"}
 
 ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 ALLOWED_HEADERS = "x-api-key, content-type"
@@ -50,6 +62,27 @@ def origin_allowed(broker, origin: str) -> bool:
     return wanted in allowed
 
 
+def _as_json_error(response: HttpResponse) -> HttpResponse:
+    if response.status_code < 400 or getattr(response, "streaming", False):
+        return response
+    if response.get("Content-Type", "").startswith("application/json"):
+        return response
+    status = response.status_code
+    try:
+        message = HTTPStatus(status).phrase
+    except ValueError:
+        message = "Error"
+    if status >= 500:
+        message = "An unexpected error occurred." if status == 500 else message
+    body = {"error": message + ("." if not message.endswith(".") else ""), "code": _CODES.get(status, "ERROR"),
+            "details": None}
+    replacement = HttpResponse(json.dumps(body), status=status, content_type="application/json")
+    for header, value in response.items():
+        if header.lower() not in ("content-type", "content-length"):
+            replacement[header] = value
+    return replacement
+
+
 def _preflight(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(status=204)
     response["Access-Control-Allow-Origin"] = request.headers["Origin"]
@@ -76,6 +109,7 @@ class CorsMiddleware:
             return _preflight(request)
         response = self.get_response(request)
         if is_api:
+            response = _as_json_error(response)
             allowed = getattr(request, "cors_allowed_origin", None)
             if origin and allowed and allowed == origin:
                 response["Access-Control-Allow-Origin"] = origin
