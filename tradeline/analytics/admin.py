@@ -1,11 +1,17 @@
 from django.contrib import admin
 
 from tradeline.analytics.models import BrokerDailyStats
-from tradeline.core.admin_utils import MoneyReadOnlyAdmin
+from tradeline.core.money import format_usd
+from tradeline.dashboard.admin_base import ReadOnlyAdmin
 
 
 @admin.register(BrokerDailyStats)
-class BrokerDailyStatsAdmin(MoneyReadOnlyAdmin):
-    money_fields = ("total_sales", "revenue_share_earned", "markup_earned", "refunded_amount")
-    list_display = ("date", "broker", "widget_loads", "checkout_starts", "orders_count", "total_sales_usd")
-    list_filter = ("broker",)
+class BrokerDailyStatsAdmin(ReadOnlyAdmin):
+    list_display = ("date", "broker", "widget_loads", "checkout_starts", "orders_count", "sales_col", "refunds_count")
+    list_filter = ("broker", "date")
+    list_select_related = ("broker",)
+    date_hierarchy = "date"
+
+    @admin.display(description="sales", ordering="total_sales")
+    def sales_col(self, obj):
+        return format_usd(obj.total_sales)

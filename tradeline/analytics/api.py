@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from tradeline.analytics.services import widget_load_record
 from tradeline.brokers import keys
@@ -33,4 +33,4 @@ def _rate_limit(request: HttpRequest) -> None:
 def widget_load(request: HttpRequest):
     _rate_limit(request)
     widget_load_record(broker_id=request.broker.pk)
-    return 204, None
+    return Status(204, None)

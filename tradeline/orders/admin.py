@@ -94,7 +94,8 @@ class OrderAdmin(ReadOnlyAdmin):
             "manual_form": forms.get("manual-payment") or ManualPaymentForm(),
             "refund_form": forms.get("refund") or RefundForm(),
             "cancel_form": forms.get("cancel") or ReasonForm(),
-            "action_url": lambda name: reverse("admin:orders_order_action", args=[order.pk, name]),
+            "action_urls": {name.replace("-", "_"): reverse("admin:orders_order_action", args=[order.pk, name])
+                            for name in ACTIONS},
             "has_view_permission": True,
             **(extra_context or {}),
         }

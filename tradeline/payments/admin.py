@@ -1,19 +1,26 @@
 from django.contrib import admin
 
-from tradeline.core.admin_utils import MoneyReadOnlyAdmin
+from tradeline.core.money import format_usd
+from tradeline.dashboard.admin_base import ReadOnlyAdmin
 from tradeline.payments.models import Refund, WebhookEvent
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "source", "event_type", "event_id", "status", "attempts", "order")
     list_filter = ("source", "status", "event_type")
-    search_fields = ("event_id",)
-    readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+    search_fields = ("event_id", "order__order_number")
+    list_select_related = ("order",)
+    show_full_result_count = False
 
 
 @admin.register(Refund)
-class RefundAdmin(MoneyReadOnlyAdmin):
-    money_fields = ("amount",)
-    list_display = ("created_at", "order", "amount_usd", "status", "stripe_refund_id", "requested_by")
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "order", "amount_col", "status", "stripe_refund_id", "requested_by")
     list_filter = ("status",)
+    search_fields = ("order__order_number", "stripe_refund_id")
+    list_select_related = ("order", "requested_by")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_col(self, obj):
+        return format_usd(obj.amount)
