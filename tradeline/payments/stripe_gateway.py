@@ -262,7 +262,7 @@ def _order_metadata(order) -> dict[str, str]:
 
 def _line_items(order) -> list[dict]:
     items = []
-    for item in order.items.all().order_by("id"):
+    for item in order.items.all():
         name = f"{item.bank_name} tradeline, {format_usd(item.credit_limit)} limit"
         description = f"Authorized-user tradeline: {item.bank_name}, credit limit {format_usd(item.credit_limit)}"
         if item.date_opened:
@@ -299,6 +299,7 @@ def create_checkout_session(*, order, success_url: str, cancel_url: str) -> Chec
     }
     session = _call("checkout session create", get_client().v1.checkout.sessions.create, params,
                     {"idempotency_key": f"checkout-{order.id}"})
+    session = _as_dict(session)
     session_expires = session.get("expires_at")
     return CheckoutSession(
         id=session["id"],

@@ -207,3 +207,59 @@ def stripe_sim(stripe_sim_server, settings):
     yield client
     client.close()
     stripe_sim_server.faults.clear()
+
+
+class WebhookReceiver:
+    """A tiny HTTP endpoint that records what is POSTed to it and answers with `status` (default 200)."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.requests: list[dict] = []
+        self.status = 200
+        self.statuses: list[int] = []  # answered in turn before falling back to `status`
+        self.delay = 0.0
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                import time
+
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._lock:
+                    receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    status = receiver.statuses.pop(0) if receiver.statuses else receiver.status
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/webhook"
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+
+    def events(self) -> list[dict]:
+        import json
+
+        with self._lock:
+            return [json.loads(r["body"]) for r in self.requests]
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def webhook_receiver():
+    """An HTTP endpoint recording webhook deliveries (for tests of the Stripe server itself)."""
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.stop()

@@ -396,7 +396,7 @@ class SimState:
             rows = [r for r in self.refunds.values()
                     if (charge is None or r["charge"] == charge)
                     and (payment_intent is None or r["payment_intent"] == payment_intent)]
-            return sorted(rows, key=lambda r: r["created"], reverse=True)
+            return rows[::-1]  # newest first, like Stripe's lists
 
     def create_dispute(self, charge_id: str, amount: int | None = None, reason: str = "fraudulent"
                        ) -> tuple[dict, list[dict]]:
