@@ -13,7 +13,6 @@ without a payment page is ever left behind.
 
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
@@ -299,13 +298,6 @@ def _checkout_failed(*, order: Order, error: Exception) -> None:
             activity_log(action="order.checkout_failed", entity=order, broker=order.broker,
                          metadata={"order_number": order.order_number, "code": code})
     logger.warning("checkout for order %s failed (%s); order cancelled", order.order_number, code)
-
-
-@dataclass(frozen=True)
-class _Session:
-    id: str
-    url: str
-    expires_at: datetime | None
 
 
 def checkout_create(
