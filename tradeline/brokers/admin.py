@@ -5,10 +5,9 @@ each through brokers.services, plus the broker's performance."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.views.decorators.http import require_POST
 
 from tradeline.brokers.models import AdminProfile, AdminToken, Broker, BrokerApiKey, BrokerStatus
 from tradeline.core.money import format_usd
@@ -139,6 +138,8 @@ class BrokerAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/brokers/broker/detail.html", context)
 
     def action_view(self, request, object_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         return _broker_action(self, request, object_id, action)
 
 
@@ -150,7 +151,6 @@ def _rerender(model_admin, request, broker, name, form):
     return response
 
 
-@require_POST
 def _broker_action(model_admin: BrokerAdmin, request, object_id, action):
     from tradeline.brokers import services
 

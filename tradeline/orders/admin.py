@@ -3,11 +3,10 @@ and the actions an admin takes on an order — each one a form that calls one se
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.views.decorators.http import require_POST
 
 from tradeline.core.money import format_usd
 from tradeline.dashboard.admin_base import ReadOnlyAdmin, back_to, can_write, run_service
@@ -102,10 +101,11 @@ class OrderAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/orders/order/detail.html", context)
 
     def action_view(self, request, object_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         return _order_action(self, request, object_id, action)
 
 
-@require_POST
 def _order_action(model_admin: OrderAdmin, request, object_id, action):
     order = model_admin.get_object(request, unquote(object_id))
     if order is None or action not in ACTIONS:

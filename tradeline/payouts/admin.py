@@ -4,10 +4,9 @@ payouts.services; every figure comes from the payouts selectors."""
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.views.decorators.http import require_POST
 
 from tradeline.core.errors import ApplicationError
 from tradeline.core.money import format_usd
@@ -125,10 +124,11 @@ class PayoutAdmin(ReadOnlyAdmin):
         return response
 
     def action_view(self, request, object_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         return _payout_action(self, request, object_id, action)
 
 
-@require_POST
 def _payout_action(model_admin: PayoutAdmin, request, object_id, action):
     from tradeline.payouts.services import payout_cancel, payout_mark_paid
 
