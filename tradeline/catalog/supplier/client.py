@@ -107,12 +107,12 @@ class SupplierClient:
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self._sleep = sleep
-        if self.base_url.startswith("https://"):
-            auth: httpx.Auth = httpx.BasicAuth(consumer_key, consumer_secret)
-        else:
-            auth = _OAuth1Query(consumer_key, consumer_secret)
+        https = self.base_url.startswith("https://")
+        auth: httpx.Auth = (httpx.BasicAuth(consumer_key, consumer_secret) if https
+                            else _OAuth1Query(consumer_key, consumer_secret))
         self._http = httpx.Client(
             auth=auth,
+            verify=https,  # certificates are checked over HTTPS; plain HTTP needs no TLS context (slow to build)
             timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json", "User-Agent": "tradeline-marketplace/1.0"},
         )
