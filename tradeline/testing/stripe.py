@@ -188,25 +188,28 @@ def stripe_sim_server():
 
     server = StripeSim(secret_key=f"sk_test_{secrets.token_hex(12)}",
                        webhook_secret=f"whsec_{secrets.token_hex(16)}", delivery_timeout=5.0).start()
-    yield server
+    client = StripeSimClient(server)
+    yield client
+    client.close()
     server.stop()
 
 
 @pytest.fixture
 def stripe_sim(stripe_sim_server, settings):
     """The local Stripe server, reset, with settings pointed at it (no SDK retries: faults fail fast)."""
-    stripe_sim_server.reset()
-    stripe_sim_server.set_webhook_url(None)
-    settings.STRIPE_API_BASE = stripe_sim_server.url
-    settings.STRIPE_SECRET_KEY = stripe_sim_server.secret_key
-    settings.STRIPE_WEBHOOK_SECRET = stripe_sim_server.webhook_secret
+    client = stripe_sim_server
+    server = client.server
+    server.reset()
+    server.set_webhook_url(None)
+    settings.STRIPE_API_BASE = server.url
+    settings.STRIPE_SECRET_KEY = server.secret_key
+    settings.STRIPE_WEBHOOK_SECRET = server.webhook_secret
     settings.STRIPE_WEBHOOK_SECRETS_PREVIOUS = ""
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     settings.STRIPE_TIMEOUT_SECONDS = 5
-    client = StripeSimClient(stripe_sim_server)
     yield client
-    client.close()
-    stripe_sim_server.faults.clear()
+    server.faults.clear()
+    server.set_webhook_url(None)
 
 
 class WebhookReceiver:

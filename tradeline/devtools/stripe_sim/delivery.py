@@ -41,6 +41,9 @@ class Deliverer:
         self._pending = 0
         self._pending_lock = threading.Condition()
         self._timers: set[threading.Timer] = set()
+        # One pooled client for every delivery (thread-safe; building one per POST costs an SSL context).
+        self._http = httpx.Client(timeout=timeout, limits=httpx.Limits(max_connections=100,
+                                                                       max_keepalive_connections=0))
         self._worker = threading.Thread(target=self._run, name="stripe-sim-webhooks", daemon=True)
         self._worker.start()
 
@@ -62,7 +65,7 @@ class Deliverer:
             "Stripe-Signature": stripe_signature(body, self.webhook_secret, int(time.time())),
         }
         try:
-            response = httpx.post(url, content=body, headers=headers, timeout=self.timeout)
+            response = self._http.post(url, content=body, headers=headers, timeout=self.timeout)
             result["status"] = response.status_code
             if response.status_code >= 300:
                 result["error"] = response.text[:300]

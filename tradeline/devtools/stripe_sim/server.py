@@ -120,6 +120,7 @@ class StripeSim:
         self.deliverer = Deliverer(self.state, webhook_secret=webhook_secret, webhook_url=webhook_url or None,
                                    timeout=delivery_timeout, retry_delays=retry_delays)
         self.log_requests = log_requests
+        self.generation = 0
         self.httpd = ThreadingHTTPServer((host, port), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.sim = self
@@ -142,6 +143,7 @@ class StripeSim:
     def reset(self) -> None:
         self.deliverer.cancel_retries()
         self.deliverer.wait_idle(timeout=self.deliverer.timeout + 1)
+        self.generation += 1
         self.state.reset()
         self.faults.clear()
         self.idempotency.clear()
@@ -287,7 +289,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _api(self, method: str, path: str, query: str, body: bytes) -> None:
         status, delay_ms = self.sim.faults.take(method, path)
         if delay_ms:
+            generation = self.sim.generation
             time.sleep(delay_ms / 1000)
+            if generation != self.sim.generation:  # reset while we slept: this request belongs to the past
+                raise SimError(500, "The local Stripe server was reset during this request.", type="api_error")
         if status:
             error_type = "api_error" if status >= 500 else "invalid_request_error"
             raise SimError(status, "An error occurred with our connection to Stripe. (injected fault)",
