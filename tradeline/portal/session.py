@@ -15,7 +15,7 @@ from tradeline.brokers.models import Broker, BrokerStatus
 
 SESSION_KEY = "portal_broker_id"
 SESSION_PASSWORD_KEY = "portal_broker_pw"  # a fragment of the password hash: a password change logs out
-PORTAL_STATUSES = (BrokerStatus.ACTIVE, BrokerStatus.PENDING)
+PORTAL_STATUSES = (BrokerStatus.ACTIVE, BrokerStatus.PENDING, BrokerStatus.SUSPENDED)  # INACTIVE: no access
 
 
 def _password_marker(broker: Broker) -> str:
