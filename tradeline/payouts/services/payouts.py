@@ -7,9 +7,11 @@ A payout for a broker and a UTC month takes, in one transaction:
 The rows are marked first with conditional UPDATEs (status + payout_id), then the totals are
 aggregated in SQL over exactly the rows marked: no row is ever loaded into memory, and a refund
 racing the run either reduces the commission before it is marked or books an adjustment after.
-Below PAYOUT_MINIMUM_CENTS (or ≤ 0) the savepoint is rolled back: nothing is marked, everything
-carries over. The broker row is locked first, so concurrent runs for one broker queue up and the
-second finds the first's payout; the partial UniqueConstraint (broker, period_start) backs it.
+Below PAYOUT_MINIMUM_CENTS (or ≤ 0) the rows are given back and the payout row deleted in the same
+transaction: everything carries over. A month-end run does this for all brokers at once, in a
+fixed number of statements (payout_run_month). The broker rows are locked first, so concurrent
+runs queue up and the second finds the first's payouts; the partial UniqueConstraint
+(broker, period_start) backs it.
 
 Lock order: Broker -> (Commission, Adjustment by UPDATE) -> the new Payout. Payout transitions
 (paid / failed / cancelled) start with a conditional UPDATE of the payout row; nothing locks a
@@ -23,10 +25,11 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 
+from tradeline.audit.models import ActivityLog, ActorType
 from tradeline.audit.services import activity_log
 from tradeline.brokers.models import Broker
 from tradeline.core.errors import Conflict, NotFound, ValidationFailed
@@ -68,18 +71,19 @@ def _check_period_ended(period_end: datetime, now: datetime) -> None:
         )
 
 
-def eligible_commissions(*, broker_id, period_end: datetime, now: datetime):
-    """PAYABLE commissions of the broker, in no payout, paid before the period's end and the hold."""
-    cutoff = min(period_end, now - timedelta(days=settings.COMMISSION_HOLD_DAYS))
+def _cutoff(period_end: datetime, now: datetime) -> datetime:
+    return min(period_end, now - timedelta(days=settings.COMMISSION_HOLD_DAYS))
+
+
+def eligible_commissions(*, period_end: datetime, now: datetime):
+    """PAYABLE commissions in no payout, of orders paid before the period's end and the hold."""
     return CommissionRecord.objects.filter(
-        broker_id=broker_id, status=CommissionStatus.PAYABLE, payout__isnull=True, order_paid_at__lt=cutoff
+        status=CommissionStatus.PAYABLE, payout__isnull=True, order_paid_at__lt=_cutoff(period_end, now)
     )
 
 
-def open_adjustments(*, broker_id):
-    return CommissionAdjustment.objects.filter(
-        broker_id=broker_id, status=AdjustmentStatus.OPEN, payout__isnull=True
-    )
+def open_adjustments():
+    return CommissionAdjustment.objects.filter(status=AdjustmentStatus.OPEN, payout__isnull=True)
 
 
 @dataclass
@@ -112,38 +116,66 @@ class PayoutPreview:
         }
 
 
-def _sums(commissions, adjustments) -> tuple[int, int, int, int, int]:
-    c = commissions.aggregate(share=Sum("revenue_share_amount"), markup=Sum("markup_amount"), n=Count("id"))
-    a = adjustments.aggregate(total=Sum("amount"), n=Count("id"))
-    return c["share"] or 0, c["markup"] or 0, a["total"] or 0, c["n"], a["n"]
+def _grouped_sums(commissions, adjustments, key: str) -> dict:
+    """{key value: [share, markup, adjustments, n_commissions, n_adjustments]}, two GROUP BY queries."""
+    sums: dict = {}
+    for row in commissions.values(key).annotate(share=Sum("revenue_share_amount"), markup=Sum("markup_amount"),
+                                                n=Count("id")).order_by():
+        sums[row[key]] = [row["share"] or 0, row["markup"] or 0, 0, row["n"], 0]
+    for row in adjustments.values(key).annotate(total=Sum("amount"), n=Count("id")).order_by():
+        entry = sums.setdefault(row[key], [0, 0, 0, 0, 0])
+        entry[2], entry[4] = row["total"] or 0, row["n"]
+    return sums
 
 
 def _payable(total: int) -> bool:
     return total > 0 and total >= settings.PAYOUT_MINIMUM_CENTS
 
 
-class _CarryOver(Exception):
-    """Rolls the payout's savepoint back: the total is below the minimum."""
+def _outcome(total: int, n_comm: int, n_adj: int) -> str:
+    if _payable(total):
+        return "created"
+    return "below_minimum" if n_comm + n_adj else "nothing"
 
 
-def _live_payout(broker_id, period_start) -> Payout | None:
-    return Payout.objects.filter(broker_id=broker_id, period_start=period_start, status__in=LIVE_STATUSES).first()
+def _candidate_brokers(*, broker_ids, period_end: datetime, now: datetime):
+    if broker_ids is not None:
+        return Broker.objects.filter(pk__in=list(broker_ids))
+    has_payable = Exists(eligible_commissions(period_end=period_end, now=now).filter(broker_id=OuterRef("pk")))
+    has_adjustment = Exists(open_adjustments().filter(broker_id=OuterRef("pk")))
+    return Broker.objects.filter(has_payable | has_adjustment)
 
 
-def payout_preview(*, broker: Broker, year: int, month: int, now: datetime | None = None) -> PayoutPreview:
-    """What payout_create_monthly would do now, without writing anything."""
+def _broker_name(name: str, business_name: str) -> str:
+    return business_name or name
+
+
+def payout_preview(*, year: int, month: int, broker_ids=None, now: datetime | None = None) -> list[PayoutPreview]:
+    """What a run would do now, per broker, without writing anything (aggregates in SQL)."""
     period_start, period_end = month_period(year, month)
     now = now or timezone.now()
     _check_period_ended(period_end, now)
-    share, markup, adjustments, n_comm, n_adj = _sums(
-        eligible_commissions(broker_id=broker.pk, period_end=period_end, now=now),
-        open_adjustments(broker_id=broker.pk),
-    )
-    existing = _live_payout(broker.pk, period_start)
-    total = share + markup + adjustments
-    outcome = "exists" if existing else ("created" if _payable(total) else ("nothing" if not n_comm + n_adj
-                                                                          else "below_minimum"))
-    return PayoutPreview(broker.pk, str(broker), n_comm, n_adj, share, markup, adjustments, outcome, existing)
+    brokers = list(_candidate_brokers(broker_ids=broker_ids, period_end=period_end, now=now)
+                   .order_by("pk").values_list("pk", "name", "business_name"))
+    ids = [pk for pk, _, _ in brokers]
+    existing = {p.broker_id: p for p in Payout.objects.filter(broker_id__in=ids, period_start=period_start,
+                                                               status__in=LIVE_STATUSES)}
+    sums = _grouped_sums(eligible_commissions(period_end=period_end, now=now).filter(broker_id__in=ids),
+                         open_adjustments().filter(broker_id__in=ids), "broker_id")
+    results = []
+    for pk, name, business_name in brokers:
+        if pk in existing:
+            results.append(_preview_of(existing[pk], _broker_name(name, business_name), "exists"))
+            continue
+        share, markup, adjustments, n_comm, n_adj = sums.get(pk, [0, 0, 0, 0, 0])
+        results.append(PayoutPreview(pk, _broker_name(name, business_name), n_comm, n_adj, share, markup, adjustments,
+                                     _outcome(share + markup + adjustments, n_comm, n_adj)))
+    return results
+
+
+def _preview_of(payout: Payout, broker_name: str, outcome: str) -> PayoutPreview:
+    return PayoutPreview(payout.broker_id, broker_name, payout.commission_count, payout.adjustment_count,
+                         payout.total_revenue_share, payout.total_markup, payout.total_adjustments, outcome, payout)
 
 
 def payout_create_monthly(*, broker: Broker, year: int, month: int, actor_user=None,
@@ -153,109 +185,117 @@ def payout_create_monthly(*, broker: Broker, year: int, month: int, actor_user=N
     None when the total is ≤ 0 or below PAYOUT_MINIMUM_CENTS (everything carries over).
     Raises Conflict PERIOD_NOT_ENDED (409) for a month that has not ended.
     """
-    return _create_monthly(broker=broker, year=year, month=month, actor_user=actor_user, now=now).payout
-
-
-def _create_monthly(*, broker: Broker, year: int, month: int, actor_user=None,
-                    now: datetime | None = None) -> PayoutPreview:
-    period_start, period_end = month_period(year, month)
-    now = now or timezone.now()
-    _check_period_ended(period_end, now)
-    with transaction.atomic():
-        # Serialises runs for this broker; the second run then finds the first one's payout.
-        # FOR NO KEY UPDATE: rows referencing the broker (commissions, adjustments, activity log)
-        # can still be inserted meanwhile; a full FOR UPDATE would deadlock with a racing refund.
-        locked = Broker.objects.select_for_update(no_key=True).filter(pk=broker.pk).first()
-        if locked is None:
-            raise NotFound("No such broker.", code="BROKER_NOT_FOUND")
-        existing = _live_payout(broker.pk, period_start)
-        if existing is not None:
-            return _preview_of(existing, str(locked), "exists")
-        try:
-            with transaction.atomic():
-                payout = _create_and_fill(broker=locked, period_start=period_start, period_end=period_end,
-                                          now=now, actor_user=actor_user)
-        except _CarryOver as carry:
-            return carry.args[0]
-        except IntegrityError:
-            # A concurrent run that did not see our lock (e.g. another code path) won the constraint.
-            existing = _live_payout(broker.pk, period_start)
-            if existing is None:
-                raise
-            return _preview_of(existing, str(locked), "exists")
-        activity_log(
-            action="PAYOUT_CREATED", entity=payout, actor_user=actor_user, broker=locked,
-            metadata={"period": f"{year:04d}-{month:02d}", "total_amount": payout.total_amount,
-                      "commission_count": payout.commission_count, "adjustment_count": payout.adjustment_count},
-        )
-        return _preview_of(payout, str(locked), "created")
-
-
-def _preview_of(payout: Payout, broker_name: str, outcome: str) -> PayoutPreview:
-    return PayoutPreview(payout.broker_id, broker_name, payout.commission_count, payout.adjustment_count,
-                         payout.total_revenue_share, payout.total_markup, payout.total_adjustments, outcome, payout)
-
-
-def _create_and_fill(*, broker: Broker, period_start, period_end, now, actor_user) -> Payout:
-    # The row exists before the totals are known (the commissions point at it); its placeholder
-    # total satisfies the CHECK constraints and is replaced below, before the transaction commits.
-    payout = Payout.objects.create(
-        broker=broker, period_start=period_start, period_end=period_end, total_revenue_share=0, total_markup=0,
-        total_adjustments=1, total_amount=1, created_by=actor_user,
-    )
-    n_comm = eligible_commissions(broker_id=broker.pk, period_end=period_end, now=now).update(
-        status=CommissionStatus.IN_PAYOUT, payout=payout, updated_at=now
-    )
-    n_adj = open_adjustments(broker_id=broker.pk).update(status=AdjustmentStatus.IN_PAYOUT, payout=payout,
-                                                         updated_at=now)
-    share, markup, adjustments, _, _ = _sums(
-        CommissionRecord.objects.filter(payout=payout), CommissionAdjustment.objects.filter(payout=payout)
-    )
-    total = share + markup + adjustments
-    if not _payable(total):
-        outcome = "nothing" if not n_comm + n_adj else "below_minimum"
-        raise _CarryOver(PayoutPreview(broker.pk, str(broker), n_comm, n_adj, share, markup, adjustments, outcome))
-    Payout.objects.filter(pk=payout.pk).update(
-        total_revenue_share=share, total_markup=markup, total_adjustments=adjustments, total_amount=total,
-        commission_count=n_comm, adjustment_count=n_adj,
-    )
-    payout.refresh_from_db()
-    return payout
+    results = payout_run_month(year=year, month=month, broker_id=broker.pk, actor_user=actor_user, now=now)
+    return results[0].payout if results else None
 
 
 def payout_run_month(*, year: int, month: int, broker_id=None, dry_run: bool = False, actor_user=None,
                      progress: Callable[[str], None] | None = None, now: datetime | None = None) -> list[PayoutPreview]:
-    """Payouts of one month for every broker with something payable (or one broker).
+    """The payouts of one UTC month for every broker with something payable (or for one broker).
 
-    One transaction per broker, so a failure leaves the brokers done so far done. `progress`
-    receives a short line every few brokers. Returns one PayoutPreview per broker considered.
+    Set-based, in one transaction, whatever the number of brokers and commissions:
+      1. lock the brokers' rows (FOR NO KEY UPDATE, in pk order): concurrent runs queue up here,
+         and the second one finds the first one's payouts;
+      2. insert one PENDING payout per broker without a live payout for the month (placeholder
+         totals that satisfy the CHECK constraints, replaced in step 5 before commit);
+      3. mark the eligible commissions and the open adjustments with their broker's new payout
+         (conditional UPDATEs: a row changed meanwhile by a refund is re-checked by the database);
+      4. aggregate exactly the marked rows per payout (GROUP BY payout_id);
+      5. payouts below the minimum (or ≤ 0): their rows go back (PAYABLE / OPEN), the payouts are
+         deleted; the others get their totals.
+    Returns one PayoutPreview per broker considered. `dry_run` only reads (payout_preview).
     """
     period_start, period_end = month_period(year, month)
     now = now or timezone.now()
     _check_period_ended(period_end, now)
-    if broker_id is not None:
-        brokers = Broker.objects.filter(pk=broker_id)
-        if not brokers.exists():
-            raise NotFound("No such broker.", code="BROKER_NOT_FOUND")
-    else:
-        has_payable = Exists(CommissionRecord.objects.filter(
-            broker_id=OuterRef("pk"), status=CommissionStatus.PAYABLE, payout__isnull=True,
-            order_paid_at__lt=period_end))
-        has_adjustment = Exists(CommissionAdjustment.objects.filter(
-            broker_id=OuterRef("pk"), status=AdjustmentStatus.OPEN, payout__isnull=True))
-        brokers = Broker.objects.filter(has_payable | has_adjustment)
-    brokers = list(brokers.order_by("pk"))
-    results = []
-    step = max(1, len(brokers) // 20)
-    for i, broker in enumerate(brokers, 1):
-        if dry_run:
-            results.append(payout_preview(broker=broker, year=year, month=month, now=now))
-        else:
-            results.append(_create_monthly(broker=broker, year=year, month=month, actor_user=actor_user, now=now))
-        if progress and (i % step == 0 or i == len(brokers)):
-            created = sum(1 for r in results if r.outcome == "created")
-            progress(f"{i}/{len(brokers)} brokers, {created} payouts {'would be ' if dry_run else ''}created")
+    if broker_id is not None and not Broker.objects.filter(pk=broker_id).exists():
+        raise NotFound("No such broker.", code="BROKER_NOT_FOUND")
+    broker_ids = [broker_id] if broker_id is not None else None
+    say = progress or (lambda line: None)
+    if dry_run:
+        results = payout_preview(year=year, month=month, broker_ids=broker_ids, now=now)
+        say(f"{len(results)} brokers, {sum(r.outcome == 'created' for r in results)} payouts would be created")
+        return results
+    with transaction.atomic():
+        brokers = list(
+            _candidate_brokers(broker_ids=broker_ids, period_end=period_end, now=now)
+            .select_for_update(no_key=True).order_by("pk").values_list("pk", "name", "business_name")
+        )
+        names = {pk: _broker_name(name, business_name) for pk, name, business_name in brokers}
+        existing = {p.broker_id: p for p in Payout.objects.filter(broker_id__in=list(names),
+                                                                   period_start=period_start,
+                                                                   status__in=LIVE_STATUSES)}
+        new_ids = [pk for pk in names if pk not in existing]
+        say(f"{len(names)} brokers to consider, {len(existing)} already paid out for {year:04d}-{month:02d}")
+        payouts = Payout.objects.bulk_create(
+            [Payout(broker_id=pk, period_start=period_start, period_end=period_end, total_revenue_share=0,
+                    total_markup=0, total_adjustments=1, total_amount=1, created_by=actor_user) for pk in new_ids],
+            batch_size=1000,
+        )
+        by_broker = {p.broker_id: p for p in payouts}
+        new_payout = Subquery(
+            Payout.objects.filter(broker_id=OuterRef("broker_id"), period_start=period_start,
+                                  status=PayoutStatus.PENDING).values("pk")[:1]
+        )
+        n_comm = eligible_commissions(period_end=period_end, now=now).filter(broker_id__in=new_ids).update(
+            status=CommissionStatus.IN_PAYOUT, payout_id=new_payout, updated_at=now
+        )
+        n_adj = open_adjustments().filter(broker_id__in=new_ids).update(
+            status=AdjustmentStatus.IN_PAYOUT, payout_id=new_payout, updated_at=now
+        )
+        say(f"{n_comm} commissions and {n_adj} adjustments marked")
+        pids = [p.pk for p in payouts]
+        sums = _grouped_sums(CommissionRecord.objects.filter(payout_id__in=pids),
+                             CommissionAdjustment.objects.filter(payout_id__in=pids), "payout_id")
+        keep, drop, results = [], [], []
+        for pk in names:
+            if pk in existing:
+                results.append(_preview_of(existing[pk], names[pk], "exists"))
+                continue
+            payout = by_broker[pk]
+            share, markup, adjustments, c_count, a_count = sums.get(payout.pk, [0, 0, 0, 0, 0])
+            outcome = _outcome(share + markup + adjustments, c_count, a_count)
+            if outcome == "created":
+                payout.total_revenue_share, payout.total_markup = share, markup
+                payout.total_adjustments, payout.total_amount = adjustments, share + markup + adjustments
+                payout.commission_count, payout.adjustment_count = c_count, a_count
+                keep.append(payout)
+            else:
+                drop.append(payout.pk)
+            results.append(PayoutPreview(pk, names[pk], c_count, a_count, share, markup, adjustments, outcome,
+                                         payout if outcome == "created" else None))
+        if drop:
+            CommissionRecord.objects.filter(payout_id__in=drop).update(
+                status=CommissionStatus.PAYABLE, payout=None, updated_at=now)
+            CommissionAdjustment.objects.filter(payout_id__in=drop).update(
+                status=AdjustmentStatus.OPEN, payout=None, updated_at=now)
+            Payout.objects.filter(pk__in=drop).delete()
+        Payout.objects.bulk_update(keep, ["total_revenue_share", "total_markup", "total_adjustments", "total_amount",
+                                          "commission_count", "adjustment_count"], batch_size=500)
+        _log_created(keep, names, year=year, month=month, actor_user=actor_user)
+    say(f"{len(keep)} payouts created, {len(drop)} brokers carried over (below the minimum)")
     return results
+
+
+def _log_created(payouts: list[Payout], names: dict, *, year: int, month: int, actor_user) -> None:
+    """One PAYOUT_CREATED activity row per payout, written in one INSERT for a month-end run."""
+    if len(payouts) == 1:
+        p = payouts[0]
+        activity_log(action="PAYOUT_CREATED", entity=p, actor_user=actor_user, broker=p.broker,
+                     metadata=_created_metadata(p, year, month))
+        return
+    actor_type = ActorType.ADMIN if actor_user is not None else ActorType.SYSTEM
+    ActivityLog.objects.bulk_create(
+        [ActivityLog(action="PAYOUT_CREATED", entity_type="Payout", entity_id=str(p.pk), actor_type=actor_type,
+                     actor_user=actor_user, broker_id=p.broker_id, metadata=_created_metadata(p, year, month))
+         for p in payouts],
+        batch_size=1000,
+    )
+
+
+def _created_metadata(payout: Payout, year: int, month: int) -> dict:
+    return {"period": f"{year:04d}-{month:02d}", "total_amount": payout.total_amount,
+            "commission_count": payout.commission_count, "adjustment_count": payout.adjustment_count}
 
 
 def _transition(*, payout_id, to: str, actor_user, **fields) -> Payout:

@@ -1,15 +1,17 @@
+import uuid
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog
 from tradeline.brokers.auth import issue_admin_token
-from tradeline.brokers.models import AdminRole
+from tradeline.brokers.models import AdminProfile, AdminRole
 from tradeline.brokers.services import broker_keys_rotate
 from tradeline.payouts.models import CommissionRecord, CommissionStatus, Payout, PayoutStatus
 from tradeline.payouts.services import commission_apply_refund, payout_create_monthly, payout_mark_paid
 from tradeline.payouts.tests.helpers import paid_order, set_refunded, utc
-from tradeline.testing.factories import make_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +22,11 @@ def client():
 
 
 def admin_auth(role=AdminRole.ADMIN):
-    user = make_admin(role=role)
+    # No password: these tests authenticate with tokens, and hashing one costs a second per admin.
+    n = uuid.uuid4().hex[:12]
+    user = get_user_model().objects.create_user(username=f"payout-admin-{n}", email=f"payout-admin-{n}@example.com",
+                                                password=None, is_staff=True)
+    AdminProfile.objects.create(user=user, role=role)
     raw, _ = issue_admin_token(user, 3600)
     return user, {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 

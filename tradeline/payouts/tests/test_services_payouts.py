@@ -285,7 +285,8 @@ class TestRunAndCommand:
         results = payout_run_month(year=2026, month=8, progress=lines.append)
         outcomes = {r.broker_name: (r.outcome, r.total_amount) for r in results}
         assert outcomes == {"Rich": ("created", 60_000), "Poor": ("below_minimum", 30_000)}
-        assert lines[-1] == "2/2 brokers, 1 payouts created"
+        assert lines[0] == "2 brokers to consider, 0 already paid out for 2026-08"
+        assert lines[-1] == "1 payouts created, 1 brokers carried over (below the minimum)"
         assert Payout.objects.get().broker == rich
         assert payout_run_month(year=2026, month=8)[0].outcome in ("exists", "below_minimum")
         assert Payout.objects.count() == 1 and idle.payouts.count() == 0
