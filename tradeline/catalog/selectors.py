@@ -12,11 +12,15 @@ Call these outside any transaction that holds row locks: the lazy refresh talks 
 import hashlib
 import json
 import logging
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -52,6 +56,54 @@ class CatalogState:
 def catalog_state() -> CatalogState:
     agg = Tradeline.objects.filter(is_available=True).aggregate(synced_at=Max("synced_at"), count=Count("id"))
     return CatalogState(synced_at=agg["synced_at"], count=agg["count"] or 0)
+
+
+# The public price list is read far more often than the catalog changes. Each process keeps the
+# catalog state for STATE_MEMO_SECONDS (a sync elsewhere shows within that time; one in this process
+# at once) and the last rendered bodies, whose keys change with any catalog or broker change.
+STATE_MEMO_SECONDS = 1.0
+BODY_MEMO_BYTES = 32 * 1024 * 1024
+_memo_lock = threading.Lock()
+_state_memo: dict = {"at": 0.0, "state": None}
+_body_memo: OrderedDict[str, bytes] = OrderedDict()
+_body_memo_size = [0]
+
+
+def forget_catalog_memo() -> None:
+    with _memo_lock:
+        _state_memo["state"] = None
+
+
+def _memo_catalog_state() -> CatalogState:
+    if connection.in_atomic_block:  # inside a transaction (and in tests): always the database's view
+        return catalog_state()
+    now = time.monotonic()
+    with _memo_lock:
+        if _state_memo["state"] is not None and now - _state_memo["at"] < STATE_MEMO_SECONDS:
+            return _state_memo["state"]
+    state = catalog_state()
+    with _memo_lock:
+        _state_memo.update(at=now, state=state)
+    return state
+
+
+def _body_memo_get(key: str) -> bytes | None:
+    with _memo_lock:
+        body = _body_memo.get(key)
+        if body is not None:
+            _body_memo.move_to_end(key)
+        return body
+
+
+def _body_memo_put(key: str, body: bytes) -> None:
+    with _memo_lock:
+        if key in _body_memo or len(body) > BODY_MEMO_BYTES // 4:
+            return
+        _body_memo[key] = body
+        _body_memo_size[0] += len(body)
+        while _body_memo_size[0] > BODY_MEMO_BYTES:
+            _, dropped = _body_memo.popitem(last=False)
+            _body_memo_size[0] -= len(dropped)
 
 
 def _retry_key() -> str:
@@ -129,14 +181,18 @@ def broker_pricing_json(*, broker: Broker) -> bytes:
     share or supplier cost), cached per broker and catalog version."""
     from tradeline.catalog.services import pricing_policy_for
 
-    state = current_catalog_state()
+    state = _refresh_if_due(_memo_catalog_state())
     if state.synced_at is None:
         raise ApplicationError("The tradeline catalog is not available right now; please try again later.",
                                code="CATALOG_UNAVAILABLE", status=503)
     stale = state.age_seconds() > settings.CATALOG_TTL_SECONDS
     key = broker_pricing_cache_key(broker, state) + (":stale" if stale else "")
+    body = _body_memo_get(key)
+    if body is not None:
+        return body
     body = cache.get(key)
     if body is not None:
+        _body_memo_put(key, body)
         return body
     policy = pricing_policy_for(broker)
     tradelines = []
@@ -157,4 +213,5 @@ def broker_pricing_json(*, broker: Broker) -> bytes:
     }
     body = json.dumps(payload, separators=(",", ":")).encode()
     cache.set(key, body, timeout=settings.CATALOG_TTL_SECONDS)
+    _body_memo_put(key, body)
     return body

@@ -1,11 +1,12 @@
 """Catalog writes: the pricing policy of a broker and the catalog sync from the supplier."""
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tradeline.brokers.models import Broker
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 SYNC_FIELDS = ("bank_name", "credit_limit", "date_opened", "purchase_deadline", "reporting_period", "stock",
                "price", "image", "is_available")
+UPSERT_FIELDS = ("id", "card_id", *SYNC_FIELDS, "synced_at", "created_at", "updated_at")
 CHUNK = 1000
 
 
@@ -78,6 +80,9 @@ def catalog_sync(*, progress: Callable[[str], None] | None = None, client: Suppl
         status=CatalogSync.Status.SUCCEEDED, created_at=started, finished_at=timezone.now(),
         rows_received=parsed.received, rows_stored=len(parsed.rows), rows_skipped=parsed.skipped,
     )
+    from tradeline.catalog.selectors import forget_catalog_memo
+
+    forget_catalog_memo()
     say(f"done: {len(parsed.rows)} tradelines ({stored['created']} new, {stored['changed']} changed, "
         f"{stored['removed']} no longer offered, {parsed.skipped} skipped)")
     return sync
@@ -100,19 +105,42 @@ def _store(rows: list[ParsedRow], *, now: datetime, say: Callable[[str], None]) 
             created += 1
         else:
             changed += 1
-        upserts.append(Tradeline(card_id=row.card_id, **dict(zip(SYNC_FIELDS, values, strict=True)),
-                                 synced_at=now, created_at=now, updated_at=now))
-    for start in range(0, len(upserts), CHUNK):
-        # An upsert keeps two concurrent syncs from tripping over the unique card_id.
-        Tradeline.objects.bulk_create(
-            upserts[start:start + CHUNK], update_conflicts=True, unique_fields=["card_id"],
-            update_fields=[*SYNC_FIELDS, "synced_at", "updated_at"],
-        )
-        if len(upserts) > CHUNK:
-            say(f"  stored {min(start + CHUNK, len(upserts))}/{len(upserts)} new or changed rows")
+        upserts.append((uuid.uuid4(), row.card_id, *values, now, now, now))
+    # An upsert keeps two concurrent syncs from tripping over the unique card_id.
+    if connection.vendor == "postgresql" and len(upserts) > CHUNK:
+        _upsert_by_copy(upserts)
+    else:
+        for start in range(0, len(upserts), CHUNK):
+            Tradeline.objects.bulk_create(
+                [Tradeline(**dict(zip(UPSERT_FIELDS, values, strict=True))) for values in upserts[start:start + CHUNK]],
+                update_conflicts=True, unique_fields=["card_id"],
+                update_fields=[*SYNC_FIELDS, "synced_at", "updated_at"],
+            )
+            if len(upserts) > CHUNK:
+                say(f"  stored {min(start + CHUNK, len(upserts))}/{len(upserts)} new or changed rows")
     feed = {row.card_id for row in rows}
     gone = [card_id for card_id, values in existing.items() if card_id not in feed and values[-1]]
     for start in range(0, len(gone), CHUNK):
         Tradeline.objects.filter(card_id__in=gone[start:start + CHUNK]).update(is_available=False, updated_at=now)
-    Tradeline.objects.filter(is_available=True).update(synced_at=now)
+    Tradeline.objects.filter(is_available=True).exclude(synced_at=now).update(synced_at=now)
     return {"created": created, "changed": changed, "removed": len(gone)}
+
+
+def _upsert_by_copy(rows: list[tuple]) -> None:
+    """PostgreSQL: COPY the rows into a temporary table, then one INSERT .. ON CONFLICT DO UPDATE.
+    Large first syncs are dominated by per-value ORM preparation otherwise."""
+    table = Tradeline._meta.db_table
+    columns = [Tradeline._meta.get_field(name).column for name in UPSERT_FIELDS]
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    updates = ", ".join(f'"{Tradeline._meta.get_field(n).column}" = EXCLUDED."{Tradeline._meta.get_field(n).column}"'
+                        for n in [*SYNC_FIELDS, "synced_at", "updated_at"])
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE TEMPORARY TABLE tradeline_sync_rows (LIKE "{table}") ON COMMIT DROP')
+        with cursor.cursor.copy(f"COPY tradeline_sync_rows ({column_list}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f'INSERT INTO "{table}" ({column_list}) SELECT {column_list} FROM tradeline_sync_rows '
+            f'ON CONFLICT ("card_id") DO UPDATE SET {updates}'
+        )
+        cursor.execute("DROP TABLE tradeline_sync_rows")

@@ -15,6 +15,10 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 _TAG = re.compile(r"<[^>]*>")
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
+_DIGIT = re.compile(r"\d")
+_IMG_SRC = re.compile(r"""src\s*=\s*["']([^"']+)["']""")
+_PLAIN = re.compile(r"\d{1,15}(?:\.\d{1,15})?")
 _NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?|[-+]?\.\d+")
 _OUT_OF_STOCK = re.compile(r"\b(out\s+of\s+stock|sold\s*out|unavailable|none)\b", re.IGNORECASE)
 _SUFFIX = {"k": Decimal(1_000), "m": Decimal(1_000_000)}
@@ -30,7 +34,9 @@ def clean_text(value: Any) -> str:
     """Plain text: HTML tags removed, entities decoded, whitespace collapsed."""
     if value is None:
         return ""
-    text = html.unescape(_TAG.sub(" ", str(value)))
+    text = str(value)
+    if "<" in text or "&" in text:
+        text = html.unescape(_TAG.sub(" ", text))
     return " ".join(text.split())
 
 
@@ -46,6 +52,8 @@ def parse_decimal(value: Any) -> Decimal:
         number = Decimal(repr(value))
     elif not isinstance(value, str):
         raise Unparseable("not a number or text")
+    elif _PLAIN.fullmatch(value):  # the common case, "1250.00"
+        number = Decimal(value)
     else:
         text = clean_text(value)
         match = _NUMBER.search(text)
@@ -54,7 +62,7 @@ def parse_decimal(value: Any) -> Decimal:
         raw = match.group(0)
         if text[: match.start()].rstrip(" $€£").upper().removesuffix("USD").rstrip().endswith("-"):
             raise Unparseable("negative")
-        if "," in raw and not re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", raw):
+        if "," in raw and not _THOUSANDS.fullmatch(raw):
             raise Unparseable("odd separators")
         try:
             number = Decimal(raw.replace(",", ""))
@@ -64,7 +72,7 @@ def parse_decimal(value: Any) -> Decimal:
         suffix = rest.lstrip()[:2].lower()
         if suffix[:1] in _SUFFIX and not suffix[1:2].isalpha():
             number *= _SUFFIX[suffix[:1]]
-        if re.search(r"\d", rest):
+        if _DIGIT.search(rest):
             raise Unparseable("several numbers")  # "100 - 200", or a sale price beside the old one
     if number < 0:
         raise Unparseable("negative")
@@ -82,7 +90,7 @@ def parse_cents(value: Any) -> int:
 
 def parse_stock(value: Any) -> int:
     """"3 available" -> 3, "In stock: 12" -> 12, "Out of stock" -> 0, 4.0 -> 4."""
-    if isinstance(value, str) and _OUT_OF_STOCK.search(clean_text(value)) and not re.search(r"\d", value):
+    if isinstance(value, str) and _OUT_OF_STOCK.search(clean_text(value)) and not _DIGIT.search(value):
         return 0
     number = parse_decimal(value)
     if number != number.to_integral_value() or number > MAX_STOCK:
@@ -92,7 +100,7 @@ def parse_stock(value: Any) -> int:
 
 def parse_image(value: Any) -> str:
     text = clean_text(value)
-    match = re.search(r"""src\s*=\s*["']([^"']+)["']""", str(value or ""))
+    match = _IMG_SRC.search(str(value or "")) if value and "<" in str(value) else None
     if match:
         text = html.unescape(match.group(1)).strip()
     if text.startswith(("https://", "http://")) and len(text) <= 500 and " " not in text:
