@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 
@@ -233,16 +233,7 @@ def payout_run_month(*, year: int, month: int, broker_id=None, dry_run: bool = F
             batch_size=1000,
         )
         by_broker = {p.broker_id: p for p in payouts}
-        new_payout = Subquery(
-            Payout.objects.filter(broker_id=OuterRef("broker_id"), period_start=period_start,
-                                  status=PayoutStatus.PENDING).values("pk")[:1]
-        )
-        n_comm = eligible_commissions(period_end=period_end, now=now).filter(broker_id__in=new_ids).update(
-            status=CommissionStatus.IN_PAYOUT, payout_id=new_payout, updated_at=now
-        )
-        n_adj = open_adjustments().filter(broker_id__in=new_ids).update(
-            status=AdjustmentStatus.IN_PAYOUT, payout_id=new_payout, updated_at=now
-        )
+        n_comm, n_adj = _mark_rows(payouts, period_start=period_start, cutoff=_cutoff(period_end, now), now=now)
         say(f"{n_comm} commissions and {n_adj} adjustments marked")
         pids = [p.pk for p in payouts]
         sums = _grouped_sums(CommissionRecord.objects.filter(payout_id__in=pids),
@@ -270,11 +261,70 @@ def payout_run_month(*, year: int, month: int, broker_id=None, dry_run: bool = F
             CommissionAdjustment.objects.filter(payout_id__in=drop).update(
                 status=AdjustmentStatus.OPEN, payout=None, updated_at=now)
             Payout.objects.filter(pk__in=drop).delete()
-        Payout.objects.bulk_update(keep, ["total_revenue_share", "total_markup", "total_adjustments", "total_amount",
-                                          "commission_count", "adjustment_count"], batch_size=500)
+        _write_totals(keep)
         _log_created(keep, names, year=year, month=month, actor_user=actor_user)
     say(f"{len(keep)} payouts created, {len(drop)} brokers carried over (below the minimum)")
     return results
+
+
+def _mark_rows(payouts: list[Payout], *, period_start: datetime, cutoff: datetime, now: datetime) -> tuple[int, int]:
+    """Point the eligible commissions and open adjustments of each payout's broker at that payout.
+
+    PostgreSQL: one UPDATE ... FROM (a hash join) per table. Elsewhere: the portable correlated
+    subquery (fine for the small data sets SQLite serves).
+    """
+    if not payouts:
+        return 0, 0
+    if connection.vendor == "postgresql":
+        ids = [p.pk for p in payouts]
+        counts = []
+        for model, condition, status, params in (
+            (CommissionRecord, "t.status = %s AND t.order_paid_at < %s", CommissionStatus.IN_PAYOUT,
+             [CommissionStatus.PAYABLE, cutoff]),
+            (CommissionAdjustment, "t.status = %s", AdjustmentStatus.IN_PAYOUT, [AdjustmentStatus.OPEN]),
+        ):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {model._meta.db_table} AS t SET status = %s, payout_id = p.id, updated_at = %s "
+                    f"FROM {Payout._meta.db_table} AS p "
+                    f"WHERE p.id = ANY(%s) AND t.broker_id = p.broker_id AND t.payout_id IS NULL AND {condition}",
+                    [status, now, ids, *params],
+                )
+                counts.append(cursor.rowcount)
+        return counts[0], counts[1]
+    broker_ids = [p.broker_id for p in payouts]
+    new_payout = Subquery(
+        Payout.objects.filter(broker_id=OuterRef("broker_id"), period_start=period_start,
+                              status=PayoutStatus.PENDING).values("pk")[:1]
+    )
+    n_comm = CommissionRecord.objects.filter(
+        broker_id__in=broker_ids, status=CommissionStatus.PAYABLE, payout__isnull=True, order_paid_at__lt=cutoff
+    ).update(status=CommissionStatus.IN_PAYOUT, payout_id=new_payout, updated_at=now)
+    n_adj = open_adjustments().filter(broker_id__in=broker_ids).update(
+        status=AdjustmentStatus.IN_PAYOUT, payout_id=new_payout, updated_at=now
+    )
+    return n_comm, n_adj
+
+
+TOTAL_FIELDS = ("total_revenue_share", "total_markup", "total_adjustments", "total_amount", "commission_count",
+                "adjustment_count")
+
+
+def _write_totals(payouts: list[Payout]) -> None:
+    """Store the computed totals: one UPDATE ... FROM unnest(arrays) on PostgreSQL."""
+    if not payouts:
+        return
+    if connection.vendor == "postgresql":
+        sets = ", ".join(f"{name} = v.{name}" for name in TOTAL_FIELDS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Payout._meta.db_table} AS p SET {sets} "
+                f"FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[], "
+                f"%s::int[]) AS v(id, {', '.join(TOTAL_FIELDS)}) WHERE p.id = v.id",
+                [[p.pk for p in payouts], *([getattr(p, name) for p in payouts] for name in TOTAL_FIELDS)],
+            )
+        return
+    Payout.objects.bulk_update(payouts, list(TOTAL_FIELDS), batch_size=500)
 
 
 def _log_created(payouts: list[Payout], names: dict, *, year: int, month: int, actor_user) -> None:
