@@ -94,6 +94,11 @@ class BrokerKeyAuth:
     openapi_type = "apiKey"
     openapi_in = "header"
     openapi_name = "x-api-key"
+    # Read by django-ninja's OpenAPI generator (securitySchemes + per-operation security).
+    openapi_security_schema = {
+        "type": "apiKey", "in": "header", "name": "x-api-key",
+        "description": "Broker key: tlm_sk_... (secret) or, where allowed, tlm_pk_... (publishable).",
+    }
 
     def __init__(self, *, publishable_ok: bool = False, require_active_broker: bool = True):
         self.publishable_ok = publishable_ok
@@ -150,6 +155,10 @@ def admin_role(user) -> str | None:
 class AdminTokenAuth:
     openapi_type = "http"
     openapi_scheme = "bearer"
+    openapi_security_schema = {
+        "type": "http", "scheme": "bearer",
+        "description": "Admin token from POST /api/admin/auth/login (tlm_at_...).",
+    }
 
     def __init__(self, *, write: bool = False):
         self.write = write
