@@ -79,7 +79,7 @@ def bar_chart(series, value_key: str = "sales", money: bool = True, height: int 
         x = left + index * slot + slot / 2
         ticks.append((f"{x:.1f}", f"{height - 8}", f"{rows[index]['day']:%b %d}"))
     return format_html(
-        '<svg class="tl-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" preserveAspectRatio="none">'
+        '<svg class="tl-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{label}">'
         "{grid}{bars}{ticks}</svg>",
         w=width, h=height, label=label,
         grid=format_html_join(

@@ -45,9 +45,9 @@
     ".bank{font-weight:650;font-size:16px}",
     "dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;margin:0;font-size:13px}",
     "dt{color:#6b7280}dd{margin:0;text-align:right;font-variant-numeric:tabular-nums}",
-    ".price{font-size:22px;font-weight:700;font-variant-numeric:tabular-nums}",
-    ".row{display:flex;align-items:center;justify-content:space-between;gap:8px}",
-    "button{font:inherit;cursor:pointer;border-radius:8px;border:1px solid transparent;padding:8px 14px;font-weight:600}",
+    ".price{font-size:20px;font-weight:700;font-variant-numeric:tabular-nums;white-space:nowrap}",
+    ".row{display:flex;align-items:center;justify-content:space-between;gap:8px;flex-wrap:wrap;margin-top:auto}",
+    "button{font:inherit;cursor:pointer;border-radius:8px;border:1px solid transparent;padding:8px 12px;font-weight:600;white-space:nowrap;font-size:14px}",
     "button.primary{background:var(--tlm-accent);color:#fff}",
     "button.primary:hover{background:var(--tlm-accent-dark)}",
     "button.primary:disabled{background:#93c5fd;cursor:not-allowed}",
@@ -108,13 +108,19 @@
     return usd(cents).replace(/\.00$/, "");
   }
 
-  // "2015-03", "2015-03-14", "03/2015", "2015" -> "10 yrs 8 mos"; anything else is shown as given.
+  var MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+  // "2015-03", "2015-03-14", "03/2015", "March 2015", "2015" -> "10 yrs 8 mos"; anything else is shown as given.
   function age(opened) {
     if (!opened) { return "—"; }
     var text = String(opened).trim();
     var m = text.match(/^(\d{4})(?:[-/.](\d{1,2}))?(?:[-/.](\d{1,2}))?/);
+    var named = text.match(/^([A-Za-z]{3,9})\.?,?\s+(?:\d{1,2},?\s+)?(\d{4})$/);
     var year, month;
     if (m) { year = +m[1]; month = m[2] ? +m[2] : 1; }
+    else if (named && MONTHS.indexOf(named[1].slice(0, 3).toLowerCase()) >= 0) {
+      year = +named[2]; month = MONTHS.indexOf(named[1].slice(0, 3).toLowerCase()) + 1;
+    }
     else {
       m = text.match(/^(\d{1,2})[-/.](\d{4})$/) || text.match(/^(\d{1,2})[-/.]\d{1,2}[-/.](\d{4})$/);
       if (!m) { return text; }
@@ -287,7 +293,7 @@
         el("span", { "class": "price", text: usd(t.customer_price) }),
         el("button", {
           "class": "primary add", type: "button", disabled: soldOut || (inCart && inCart.quantity >= maxFor(t.card_id)),
-          onclick: function () { add(t.card_id); }, text: soldOut ? "Sold out" : (inCart ? "Add another" : "Add to cart")
+          onclick: function () { add(t.card_id); }, text: soldOut ? "Sold out" : (inCart ? "In cart (" + inCart.quantity + ") +1" : "Add to cart")
         })
       ]),
       el("div", { "class": "stock", text: soldOut ? "Out of stock" : t.stock + " spot" + (t.stock === 1 ? "" : "s") + " left" })
