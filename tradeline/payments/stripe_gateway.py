@@ -279,13 +279,22 @@ def _line_items(order) -> list[dict]:
     return items
 
 
+def _checkout_expiry(order) -> datetime:
+    """Anchored on the order's creation, so a repeated call sends the same parameters (Stripe refuses
+    a reused idempotency key with different ones); from now when that would be too close for Stripe."""
+    lifetime = timedelta(minutes=settings.STRIPE_CHECKOUT_EXPIRY_MINUTES)
+    now = datetime.now(UTC)
+    anchored = (order.created_at or now) + lifetime
+    return anchored if anchored >= now + timedelta(minutes=31) else now + lifetime
+
+
 def create_checkout_session(*, order, success_url: str, cancel_url: str) -> CheckoutSession:
     """A hosted Checkout Session for a PENDING order (line items at the customer unit price).
 
     The idempotency key is derived from our order id, so a retried call returns the same session.
     """
     metadata = _order_metadata(order)
-    expires_at = datetime.now(UTC) + timedelta(minutes=settings.STRIPE_CHECKOUT_EXPIRY_MINUTES)
+    expires_at = _checkout_expiry(order)
     params = {
         "mode": "payment",
         "line_items": _line_items(order),

@@ -2,10 +2,12 @@
 
 import logging
 import time
+from datetime import timedelta
 
 import pytest
 
 from tradeline.core.errors import ApplicationError, UpstreamError
+from tradeline.orders.models import Order
 from tradeline.payments import stripe_gateway as gateway
 
 SUCCESS = "https://shop.example.com/thanks?session={CHECKOUT_SESSION_ID}"
@@ -35,7 +37,8 @@ def test_checkout_session_carries_the_order(stripe_sim, make_broker, make_order)
     expected_meta = {"order_id": str(order.id), "order_number": order.order_number, "broker_id": str(broker.id)}
     assert session["metadata"] == expected_meta
     assert session["client_reference_id"] == str(order.id)
-    assert before + 3600 <= session["expires_at"] <= int(time.time()) + 3600
+    assert session["expires_at"] == int((order.created_at + timedelta(minutes=60)).timestamp())
+    assert before + 3590 <= session["expires_at"] <= int(time.time()) + 3600
     assert int(result.expires_at.timestamp()) == session["expires_at"]
     lines = sorted((li["description"], li["quantity"], li["price"]["unit_amount"], li["amount_total"])
                    for li in session["line_items"])
@@ -69,7 +72,16 @@ def test_checkout_is_idempotent_per_order(stripe_sim, make_order):
     first = _checkout(order)
     second = _checkout(order)
     assert second.id == first.id
+    assert second.expires_at == first.expires_at
     assert stripe_sim.server.state.sessions.keys() == {first.id}
+
+
+def test_old_order_gets_a_fresh_expiry(stripe_sim, make_order):
+    order = make_order()
+    Order.objects.filter(pk=order.pk).update(created_at=order.created_at - timedelta(minutes=45))
+    order.refresh_from_db()
+    session = stripe_sim.session(_checkout(order).id)
+    assert abs(session["expires_at"] - (int(time.time()) + 3600)) <= 2
 
 
 def test_retry_after_a_5xx_reuses_the_idempotency_key(stripe_sim, make_order, settings):
