@@ -241,3 +241,19 @@ def test_admin_update_combines_share_status_and_profile(admin_user, make_broker)
                                      revenue_share_percent="16")
     broker.refresh_from_db()
     assert (broker.status, broker.revenue_share_percent) == ("INACTIVE", Decimal("15"))
+
+
+def test_revoked_key_cannot_be_put_back_in_the_cache_by_a_late_reader(make_broker):
+    from django.core.cache import cache
+
+    from tradeline.brokers.auth import forget_key, key_cache_key
+
+    broker = make_broker()
+    issued = services.broker_keys_rotate(broker_id=broker.pk)
+    row = BrokerApiKey.objects.get(broker=broker, kind=KeyKind.SECRET)
+    stale_entry = {"key_hash": row.key_hash, "broker_id": str(broker.pk), "kind": row.kind}
+    BrokerApiKey.objects.filter(pk=row.pk).update(revoked_at=row.created_at)
+    forget_key(row.prefix)  # what the revoke's on_commit does
+    # a request that read the row just before the revoke committed now tries to cache it
+    assert cache.add(key_cache_key(row.prefix), stale_entry, 60) is False
+    assert broker_for_key(issued["secret_key"]) is None
