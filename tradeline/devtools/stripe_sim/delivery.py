@@ -73,10 +73,15 @@ class Deliverer:
             result["error"] = f"{type(exc).__name__}: {exc}"[:300]
         result["duration_ms"] = int((time.monotonic() - started) * 1000)
         self.state.record_delivery(event["id"], result)
-        logger.info("webhook %s %s -> %s", event["type"], event["id"], result["status"] or result["error"])
+        logger.info("webhook %s %s -> %s (attempt %d)", event["type"], event["id"],
+                    result["status"] or result["error"], attempt)
         ok = result["status"] is not None and 200 <= result["status"] < 300
-        if not ok and mode == "auto" and attempt <= len(self.retry_delays):
-            self._schedule_retry(event, attempt)
+        if not ok and mode == "auto":
+            if attempt <= len(self.retry_delays):
+                self._schedule_retry(event, attempt)
+            elif self.retry_delays:
+                logger.warning("webhook %s %s: giving up after %d attempts (resend with POST /_sim/events/%s/resend)",
+                               event["type"], event["id"], attempt, event["id"])
         return result
 
     def _schedule_retry(self, event: dict, attempt: int) -> None:
