@@ -8,8 +8,12 @@ def demo_page_current() -> DemoPage | None:
     return DemoPage.objects.select_related("broker").first()
 
 
-def demo_order_for_session(*, session_id: str) -> Order | None:
-    """The order a Checkout Session paid for (the demo success page shows its number and status)."""
-    if not session_id or len(session_id) > 255 or "{" in session_id:
-        return None
-    return Order.objects.filter(stripe_session_id=session_id).only("order_number", "status", "total_charged").first()
+def demo_order_for_return(*, session_id: str = "", order_number: str = "") -> Order | None:
+    """The order a customer returns from Stripe for, by Checkout Session id or by order number
+    (the demo success page shows only its number and status)."""
+    fields = ("order_number", "status", "total_charged")
+    if session_id and len(session_id) <= 255 and "{" not in session_id:
+        return Order.objects.filter(stripe_session_id=session_id).only(*fields).first()
+    if order_number and len(order_number) <= 32:
+        return Order.objects.filter(order_number=order_number).only(*fields).first()
+    return None

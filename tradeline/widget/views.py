@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from tradeline.widget.selectors import demo_order_for_session, demo_page_current
+from tradeline.widget.selectors import demo_order_for_return, demo_page_current
 
 WIDGET_PATH = Path(__file__).resolve().parent / "static" / "tradeline" / "widget.js"
 WIDGET_MAX_AGE = 300  # seconds; brokers' pages pick up a new version within five minutes
@@ -64,7 +64,8 @@ def demo_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def demo_success(request: HttpRequest) -> HttpResponse:
-    order = demo_order_for_session(session_id=request.GET.get("session_id", ""))
+    order = demo_order_for_return(session_id=request.GET.get("session_id", ""),
+                                  order_number=request.GET.get("order", ""))
     return render(request, "widget/demo_success.html", {**_demo_context(request), "order": order})
 
 
@@ -74,3 +75,17 @@ def demo_cart(request: HttpRequest) -> HttpResponse:
     context = _demo_context(request)
     return render(request, "widget/demo.html", {**context, "cancelled": True},
                   status=200 if context["page"] else 503)
+
+
+@require_GET
+def checkout_success(request: HttpRequest) -> HttpResponse:
+    """Our own return page after Stripe Checkout, for brokers with no website and no success_url."""
+    order = demo_order_for_return(session_id=request.GET.get("session_id", ""),
+                                  order_number=request.GET.get("order", ""))
+    return render(request, "widget/checkout_return.html", {"order": order, "cancelled": False})
+
+
+@require_GET
+def checkout_cancel(request: HttpRequest) -> HttpResponse:
+    order = demo_order_for_return(order_number=request.GET.get("order", ""))
+    return render(request, "widget/checkout_return.html", {"order": order, "cancelled": True})

@@ -121,3 +121,15 @@ def test_demo_page_needs_a_publishable_key(make_broker):
     with pytest.raises(ValidationFailed):
         demo_page_set(broker=broker, publishable_key="tlm_sk_secret_value")
     assert DemoPage.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_default_return_pages_show_the_order(client, make_order):
+    order = make_order()
+    success = client.get("/checkout/success", {"order": order.order_number})
+    assert success.status_code == 200
+    assert f'<strong id="order-number">{order.order_number}</strong>' in success.content.decode()
+    cancel = client.get("/checkout/cancel", {"order": order.order_number})
+    assert cancel.status_code == 200
+    assert "Nothing was charged" in cancel.content.decode()
+    assert client.get("/checkout/success", {"order": "x" * 500}).status_code == 200
