@@ -22,6 +22,7 @@ from tradeline.brokers.schemas import (
     BrokerOut,
     BrokerPublicOut,
     BrokerSettingsIn,
+    ErrorOut,
     IssuedKeysOut,
     LoginIn,
     LoginOut,
@@ -36,7 +37,7 @@ router = Router()
 admin_router = Router()
 auth_router = Router()
 
-ERRORS = {401: dict, 403: dict, 404: dict, 409: dict, 422: dict, 429: dict}
+ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422, 429)}
 
 
 # ------------------------------------------------------------------ /api/brokers (the broker itself)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
@@ -149,3 +149,11 @@ class BrokerPublicOut(Schema):
     name: str
     business_name: str
     website: str
+
+
+class ErrorOut(Schema):
+    """Every error: a human message, an UPPER_SNAKE code, and optional details (field errors for 422)."""
+
+    error: str
+    code: str
+    details: Any = None
