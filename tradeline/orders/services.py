@@ -13,7 +13,7 @@ without a payment page is ever left behind.
 
 import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
@@ -219,7 +219,8 @@ def _freeze_items(order: Order, quote: OrderQuote) -> None:
 
 
 def order_create(
-    *, broker: Broker | None, customer_email: str, customer_name: str = "", items, actor_user=None
+    *, broker: Broker | None, customer_email: str, customer_name: str = "", items, actor_user=None,
+    checkout_expires_at: datetime | None = None,
 ) -> Order:
     """Price the cart against the current catalog and create a PENDING order with every price frozen.
 
@@ -227,6 +228,9 @@ def order_create(
     customer errors, PermissionDenied (403, BROKER_*) for a broker that is not ACTIVE, and the
     catalog's 503 (CATALOG_STALE / CATALOG_UNAVAILABLE). No commission is created here: that
     happens when the order is paid.
+
+    `checkout_expires_at` (set by checkout_create) marks an order that is meant to be paid through a
+    Checkout Session by then; `order_expire_stale_checkouts` cancels it if that never happened.
     """
     if broker is not None:
         require_active(broker)
@@ -252,6 +256,7 @@ def order_create(
             currency=settings.STRIPE_CURRENCY,
             platform_commission_percent=policy.platform_commission_percent,
             revenue_share_percent=policy.revenue_share_percent if broker is not None else 0,
+            checkout_expires_at=checkout_expires_at,
         ))
         _freeze_items(order, quote)
         activity_log(
@@ -322,8 +327,11 @@ def checkout_create(
     # Validate everything the request carries before anything is written.
     clean_return_url(success_url, field="success_url")
     clean_return_url(cancel_url, field="cancel_url")
+    # The expected expiry is recorded with the order, so even a crash before Stripe answers leaves
+    # an order that the stale-checkout sweep will cancel.
+    expected_expiry = timezone.now() + timedelta(minutes=settings.STRIPE_CHECKOUT_EXPIRY_MINUTES)
     order = order_create(broker=broker, customer_email=customer_email, customer_name=customer_name,
-                         items=items, actor_user=actor_user)
+                         items=items, actor_user=actor_user, checkout_expires_at=expected_expiry)
     success, cancel = checkout_return_urls(broker=broker, order_number=order.order_number,
                                            success_url=success_url, cancel_url=cancel_url)
     try:
@@ -341,7 +349,8 @@ def checkout_create(
     with transaction.atomic():
         stored = Order.objects.filter(
             pk=order.pk, status=OrderStatus.PENDING, stripe_session_id__isnull=True
-        ).update(stripe_session_id=session.id, checkout_expires_at=expires_at, updated_at=timezone.now())
+        ).update(stripe_session_id=session.id, checkout_expires_at=expires_at or expected_expiry,
+                 updated_at=timezone.now())
         if stored:
             activity_log(action="order.checkout_created", entity=order, broker=broker, actor_user=actor_user,
                          actor_type=ActorType.BROKER if broker is not None and actor_user is None
@@ -354,7 +363,7 @@ def checkout_create(
         _expire_session_quietly(session.id)
         raise Conflict("The order was cancelled while its checkout was being created.", code="ORDER_NOT_PENDING")
     order.stripe_session_id = session.id
-    order.checkout_expires_at = expires_at
+    order.checkout_expires_at = expires_at or expected_expiry
     return order, session
 
 
@@ -394,3 +403,68 @@ def order_cancel(*, order_id, actor_user=None, reason: str = "") -> Order:
     if order.stripe_session_id:
         _expire_session_quietly(order.stripe_session_id)
     return order
+
+
+# --- stale checkouts -----------------------------------------------------------------------------
+
+def order_expire_stale_checkouts(
+    *, now: datetime | None = None, grace_seconds: int = 600, limit: int = 500, dry_run: bool = False,
+    progress=None,
+) -> dict[str, int]:
+    """Backstop for lost `checkout.session.expired` webhooks and for checkouts that never reached
+    Stripe (process died between the order and the session): cancel PENDING orders whose checkout
+    expired more than `grace_seconds` ago.
+
+    Each order's session is asked for at Stripe first (no transaction open): only a session Stripe
+    reports `expired` cancels its order (through payments' own expiry service); a `complete` or
+    still `open` session is left alone for the payment events. An order with no session at all is
+    cancelled directly. Orders with a payment link, or created without a checkout (manual payment),
+    are never touched. Returns counts (with dry_run, `cancelled` counts what would be cancelled);
+    safe to run repeatedly and concurrently.
+    """
+    from tradeline.payments import stripe_gateway
+    from tradeline.payments.services import order_checkout_expired
+
+    say = progress or (lambda message: None)
+    cutoff = (now or timezone.now()) - timedelta(seconds=grace_seconds)
+    candidates = list(
+        Order.objects.filter(status=OrderStatus.PENDING, checkout_expires_at__lt=cutoff,
+                             stripe_payment_link_id__isnull=True)
+        .order_by("checkout_expires_at").values_list("pk", "order_number", "stripe_session_id")[:limit]
+    )
+    counts = {"checked": len(candidates), "cancelled": 0, "left_open": 0, "left_complete": 0, "errors": 0}
+    say(f"{len(candidates)} pending order(s) with a checkout expired before {cutoff:%Y-%m-%d %H:%M} UTC")
+    for index, (order_id, number, session_id) in enumerate(candidates, 1):
+        if session_id:
+            try:
+                status = str(stripe_gateway.retrieve_checkout_session(session_id).get("status") or "")
+            except ApplicationError as exc:
+                counts["errors"] += 1
+                logger.warning("stale checkout %s: session lookup failed (%s)", number, exc.code)
+                continue
+            if status != "expired":
+                counts["left_complete" if status == "complete" else "left_open"] += 1
+                continue
+            cancelled = dry_run or order_checkout_expired(order_id=order_id, session_id=session_id)
+        else:
+            cancelled = dry_run or _cancel_never_opened(order_id=order_id)
+        counts["cancelled"] += int(bool(cancelled))
+        if index % 100 == 0:
+            say(f"  {index}/{len(candidates)} checked, {counts['cancelled']} cancelled")
+    say(", ".join(f"{name} {value}" for name, value in counts.items()))
+    return counts
+
+
+def _cancel_never_opened(*, order_id) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Order.objects.filter(
+            pk=order_id, status=OrderStatus.PENDING, stripe_session_id__isnull=True,
+            stripe_payment_link_id__isnull=True,
+        ).update(status=OrderStatus.CANCELLED, payment_status=PaymentStatus.CANCELLED, cancelled_at=now,
+                 cancellation_reason="checkout never opened", updated_at=now)
+        if changed:
+            order = Order.objects.select_related("broker").get(pk=order_id)
+            activity_log(action="order.checkout_abandoned", entity=order, broker=order.broker,
+                         metadata={"order_number": order.order_number})
+    return bool(changed)
