@@ -90,7 +90,7 @@ def _order_from_metadata(obj: dict) -> Order | None:
         order_id = uuid.UUID(raw)
     except ValueError:
         raise PermanentEventProblem(f"metadata.order_id {raw[:64]!r} is not an order id.") from None
-    order = Order.objects.filter(pk=order_id).first()
+    order = Order.objects.filter(pk=order_id).only("pk").first()
     if order is None:
         raise PermanentEventProblem(f"Unknown order {order_id} in metadata.order_id.")
     return order

@@ -23,7 +23,6 @@ from tradeline.analytics.services import stats_increment
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
 from tradeline.core.errors import Conflict, NotFound, ValidationFailed
-from tradeline.core.locks import lock_one
 from tradeline.core.money import cents_to_usd
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus, PaymentMethod, PaymentStatus
 
@@ -46,7 +45,8 @@ def _get_locked(order_id) -> Order:
     if not _is_uuid(order_id):
         raise NotFound("Order not found.", code="ORDER_NOT_FOUND")
     try:
-        return lock_one(Order, pk=order_id)
+        # Lock the order row only (not the broker's), with the broker loaded for the audit entries.
+        return Order.objects.select_for_update(of=("self",)).select_related("broker").get(pk=order_id)
     except Order.DoesNotExist:
         raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
 
@@ -179,15 +179,16 @@ def order_payment_record(*, order_id, amount: int, currency: str, method: str, r
         order.fulfillment_next_attempt_at = None
         order.save()
         commission_create_for_order(order=order)
-        if order.broker_id is not None:
-            stats_increment(broker_id=order.broker_id, day=order.paid_at.date(), orders_count=1,
-                            total_sales=order.total_charged, revenue_share_earned=order.broker_revenue_share,
-                            markup_earned=order.broker_markup)
         activity_log(action="order.paid", entity=order, broker=order.broker, actor_type=actor_type,
                      actor_user=actor_user,
                      metadata={"order_number": order.order_number, "amount": amount, "currency": currency,
                                "method": method, "reference": order.payment_reference})
         fulfillment_enqueue(order=order)
+        if order.broker_id is not None:
+            # Last: the broker's daily row is shared by all its sales; hold its lock only briefly.
+            stats_increment(broker_id=order.broker_id, day=order.paid_at.date(), orders_count=1,
+                            total_sales=order.total_charged, revenue_share_earned=order.broker_revenue_share,
+                            markup_earned=order.broker_markup)
         deferred_refunds_apply(order=order)
         return PaidOutcome.PAID
 
