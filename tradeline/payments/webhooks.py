@@ -21,6 +21,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tradeline.core.errors import ApplicationError
 from tradeline.payments.handlers import HANDLERS, HandlerResult, PermanentEventProblem
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.services import order_flag_for_review
@@ -113,6 +114,11 @@ def _dispatch(event: dict) -> HandlerResult:
         if problem.order_id is not None:
             order_flag_for_review(order_id=problem.order_id, reason=f"Stripe event {event['id']}: {problem}")
         return HandlerResult(Status.NEEDS_REVIEW, problem.order_id, note=str(problem))
+    except ApplicationError as exc:  # a service refused the event's data (e.g. a negative amount)
+        return HandlerResult(Status.NEEDS_REVIEW, note=f"{exc.code}: {exc.message}")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # an event shape we do not understand
+        logger.exception("webhook %s (%s): malformed event", event.get("id"), event.get("type"))
+        return HandlerResult(Status.NEEDS_REVIEW, note=f"malformed event: {type(exc).__name__}")
 
 
 def _record_failure(event: dict, exc: Exception) -> None:

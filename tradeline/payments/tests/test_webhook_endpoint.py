@@ -186,3 +186,27 @@ def test_replay_command_processes_failed_events(order, monkeypatch):
     assert WebhookEvent.objects.get().status == "PROCESSED"
     order.refresh_from_db()
     assert order.status == OrderStatus.PROCESSING
+
+
+def test_negative_amount_needs_review_and_changes_nothing(client, order):
+    response = events.post(client, events.completed(order, amount=-5))
+    assert response.status_code == 200
+    assert response.json()["status"] == "needs_review"
+    order.refresh_from_db()
+    assert (order.status, order.amount_paid) == (OrderStatus.PENDING, 0)
+    assert not CommissionRecord.objects.exists()
+
+
+def test_event_with_odd_shapes_is_never_a_500(client, order):
+    odd = [
+        events.event("checkout.session.completed", {"metadata": "nope"}),
+        {**events.event("charge.refunded", {}), "data": "x"},
+        events.event("charge.dispute.closed", {"metadata": {"order_id": str(order.pk)}, "status": "weird"}),
+        events.event("payment_intent.succeeded", {"metadata": {"order_id": str(order.pk)}, "amount_received": "12"}),
+        events.event("checkout.session.completed", {**events.session(order), "customer_details": ["x"],
+                                                    "payment_intent": {"id": 5}}),
+    ]
+    for evt in odd:
+        response = events.post(client, evt)
+        assert response.status_code == 200, (evt["type"], response.content)
+    assert not WebhookEvent.objects.filter(status="FAILED").exists()
