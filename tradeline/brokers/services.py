@@ -8,6 +8,7 @@ Every change is one transaction with the broker row locked, and one activity-log
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -86,7 +87,7 @@ def _clean_website(value: Any) -> str:
 
 
 def _decimal(field: str, value: Any, *, places: int) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float) and value != value:
+    if isinstance(value, bool):
         raise _invalid(field, f"{field} must be a number.")
     try:
         number = Decimal(str(value)) if not isinstance(value, Decimal) else value
@@ -122,7 +123,7 @@ def _clean_origins(value: Any) -> list[str]:
     origins: list[str] = []
     for item in value:
         origin = normalize_origin(item) if isinstance(item, str) else None
-        if origin is None or (isinstance(item, str) and urlsplit_path(item) not in ("", "/")):
+        if origin is None or _url_path(item) not in ("", "/"):
             raise ValidationFailed(
                 "Each allowed origin is scheme://host[:port], e.g. https://shop.example.com.",
                 code="INVALID_ORIGIN",
@@ -134,14 +135,13 @@ def _clean_origins(value: Any) -> list[str]:
     return origins
 
 
-def urlsplit_path(value: str) -> str:
-    from urllib.parse import urlsplit
-
+def _url_path(value: str) -> str:
+    """Everything after scheme://host[:port]; an origin has none (a trailing slash is tolerated)."""
     parts = urlsplit(value.strip())
     return parts.path + ("?" + parts.query if parts.query else "") + ("#" + parts.fragment if parts.fragment else "")
 
 
-def _clean_fields(fields: dict[str, Any], allowed: frozenset[str], current: Broker | None) -> dict[str, Any]:
+def _clean_fields(fields: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
     unknown = sorted(set(fields) - allowed)
     if unknown:
         raise ValidationFailed(
@@ -151,7 +151,7 @@ def _clean_fields(fields: dict[str, Any], allowed: frozenset[str], current: Brok
         )
     clean: dict[str, Any] = {}
     for name, value in fields.items():
-        if name in ("name",):
+        if name == "name":
             clean[name] = _clean_text(name, value, max_length=200, required=True)
         elif name == "business_name":
             clean[name] = _clean_text(name, value, max_length=200)
@@ -200,7 +200,7 @@ def broker_create(*, name: str, email: str, business_name: str = "", website: st
     share = clean_share(settings.BROKER_SHARE_DEFAULT if revenue_share_percent is None else revenue_share_percent)
     clean = _clean_fields(
         {"name": name, "email": email, "business_name": business_name, "website": website, "phone": phone},
-        BROKER_ADMIN_FIELDS, None,
+        BROKER_ADMIN_FIELDS,
     )
     if Broker.objects.filter(email__iexact=clean["email"]).exists():
         raise Conflict("A broker with this email already exists.", code="BROKER_EMAIL_TAKEN",
@@ -303,7 +303,7 @@ def _apply(broker: Broker, clean: dict[str, Any]) -> dict[str, list[str]]:
 @transaction.atomic
 def broker_update_settings(*, broker: Broker, **fields) -> Broker:
     """The broker's own settings: profile, markup, allowed origins. Never share, status or email."""
-    clean = _clean_fields(fields, BROKER_SELF_FIELDS, broker)
+    clean = _clean_fields(fields, BROKER_SELF_FIELDS)
     locked = _broker_or_404(broker.pk)
     changes = _apply(locked, clean)
     if changes:
@@ -316,7 +316,7 @@ def broker_update_settings(*, broker: Broker, **fields) -> Broker:
 def broker_admin_update(*, broker_id, actor_user=None, revenue_share_percent=None, status: str | None = None,
                         **fields) -> Broker:
     """An admin's PATCH: profile/markup fields, the share, and a status change (through the state machine)."""
-    clean = _clean_fields(fields, BROKER_ADMIN_FIELDS, None)
+    clean = _clean_fields(fields, BROKER_ADMIN_FIELDS)
     if status is not None and status not in _STATUS_ACTIONS:
         raise _invalid("status", "status must be ACTIVE, SUSPENDED or INACTIVE.")
     share = clean_share(revenue_share_percent) if revenue_share_percent is not None else None
