@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from tradeline.core.models import TimeStampedModel
 
@@ -20,7 +21,12 @@ class CommissionRecord(TimeStampedModel):
     commission went into a payout leaves them and books a negative CommissionAdjustment instead.
     """
 
-    broker = models.ForeignKey("brokers.Broker", on_delete=models.PROTECT, related_name="commissions")
+    # A month-end run rewrites every commission it takes (status, payout): each index costs an
+    # insertion per row, so lookups by broker use the composite index below (broker first) and
+    # created_at is not indexed here.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    broker = models.ForeignKey("brokers.Broker", on_delete=models.PROTECT, related_name="commissions",
+                               db_index=False)
     order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="commission")
     original_revenue_share = models.BigIntegerField()
     original_markup = models.BigIntegerField()
