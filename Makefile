@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1s
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install migrate run test test-fast bench lock clean browsers
+.PHONY: install migrate run test test-fast test-browser bench lock clean browsers
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: migrate
 ## test: the whole suite (SQLite unless DATABASE_URL is set)
 test: install browsers
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## test-browser: only the browser tests (buy through the widget, admin refund, payout); screenshots in test-output/
+test-browser: install browsers
+	$(BIN)/pytest -m browser tests/browser $(PYTEST_ARGS)
 
 ## browsers: Debian's chromium for the browser tests (no browser download)
 browsers:

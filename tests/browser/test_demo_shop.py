@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PASSWORD_ADMIN = "admin-browser-pass-1"
 PASSWORD_BROKER = "broker-browser-pass-1"
-DOCS_SHOTS = ("demo-shop", "stripe-checkout", "admin-overview", "admin-order", "portal-dashboard", "admin-payout")
+DOCS_SHOTS = ("demo-shop", "stripe-checkout", "admin-overview", "admin-order-top", "admin-payout", "portal-dashboard")
 
 
 def _previous_month(now: datetime) -> tuple[int, int]:
@@ -164,6 +164,7 @@ def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
     assert order.status == OrderStatus.COMPLETED
     assert admin.locator("#amount-refunded").inner_text() == f"${refund_cents // 100:,}.{refund_cents % 100:02d}"
     shoot(admin, "admin-order", full_page=True)
+    shoot(admin, "admin-order-top")
 
     # --- the broker sees the order, completed and partly refunded ----------------------------------
     broker = new_page()
