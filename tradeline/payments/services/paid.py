@@ -125,6 +125,13 @@ def _signal_for_settled_order(order: Order, *, amount: int, currency: str, metho
         if charge_id and not order.stripe_charge_id:
             order.stripe_charge_id = _free_unique("stripe_charge_id", charge_id, order)
             changed.append("stripe_charge_id")
+        # payment_intent.succeeded often comes first; the session's customer details follow.
+        if customer_name and customer_name.strip()[:200] != order.customer_name:
+            order.customer_name = customer_name.strip()[:200]
+            changed.append("customer_name")
+        if customer_phone and customer_phone.strip()[:40] != order.customer_phone:
+            order.customer_phone = customer_phone.strip()[:40]
+            changed.append("customer_phone")
         if changed:
             order.save(update_fields=[*changed, "updated_at"])
         return PaidOutcome.ALREADY_PAID

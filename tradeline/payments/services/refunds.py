@@ -107,7 +107,8 @@ def deferred_refunds_apply(*, order: Order) -> RefundOutcome | None:
     if order.stripe_payment_intent:
         match |= Q(payload__data__object__payment_intent=order.stripe_payment_intent)
     events = list(
-        WebhookEvent.objects.select_for_update()
+        # skip_locked: a report being replayed right now applies itself once this payment commits.
+        WebhookEvent.objects.select_for_update(skip_locked=True)
         .filter(status=WebhookEvent.Status.DEFERRED, event_type="charge.refunded")
         .filter(match)
         .order_by("pk")
