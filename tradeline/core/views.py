@@ -1,6 +1,7 @@
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 
 def health(request):
@@ -24,6 +25,7 @@ def health(request):
     return JsonResponse(state, status=status)
 
 
+@csrf_exempt  # like the API's own views: a POST to an unknown path is a 404, not a CSRF 403
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer in the API's error format, not with an HTML page."""
     return JsonResponse({"error": "No such endpoint.", "code": "NOT_FOUND", "details": {"path": request.path}},
