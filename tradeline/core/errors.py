@@ -71,6 +71,8 @@ def error_body(message: str, code: str, details: Any = None) -> dict:
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
+    _install_error_documentation(api)
+
     @api.exception_handler(ApplicationError)
     def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
         response = api.create_response(request, error_body(exc.message, exc.code, exc.details), status=exc.status)
@@ -128,3 +130,80 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return api.create_response(
             request, error_body("An unexpected error occurred.", "INTERNAL_ERROR"), status=500
         )
+
+
+# ----------------------------------------------------------------------------- OpenAPI: error responses
+#
+# The handlers above can answer any operation with some error statuses whatever its own `response=`
+# mapping says (credentials, input validation, body size, database outage). The schema documents
+# them for every operation they apply to, so clients and schema-driven tests see the real contract.
+# 409 (Conflict) is documented for every write: any state change may find the object in a state
+# that forbids it. Statuses specific to some endpoints (429, 502) stay in their own mappings.
+
+ERROR_SCHEMA_NAME = "Error"
+ERROR_SCHEMA = {
+    "title": ERROR_SCHEMA_NAME,
+    "type": "object",
+    "properties": {
+        "error": {"type": "string", "description": "What went wrong, for people"},
+        "code": {"type": "string", "description": "What went wrong, for programs (UPPER_SNAKE)"},
+        "details": {"description": "Per-field problems or other context; null when there is none"},
+    },
+    "required": ["error", "code", "details"],
+}
+_ERROR_DESCRIPTIONS = {
+    400: "Bad request (e.g. a body that is not valid JSON)",
+    401: "Missing or invalid credentials",
+    403: "The credentials may not do this",
+    404: "No such object (also another broker's object)",
+    409: "The current state does not allow this (e.g. the order is no longer PENDING)",
+    413: "The request body is too large",
+    422: "The input is invalid",
+    503: "The service is temporarily unavailable; retry later",
+}
+_WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def _common_error_statuses(method: str, operation: dict, authenticated: bool, path: str) -> list[int]:
+    statuses = [503]
+    if authenticated:
+        statuses += [401, 403]
+    if "{" in path:
+        statuses.append(404)
+    if operation.get("parameters") or operation.get("requestBody"):
+        statuses.append(422)
+    if method in _WRITE_METHODS:
+        statuses += [400, 409, 413]
+    return sorted(statuses)
+
+
+def document_error_responses(api: NinjaAPI, schema: dict) -> dict:
+    """Add the shared error responses (body: the Error schema) to every operation of `schema`."""
+    authenticated: dict[str, bool] = {}
+    for router in api._get_bound_routers():
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                operation_id = operation.operation_id or api.get_openapi_operation_id(operation)
+                authenticated[operation_id] = bool(operation.auth_callbacks)
+    ref = {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}
+    schema.setdefault("components", {}).setdefault("schemas", {})[ERROR_SCHEMA_NAME] = ERROR_SCHEMA
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            known = {str(status) for status in responses}
+            statuses = _common_error_statuses(method, operation, authenticated.get(operation.get("operationId"), False),
+                                              path)
+            for status in statuses:
+                if str(status) not in known:
+                    responses[status] = {"description": _ERROR_DESCRIPTIONS[status],
+                                         "content": {"application/json": {"schema": ref}}}
+    return schema
+
+
+def _install_error_documentation(api: NinjaAPI) -> None:
+    generate = api.get_openapi_schema
+
+    def get_openapi_schema(*args: Any, **kwargs: Any):
+        return document_error_responses(api, generate(*args, **kwargs))
+
+    api.get_openapi_schema = get_openapi_schema  # type: ignore[method-assign]
