@@ -52,6 +52,7 @@ class PortalPasswordForm(forms.Form):
 
 @admin.register(Broker)
 class BrokerAdmin(ReadOnlyAdmin):
+    money_fields = ('markup_fixed',)
     list_display = ("name", "business_name", "email", "status_col", "share_col", "markup_col", "created_at")
     list_filter = ("status", "markup_type")
     search_fields = ("name", "business_name", "email")
@@ -173,12 +174,13 @@ def _broker_action(model_admin: BrokerAdmin, request, object_id, action):
         form = ShareForm(request.POST)
         if not form.is_valid():
             return _rerender(model_admin, request, broker, "share", form)
-        run_service(request, lambda: services.broker_set_share(broker_id=broker.pk, percent=form.cleaned_data["percent"],
-                                                               actor_user=user),
-                    lambda b: f"Revenue share set to {b.revenue_share_percent.normalize():f}%; it applies to new orders.")
+        percent = form.cleaned_data["percent"]
+        run_service(request, lambda: services.broker_set_share(broker_id=broker.pk, percent=percent, actor_user=user),
+                    lambda b: f"Revenue share set to {b.revenue_share_percent.normalize():f}%; "
+                              "it applies to new orders.")
     elif action == "rotate-keys":
         form = RotateKeysForm(request.POST)
-        kind = form.cleaned_data["kind"] or None if form.is_valid() else None
+        kind = (form.cleaned_data["kind"] or None) if form.is_valid() else None
         issued = run_service(request, lambda: services.broker_keys_rotate(broker_id=broker.pk, kind=kind,
                                                                            actor_user=user),
                              "New keys issued; the old ones stopped working. Copy them now: they are not shown again.")

@@ -7,6 +7,7 @@ from tradeline.dashboard.admin_base import ReadOnlyAdmin
 
 @admin.register(Tradeline)
 class TradelineAdmin(ReadOnlyAdmin):
+    money_fields = ('price', 'credit_limit')
     list_display = ("card_id", "bank_name", "limit_col", "date_opened", "reporting_period", "stock", "price_col",
                     "is_available", "synced_at")
     list_filter = ("is_available", "bank_name")

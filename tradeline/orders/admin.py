@@ -19,6 +19,10 @@ ACTIONS = ("manual-payment", "payment-link", "refund", "retry-fulfillment", "can
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
+    money_fields = (
+        'subtotal_base', 'supplier_cost', 'platform_gross', 'platform_net_revenue', 'broker_revenue_share',
+        'broker_markup', 'total_charged', 'amount_paid', 'amount_refunded',
+    )
     list_display = ("order_number", "broker", "customer_email", "status_col", "payment_col", "fulfillment_col",
                     "total_col", "refunded_col", "created_at")
     list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payment_method", "broker",
@@ -175,6 +179,10 @@ def _unavailable(request, url, text):
 
 @admin.register(OrderItem)
 class OrderItemAdmin(ReadOnlyAdmin):
+    money_fields = (
+        'base_price', 'platform_gross', 'revenue_share', 'markup', 'customer_price', 'total_base',
+        'total_platform_gross', 'total_revenue_share', 'total_markup', 'total_customer_price',
+    )
     list_display = ("order", "card_id", "bank_name", "quantity", "unit_col", "total_col")
     search_fields = ("order__order_number", "card_id", "bank_name")
     list_select_related = ("order",)

@@ -16,6 +16,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
+    money_fields = ('amount',)
     list_display = ("created_at", "order", "amount_col", "status", "stripe_refund_id", "requested_by")
     list_filter = ("status",)
     search_fields = ("order__order_number", "stripe_refund_id")

@@ -23,6 +23,7 @@ OUTCOME_TEXT = {
 
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdmin):
+    money_fields = ('total_revenue_share', 'total_markup', 'total_adjustments', 'total_amount')
     list_display = ("broker", "period_col", "status_col", "total_col", "commission_count", "adjustment_count",
                     "transaction_id", "processed_at")
     list_filter = ("status", "period_start", "broker")
@@ -158,6 +159,10 @@ def _payout_action(model_admin: PayoutAdmin, request, object_id, action):
 
 @admin.register(CommissionRecord)
 class CommissionRecordAdmin(ReadOnlyAdmin):
+    money_fields = (
+        'original_revenue_share', 'original_markup', 'revenue_share_amount', 'markup_amount',
+        'total_commission',
+    )
     list_display = ("order", "broker", "status_col", "total_col", "order_paid_at", "payout")
     list_filter = ("status", "broker")
     search_fields = ("order__order_number", "broker__name")
@@ -174,6 +179,7 @@ class CommissionRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(CommissionAdjustment)
 class CommissionAdjustmentAdmin(ReadOnlyAdmin):
+    money_fields = ('revenue_share_amount', 'markup_amount', 'amount')
     list_display = ("created_at", "broker", "order", "reason", "amount_col", "status", "payout")
     list_filter = ("reason", "status")
     list_select_related = ("order", "broker", "payout")

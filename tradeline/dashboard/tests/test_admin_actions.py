@@ -191,3 +191,62 @@ def test_payout_run_for_an_unfinished_month_shows_the_error(admin_client):
     assert "has not ended" in response.content.decode()
     assert Payout.objects.count() == 0
     assert not ActivityLog.objects.filter(action__startswith="PAYOUT").exists()
+
+
+@pytest.mark.django_db
+def test_retry_fulfillment_from_the_order_page_queues_it_again(admin_client, make_order):
+    from tradeline.orders.models import FulfillmentStatus
+
+    order = make_order(prices=(10_000,))
+    admin_client.post(_action(order, "manual-payment"), {"method": "CASH", "reference": "R-7"})
+    # Setup: the supplier refused every attempt.
+    Order.objects.filter(pk=order.pk).update(fulfillment_status=FulfillmentStatus.FAILED, fulfillment_attempts=5,
+                                             fulfillment_last_error="supplier said no")
+    page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "Fulfillment failed" in page and "Retry fulfillment" in page
+
+    response = admin_client.post(_action(order, "retry-fulfillment"))
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.fulfillment_status, order.fulfillment_attempts) == (FulfillmentStatus.QUEUED, 0)
+    assert ActivityLog.objects.filter(action="order.fulfillment_retried", entity_id=str(order.pk)).count() == 1
+
+
+@pytest.mark.django_db
+def test_payment_link_for_a_pending_order(admin_client, make_order, stripe_sim):
+    order = make_order(prices=(25_000,))
+    response = admin_client.post(_action(order, "payment-link"))
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.stripe_payment_link_id.startswith("plink_")
+    assert _messages(response) == [f"Payment link created: {order.stripe_payment_link_url}"]
+    page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert f'id="payment-link">{order.stripe_payment_link_url}<' in page
+
+
+@pytest.mark.django_db
+def test_every_admin_list_and_detail_page_renders_with_money_in_dollars(client, make_broker, make_order):
+    from django.contrib import admin as django_admin
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    admin_client = client
+    admin_client.force_login(get_user_model().objects.create_superuser("root@example.com", "root@example.com",
+                                                                       "root-password-123"))
+
+    broker = make_broker(share="10", markup_percent="20")
+    order = make_order(broker=broker, prices=(100_000,))
+    admin_client.post(_action(order, "manual-payment"), {"method": "CASH", "reference": "R-5"})
+    commission = CommissionRecord.objects.get(order=order)
+
+    for model in django_admin.site._registry:
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        assert admin_client.get(url).status_code == 200, url
+        first = model.objects.first()
+        if first is not None:
+            detail = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk])
+            assert admin_client.get(detail).status_code == 200, detail
+
+    html = admin_client.get(f"/admin/payouts/commissionrecord/{commission.pk}/change/").content.decode()
+    assert "$300.00" in html and ">30000<" not in html
