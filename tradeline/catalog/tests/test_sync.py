@@ -120,3 +120,22 @@ def test_sync_catalog_command_fails_loudly(supplier_sim):
     with pytest.raises(CommandError, match="catalog sync failed: SUPPLIER_UNAVAILABLE"):
         call_command("sync_catalog", stdout=StringIO())
     assert Tradeline.objects.count() == 0
+
+
+def test_large_feed_is_stored_in_bulk_and_updated(supplier_sim):
+    """More rows than one batch: the COPY upsert on PostgreSQL, batched bulk upserts elsewhere."""
+    supplier_sim.state.reset(catalog_size=1_500, bad_rows=5)
+    sync = supplier_sim.sync()
+    assert (sync.status, sync.rows_stored, sync.rows_skipped) == ("SUCCEEDED", 1_500, 5)
+    assert Tradeline.objects.filter(is_available=True).count() == 1_500
+    last = supplier_sim.state.tradelines["11500"]
+    assert Tradeline.objects.get(card_id="11500").price == last.price_cents
+    for card_id in list(supplier_sim.state.tradelines)[:1_100]:
+        supplier_sim.state.set_price(card_id, 12_345)
+    supplier_sim.state.remove_tradeline("11500")
+    lines = []
+    catalog_sync(progress=lines.append)
+    assert Tradeline.objects.filter(price=12_345, is_available=True).count() == 1_100
+    assert Tradeline.objects.get(card_id="11500").is_available is False
+    assert lines[-1].startswith("done: 1499 tradelines (0 new, ")
+    assert lines[-1].endswith(" changed, 1 no longer offered, 5 skipped)")
