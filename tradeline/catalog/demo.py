@@ -10,7 +10,7 @@ from tradeline.catalog.services import catalog_sync
 def seed(env: dict) -> dict:
     url = env.get("TRADELINE_API_URL") or settings.TRADELINE_API_URL
     sync = None
-    for _ in range(20):  # the simulator may still be starting
+    for _ in range(10):  # the simulator may still be starting
         sync = catalog_sync()
         if sync.status == sync.Status.SUCCEEDED:
             break
