@@ -210,3 +210,14 @@ def test_event_with_odd_shapes_is_never_a_500(client, order):
         response = events.post(client, evt)
         assert response.status_code == 200, (evt["type"], response.content)
     assert not WebhookEvent.objects.filter(status="FAILED").exists()
+
+
+def test_selectors_show_events_needing_attention(client, order):
+    from tradeline.payments.selectors import webhook_event_counts, webhook_events
+
+    events.post(client, events.completed(order, amount=1))
+    events.post(client, events.event("customer.created", {"id": "cus_1"}))
+    counts = webhook_event_counts()
+    assert (counts["NEEDS_REVIEW"], counts["IGNORED"], counts["FAILED"]) == (1, 1, 0)
+    review = list(webhook_events(status="NEEDS_REVIEW"))
+    assert [(e.event_type, e.order_id) for e in review] == [("checkout.session.completed", order.pk)]
