@@ -18,13 +18,17 @@ from tradeline.core.errors import ValidationFailed
 from tradeline.core.money import cents_to_usd
 from tradeline.orders import selectors, services
 from tradeline.orders.schemas import (
+    AdminOrderDetailOut,
     AdminOrderIn,
+    AdminOrderListOut,
     AdminOrderListQuery,
     AdminOrderOut,
+    BrokerOrderListOut,
     CheckoutIn,
     CheckoutOut,
+    ErrorOut,
     OrderCancelIn,
-    OrderListOut,
+    OrderDetailOut,
     OrderListQuery,
 )
 
@@ -36,7 +40,12 @@ def _is_admin(request: HttpRequest) -> bool:
     return getattr(request, "admin_user", None) is not None
 
 
-@router.post("/checkout", response={201: CheckoutOut}, auth=[BrokerKeyAuth(publishable_ok=True)],
+# Beyond the shared error responses (core.errors): rate limit, and Stripe refusing (402/400) or failing (502).
+CHECKOUT_ERRORS = {402: ErrorOut, 429: ErrorOut, 502: ErrorOut}
+
+
+@router.post("/checkout", response={201: CheckoutOut, **CHECKOUT_ERRORS},
+             auth=[BrokerKeyAuth(publishable_ok=True)],
              summary="Start a Stripe Checkout for a cart (broker publishable or secret key)")
 def checkout(request: HttpRequest, payload: CheckoutIn):
     ratelimit.enforce(request, scope="checkout", rule=settings.RATE_LIMIT_CHECKOUT,
@@ -59,14 +68,14 @@ def checkout(request: HttpRequest, payload: CheckoutIn):
     })
 
 
-@router.get("/broker", response=OrderListOut, auth=[BrokerKeyAuth()],
+@router.get("/broker", response=BrokerOrderListOut, auth=[BrokerKeyAuth()],
             summary="The calling broker's orders, filtered and paginated, with a summary (secret key)")
 def broker_orders(request: HttpRequest, filters: Query[OrderListQuery]):
     return selectors.order_list(broker=request.broker, status=filters.status, start_date=filters.start_date,
                                 end_date=filters.end_date, page=filters.page, limit=filters.limit)
 
 
-@router.get("", response=OrderListOut, auth=[AdminTokenAuth()],
+@router.get("", response=AdminOrderListOut, auth=[AdminTokenAuth()],
             summary="All orders (admin): filters broker_id (or 'direct'), status, start_date, end_date")
 def admin_orders(request: HttpRequest, filters: Query[AdminOrderListQuery]):
     broker_id, direct_only = None, False
@@ -84,7 +93,8 @@ def admin_orders(request: HttpRequest, filters: Query[AdminOrderListQuery]):
                                 limit=filters.limit)
 
 
-@router.get("/{uuid:order_id}", response=dict, auth=[AdminTokenAuth(), BrokerKeyAuth()],
+@router.get("/{uuid:order_id}", response=AdminOrderDetailOut | OrderDetailOut,
+            auth=[AdminTokenAuth(), BrokerKeyAuth()],
             summary="One order with items and commission breakdown (admin, or the owning broker's secret key)")
 def order_detail(request: HttpRequest, order_id: uuid.UUID):
     admin = _is_admin(request)
@@ -92,7 +102,7 @@ def order_detail(request: HttpRequest, order_id: uuid.UUID):
     return selectors.order_detail(order=order, internal=admin)
 
 
-@router.post("/{uuid:order_id}/cancel", response=dict, auth=[AdminTokenAuth(write=True)],
+@router.post("/{uuid:order_id}/cancel", response=AdminOrderDetailOut, auth=[AdminTokenAuth(write=True)],
              summary="Cancel a PENDING order (admin); its Stripe session is expired")
 def order_cancel(request: HttpRequest, order_id: uuid.UUID, payload: OrderCancelIn | None = None):
     order = services.order_cancel(order_id=order_id, actor_user=request.admin_user,
@@ -100,7 +110,8 @@ def order_cancel(request: HttpRequest, order_id: uuid.UUID, payload: OrderCancel
     return selectors.order_detail(order=order)
 
 
-@admin_router.post("", response={201: AdminOrderOut}, auth=[AdminTokenAuth(write=True)],
+@admin_router.post("", response={201: AdminOrderOut, **CHECKOUT_ERRORS},
+                   auth=[AdminTokenAuth(write=True)],
                    summary="A direct sale with no broker: the order and (unless create_checkout=false) its checkout")
 def admin_order_create(request: HttpRequest, payload: AdminOrderIn):
     items = [(item.card_id, item.quantity) for item in payload.items]

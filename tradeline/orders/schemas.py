@@ -1,5 +1,7 @@
 """Request and response shapes of the order endpoints. Money: integer cents plus a `_usd` string."""
 
+from typing import Any
+
 from ninja import Field, Schema
 from pydantic import StrictInt
 
@@ -38,12 +40,6 @@ class AdminOrderIn(CheckoutIn):
     create_checkout: bool = True
 
 
-class AdminOrderOut(Schema):
-    order: dict
-    session_id: str | None = None
-    checkout_url: str | None = None
-
-
 class OrderCancelIn(Schema):
     reason: str = Field("", max_length=500)
 
@@ -69,7 +65,200 @@ class PaginationOut(Schema):
     pages: int
 
 
-class OrderListOut(Schema):
-    orders: list[dict]
+# --- responses -----------------------------------------------------------------------------------
+
+class ErrorOut(Schema):
+    error: str
+    code: str
+    details: Any = None
+
+
+class BrokerRefOut(Schema):
+    id: str
+    name: str
+    business_name: str
+
+
+class OrderItemOut(Schema):
+    id: str
+    card_id: str
+    bank_name: str
+    date_opened: str
+    reporting_period: str
+    quantity: int
+    credit_limit: int
+    credit_limit_usd: str
+    base_price: int
+    base_price_usd: str
+    platform_gross: int
+    platform_gross_usd: str
+    revenue_share: int
+    revenue_share_usd: str
+    markup: int
+    markup_usd: str
+    customer_price: int
+    customer_price_usd: str
+    total_base: int
+    total_base_usd: str
+    total_platform_gross: int
+    total_platform_gross_usd: str
+    total_revenue_share: int
+    total_revenue_share_usd: str
+    total_markup: int
+    total_markup_usd: str
+    total_customer_price: int
+    total_customer_price_usd: str
+
+
+class BreakdownOut(Schema):
+    """customer paid = supplier cost + platform net + broker total (cents, with `_usd` beside)."""
+
+    subtotal_base: int
+    subtotal_base_usd: str
+    supplier_cost: int
+    supplier_cost_usd: str
+    platform_gross: int
+    platform_gross_usd: str
+    platform_net: int
+    platform_net_usd: str
+    broker_revenue_share: int
+    broker_revenue_share_usd: str
+    broker_markup: int
+    broker_markup_usd: str
+    broker_total: int
+    broker_total_usd: str
+    total_charged: int
+    total_charged_usd: str
+    customer_paid: int
+    customer_paid_usd: str
+    refunded: int
+    refunded_usd: str
+    platform_commission_percent: str
+    revenue_share_percent: str
+
+
+class OrderDetailOut(Schema):
+    """One order as its broker sees it."""
+
+    id: str
+    order_number: str
+    broker: BrokerRefOut | None
+    customer_email: str
+    customer_name: str
+    customer_phone: str
+    status: str
+    payment_status: str
+    fulfillment_status: str
+    dispute_status: str
+    currency: str
+    payment_method: str
+    payment_reference: str
+    stripe_session_id: str | None
+    checkout_expires_at: str | None
+    supplier_order_id: str | None
+    supplier_order_status: str
+    created_at: str
+    paid_at: str | None
+    completed_at: str | None
+    cancelled_at: str | None
+    refunded_at: str | None
+    subtotal_base: int
+    subtotal_base_usd: str
+    supplier_cost: int
+    supplier_cost_usd: str
+    platform_gross: int
+    platform_gross_usd: str
+    platform_net_revenue: int
+    platform_net_revenue_usd: str
+    broker_revenue_share: int
+    broker_revenue_share_usd: str
+    broker_markup: int
+    broker_markup_usd: str
+    total_charged: int
+    total_charged_usd: str
+    amount_paid: int
+    amount_paid_usd: str
+    amount_refunded: int
+    amount_refunded_usd: str
+    broker_earnings: int
+    broker_earnings_usd: str
+    items: list[OrderItemOut]
+    commission_breakdown: BreakdownOut
+
+
+class AdminOrderDetailOut(OrderDetailOut):
+    """One order as an admin sees it: with the internal notes."""
+
+    review_reason: str
+    cancellation_reason: str
+    fulfillment_attempts: int
+    fulfillment_last_error: str
+
+
+class OrderRowOut(Schema):
+    id: str
+    order_number: str
+    customer_email: str
+    customer_name: str
+    status: str
+    payment_status: str
+    fulfillment_status: str
+    items_count: int
+    created_at: str
+    paid_at: str | None
+    total_charged: int
+    total_charged_usd: str
+    broker_revenue_share: int
+    broker_revenue_share_usd: str
+    broker_markup: int
+    broker_markup_usd: str
+    amount_refunded: int
+    amount_refunded_usd: str
+    broker_earnings: int
+    broker_earnings_usd: str
+
+
+class AdminOrderRowOut(OrderRowOut):
+    platform_net_revenue: int
+    platform_net_revenue_usd: str
+    broker: BrokerRefOut | None
+
+
+class SummaryOut(Schema):
+    """Over the paid orders (PROCESSING, COMPLETED, REFUNDED) among those matching the filters."""
+
+    orders_count: int
+    paid_orders_count: int
+    counted_statuses: list[str]
+    revenue: int
+    revenue_usd: str
+    refunded: int
+    refunded_usd: str
+    net_revenue: int
+    net_revenue_usd: str
+    platform_net_revenue: int
+    platform_net_revenue_usd: str
+    revenue_share: int
+    revenue_share_usd: str
+    markup: int
+    markup_usd: str
+    commission: int
+    commission_usd: str
+
+
+class BrokerOrderListOut(Schema):
+    orders: list[OrderRowOut]
     pagination: PaginationOut
-    summary: dict
+    summary: SummaryOut
+
+
+class AdminOrderListOut(Schema):
+    orders: list[AdminOrderRowOut]
+    pagination: PaginationOut
+    summary: SummaryOut
+
+
+class AdminOrderOut(Schema):
+    order: AdminOrderDetailOut
+    session_id: str | None = None
+    checkout_url: str | None = None
