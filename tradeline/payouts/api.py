@@ -4,10 +4,14 @@ Admins (bearer token; writes need a writing role) create, process and cancel pay
 (secret key) sees its own payouts and reports — another broker's payout is a 404.
 """
 
+import json
+
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
+from pydantic import ValidationError as PydanticValidationError
 
 from tradeline.brokers.auth import AdminTokenAuth, BrokerKeyAuth
+from tradeline.core.errors import ValidationFailed
 from tradeline.payouts import selectors, services
 from tradeline.payouts.schemas import (
     BrokerPayoutsOut,
@@ -27,6 +31,28 @@ brokers_router = Router()
 ADMIN_READ = [AdminTokenAuth()]
 ADMIN_WRITE = [AdminTokenAuth(write=True)]
 BROKER_SECRET = [BrokerKeyAuth(publishable_ok=False, require_active_broker=False)]
+
+
+def _end_payload(request: HttpRequest) -> PayoutEndIn:
+    """The optional {"reason"} body of cancel/fail: an empty body means no reason."""
+    if request.content_type != "application/json":
+        data = {"reason": request.POST.get("reason", "")}  # form post, or no body at all
+    elif not request.body.strip():
+        return PayoutEndIn()
+    else:
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            raise ValidationFailed("The body must be a JSON object.", code="INVALID_JSON") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("The body must be a JSON object.", code="INVALID_JSON")
+    try:
+        return PayoutEndIn(**data)
+    except PydanticValidationError as exc:
+        raise ValidationFailed("The request is invalid.", details=[
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "type": err["type"]}
+            for err in exc.errors()
+        ]) from None
 
 
 def _broker_scope(request: HttpRequest):
@@ -75,17 +101,19 @@ def payout_process(request: HttpRequest, payout_id, payload: PayoutProcessIn):
 
 
 @router.post("/{uuid:payout_id}/cancel", response=PayoutOut, auth=ADMIN_WRITE,
-             summary="Cancel a pending payout; its commissions carry over to the next one")
-def payout_cancel(request: HttpRequest, payout_id, payload: PayoutEndIn | None = None):
-    payout = services.payout_cancel(payout_id=payout_id, reason=payload.reason if payload else "",
+             summary="Cancel a pending payout; its commissions carry over (optional body {\"reason\"})")
+def payout_cancel(request: HttpRequest, payout_id):
+    payload = _end_payload(request)
+    payout = services.payout_cancel(payout_id=payout_id, reason=payload.reason,
                                     actor_user=request.admin_user)
     return selectors.payout_summary(payout)
 
 
 @router.post("/{uuid:payout_id}/fail", response=PayoutOut, auth=ADMIN_WRITE,
-             summary="Record that the transfer failed; its commissions carry over to the next payout")
-def payout_fail(request: HttpRequest, payout_id, payload: PayoutEndIn | None = None):
-    payout = services.payout_fail(payout_id=payout_id, reason=payload.reason if payload else "",
+             summary="Record that the transfer failed; its commissions carry over (optional body {\"reason\"})")
+def payout_fail(request: HttpRequest, payout_id):
+    payload = _end_payload(request)
+    payout = services.payout_fail(payout_id=payout_id, reason=payload.reason,
                                   actor_user=request.admin_user)
     return selectors.payout_summary(payout)
 

@@ -125,6 +125,19 @@ class TestAdmin:
         assert nobody.status_code == 404
         assert client.post("/api/payouts/not-a-uuid/cancel", **auth).status_code == 404
 
+    def test_fail_without_a_body(self, client, make_broker):
+        user, auth = admin_auth()
+        payout = august_payout(make_broker())
+        for bad in ("{not json", '"text"', '{"reason": 5}'):
+            resp = client.post(f"/api/payouts/{payout.pk}/fail", bad, content_type="application/json", **auth)
+            assert resp.status_code == 422, bad
+        payout.refresh_from_db()
+        assert payout.status == PayoutStatus.PENDING
+        resp = client.post(f"/api/payouts/{payout.pk}/fail", **auth)
+        assert resp.status_code == 200 and resp.json()["status"] == "FAILED"
+        assert ActivityLog.objects.get(action="PAYOUT_FAILED").actor_user == user
+        assert CommissionRecord.objects.filter(payout__isnull=True, status=CommissionStatus.PAYABLE).count() == 2
+
 
 class TestReports:
     def test_admin_json_and_csv(self, client, make_broker):
