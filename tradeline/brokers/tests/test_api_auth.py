@@ -198,3 +198,12 @@ def test_token_of_a_user_without_admin_role_is_403(client, django_user_model):
     _error(client.get("/api/admin/brokers", HTTP_AUTHORIZATION=f"Bearer {raw}"), 403, "NOT_ADMIN")
     user.is_active = False
     user.save()
+
+
+def test_key_lookup_is_cached_and_last_use_recorded(client, keyed_broker, django_assert_max_num_queries):
+    broker, issued = keyed_broker()
+    assert client.get("/api/brokers/me", HTTP_X_API_KEY=issued["secret_key"]).status_code == 200
+    key = BrokerApiKey.objects.get(broker=broker, kind=KeyKind.SECRET)
+    assert key.last_used_at is not None
+    with django_assert_max_num_queries(1):  # the broker row only: key from the cache, last use already recorded
+        assert client.get("/api/brokers/me", HTTP_X_API_KEY=issued["secret_key"]).status_code == 200
