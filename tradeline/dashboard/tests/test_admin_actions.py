@@ -250,3 +250,25 @@ def test_every_admin_list_and_detail_page_renders_with_money_in_dollars(client, 
 
     html = admin_client.get(f"/admin/payouts/commissionrecord/{commission.pk}/change/").content.decode()
     assert "$300.00" in html and ">30000<" not in html
+
+
+@pytest.mark.django_db
+def test_cancel_a_pending_payout_gives_its_commissions_back(admin_client, make_broker, make_order):
+    broker = make_broker(share="10", markup_percent="20")
+    order = make_order(broker=broker, prices=(100_000,))
+    admin_client.post(_action(order, "manual-payment"), {"method": "CHECK", "reference": "CHK-2"})
+    CommissionRecord.objects.filter(order=order).update(order_paid_at=datetime(2026, 10, 15, tzinfo=UTC))
+    admin_client.post("/admin/payouts/payout/run/", {"year": 2026, "month": 10, "step": "confirm"})
+    payout = Payout.objects.get()
+
+    response = admin_client.post(f"/admin/payouts/payout/{payout.pk}/action/cancel/", {"reason": "wrong account"})
+    assert response.status_code == 302
+    payout.refresh_from_db()
+    assert (payout.status, payout.notes) == (PayoutStatus.CANCELLED, "wrong account")
+    assert CommissionRecord.objects.get(order=order).status == CommissionStatus.PAYABLE
+
+    again = admin_client.post(f"/admin/payouts/payout/{payout.pk}/action/mark-paid/", {"transaction_id": "ACH-1"})
+    assert again.status_code == 302
+    assert "only a PENDING payout" in _messages(again)[-1]
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.CANCELLED

@@ -150,7 +150,11 @@
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
         return { ok: response.ok, status: response.status, data: data };
       });
-    }, function () {
+    }, function (error) {
+      if (window.console) {
+        console.warn("Tradeline widget: " + method + " " + API + path + " failed (" + error + "). " +
+          "If this site's address is not among the broker's allowed origins, the browser blocks the call.");
+      }
       return { ok: false, status: 0, data: { error: "Could not reach the shop. Check your connection and try again." } };
     });
   }
