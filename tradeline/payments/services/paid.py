@@ -162,8 +162,7 @@ def order_payment_record(*, order_id, amount: int, currency: str, method: str, r
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
         raise ValidationFailed("The amount must be a non-negative number of cents.", code="INVALID_AMOUNT")
     currency = (currency or "").lower()
-    # No savepoint of its own: an error rolls back the caller's transaction (or its savepoint).
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         order = _get_locked(order_id)
         money = dict(amount=amount, method=method, reference=reference, payment_intent=payment_intent,
                      charge_id=charge_id, customer_name=customer_name, customer_phone=customer_phone,
