@@ -106,6 +106,16 @@ def _body_memo_put(key: str, body: bytes) -> None:
             _body_memo_size[0] -= len(dropped)
 
 
+def _cache(operation: str, *args, default=None, **kwargs):
+    """A cache call that degrades instead of failing: the catalog is served from the database when
+    the cache is down (logged), never a 500."""
+    try:
+        return getattr(cache, operation)(*args, **kwargs)
+    except Exception:  # any cache backend error
+        logger.warning("catalog cache %s failed; continuing without the cache", operation, exc_info=True)
+        return default
+
+
 def _retry_key() -> str:
     return f"catalog:sync-retry-after:{settings.TRADELINE_API_URL}"
 
@@ -114,20 +124,21 @@ def _refresh_if_due(state: CatalogState) -> CatalogState:
     age = state.age_seconds()
     if age is not None and age <= settings.CATALOG_TTL_SECONDS:
         return state
-    if not settings.TRADELINE_API_URL or cache.get(_retry_key()):
+    if not settings.TRADELINE_API_URL or _cache("get", _retry_key()):
         return state
     lock_key = "catalog:sync-lock"
-    if not cache.add(lock_key, "1", timeout=int(settings.TRADELINE_TIMEOUT_SECONDS * 4) + 30):
+    # Without a working cache (default True) every caller may refresh: slower, still correct.
+    if not _cache("add", lock_key, "1", timeout=int(settings.TRADELINE_TIMEOUT_SECONDS * 4) + 30, default=True):
         return state  # another request is refreshing; serve what we have
     try:
         from tradeline.catalog.services import catalog_sync
 
         sync = catalog_sync()
         if sync.status != sync.Status.SUCCEEDED:
-            cache.set(_retry_key(), "1", timeout=int(getattr(settings, "CATALOG_RETRY_SECONDS", 30)))
+            _cache("set", _retry_key(), "1", timeout=int(getattr(settings, "CATALOG_RETRY_SECONDS", 30)))
             return state
     finally:
-        cache.delete(lock_key)
+        _cache("delete", lock_key)
     return catalog_state()
 
 
@@ -160,11 +171,11 @@ def checkout_catalog() -> dict[str, CatalogEntry]:
 
 def _display_rows(state: CatalogState) -> list[tuple]:
     key = f"catalog:rows:{state.version}"
-    rows = cache.get(key)
+    rows = _cache("get", key)
     if rows is None:
         rows = [tuple(values) for values in
                 Tradeline.objects.filter(is_available=True).order_by("bank_name", "card_id").values_list(*DISPLAY_FIELDS)]
-        cache.set(key, rows, timeout=settings.CATALOG_TTL_SECONDS)
+        _cache("set", key, rows, timeout=settings.CATALOG_TTL_SECONDS)
     return rows
 
 
@@ -190,7 +201,7 @@ def broker_pricing_json(*, broker: Broker) -> bytes:
     body = _body_memo_get(key)
     if body is not None:
         return body
-    body = cache.get(key)
+    body = _cache("get", key)
     if body is not None:
         _body_memo_put(key, body)
         return body
@@ -212,6 +223,6 @@ def broker_pricing_json(*, broker: Broker) -> bytes:
         "tradelines": tradelines,
     }
     body = json.dumps(payload, separators=(",", ":")).encode()
-    cache.set(key, body, timeout=settings.CATALOG_TTL_SECONDS)
+    _cache("set", key, body, timeout=settings.CATALOG_TTL_SECONDS)
     _body_memo_put(key, body)
     return body

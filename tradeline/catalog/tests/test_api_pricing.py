@@ -126,3 +126,23 @@ def test_rate_limited_per_key(supplier_sim, broker_keys, settings):
     response, body = _get(key, REMOTE_ADDR="10.1.2.9")
     assert (response.status_code, body["code"]) == (429, "RATE_LIMITED")
     assert int(response["Retry-After"]) >= 1
+
+
+class _DownCache:
+    """A cache whose every call fails, as when Redis is unreachable."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("cache down")
+        return fail
+
+
+def test_cache_outage_still_serves_prices(supplier_sim, broker_keys, monkeypatch):
+    supplier_sim.sync()
+    from tradeline.catalog import selectors
+
+    # Only the catalog's cache breaks here: key authentication (another app) keeps its own.
+    monkeypatch.setattr(selectors, "cache", _DownCache())
+    response, body = _get(broker_keys[1]["publishable_key"])
+    assert response.status_code == 200
+    assert len(body["tradelines"]) == 60
