@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "tradeline.core.middleware.RequestLogMiddleware",
     "tradeline.core.cors.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "tradeline.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
