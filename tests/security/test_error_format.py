@@ -1,0 +1,38 @@
+"""Edge cases of the API's error contract found by the fuzzer, pinned down."""
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("path", [
+    "/api/payouts/not-a-uuid/cancel",
+    "/api/orders/12/refund",
+    "/api/admin/brokers/%C2%A3/approve",
+    "/api/no-such-thing",
+])
+def test_post_to_an_unknown_api_path_is_a_json_404_not_a_csrf_403(path):
+    response = Client(enforce_csrf_checks=True).post(path, "{}", content_type="application/json",
+                                                     HTTP_AUTHORIZATION="Bearer tlm_at_whatever")
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
+
+
+def test_schema_documents_the_shared_error_responses():
+    schema = Client().get("/api/openapi.json").json()
+    error = schema["components"]["schemas"]["Error"]
+    assert error["required"] == ["error", "code", "details"]
+    cancel = schema["paths"]["/api/orders/{order_id}/cancel"]["post"]["responses"]
+    for status in ("400", "401", "403", "404", "409", "413", "422", "503"):
+        assert status in cancel, status
+    pending = schema["paths"]["/api/payouts/pending"]["get"]["responses"]
+    assert "404" not in pending and "409" not in pending  # no path parameter, not a write
+    webhook = schema["paths"]["/api/orders/webhook/stripe"]["post"]["responses"]
+    assert "401" not in webhook and "400" in webhook  # no caller credential; the signature is checked
+
+
+def test_malformed_json_body_is_a_json_400():
+    response = Client().post("/api/admin/auth/login", "{not json", content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert set(response.json()) == {"error", "code", "details"}
