@@ -17,6 +17,7 @@ from tradeline.payouts.schemas import (
     BrokerPayoutsOut,
     BrokerPayoutsQuery,
     EarningsOut,
+    ErrorOut,
     PayoutCreateIn,
     PayoutEndIn,
     PayoutOut,
@@ -60,7 +61,7 @@ def _broker_scope(request: HttpRequest):
     return None if getattr(request, "admin_user", None) is not None else request.broker
 
 
-@router.post("", response={201: PayoutRunOut}, auth=ADMIN_WRITE,
+@router.post("", response={201: PayoutRunOut, 404: ErrorOut}, auth=ADMIN_WRITE,
              summary="Create the payouts of an ended UTC month (all brokers, or one)")
 def payouts_create(request: HttpRequest, payload: PayoutCreateIn):
     results = services.payout_run_month(year=payload.year, month=payload.month, broker_id=payload.broker_id,

@@ -1,6 +1,7 @@
 """Request and response shapes of the payout endpoints. Money: integer cents plus a `_usd` string."""
 
 import uuid
+from typing import Any
 
 from ninja import Field, Schema
 from pydantic import StrictInt
@@ -118,3 +119,11 @@ class EarningsOut(Schema):
 
 class ReportQuery(Schema):
     format: str = Field("json", pattern="^(json|csv)$")
+
+
+class ErrorOut(Schema):
+    """The error body: a message, an UPPER_SNAKE code and optional details."""
+
+    error: str
+    code: str
+    details: Any = None

@@ -305,7 +305,9 @@ class TestRunAndCommand:
         assert "1 payouts created" in out.getvalue()
         assert Payout.objects.get().total_amount == 30_000
 
-    @pytest.mark.parametrize("args", [["--month", "2026-13"], ["--month", "Oct"], ["--month", "2026-08", "--broker", "x"]])
+    @pytest.mark.parametrize("args", [
+        ["--month", "2026-13"], ["--month", "Oct"], ["--month", "2026-08", "--broker", "x"],
+    ])
     def test_command_rejects_bad_input(self, args):
         from django.core.management import CommandError
 
