@@ -119,8 +119,20 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         # Transient infrastructure failures surface as 503 so callers (and Stripe) retry.
-        from django.db import DatabaseError
+        from django.db import DatabaseError, DataError
 
+        if isinstance(exc, DataError):
+            # The input holds a value the database cannot store (PostgreSQL: a NUL character in
+            # text, a number out of range). The statement failed and its transaction rolled back:
+            # a retry cannot succeed, so this is the caller's 422, not a 503.
+            logger.warning("database refused the input on %s %s: %s", request.method, request.path,
+                           type(exc).__name__)
+            return api.create_response(
+                request,
+                error_body("The input contains a value that cannot be stored (e.g. a NUL character or a number "
+                           "out of range).", "INVALID_INPUT_VALUE"),
+                status=422,
+            )
         if isinstance(exc, DatabaseError):
             logger.warning("database error on %s %s: %s", request.method, request.path, type(exc).__name__)
             return api.create_response(
