@@ -36,3 +36,18 @@ def test_malformed_json_body_is_a_json_400():
     response = Client().post("/api/admin/auth/login", "{not json", content_type="application/json")
     assert response.status_code in (400, 422)
     assert set(response.json()) == {"error", "code", "details"}
+
+
+@pytest.mark.postgres
+def test_nul_character_in_text_input_is_a_422_and_changes_nothing_on_postgresql(stripe_sim):
+    """PostgreSQL refuses NUL in text: that is bad input (422), not an outage (503) to retry."""
+    from tests.security.conftest import ADMIN, build_world
+    from tradeline.payouts.models import Payout, PayoutStatus
+
+    world = build_world()
+    response = Client().post(f"/api/payouts/{world.payout.pk}/process",
+                             {"transaction_id": "TX\u0000-1", "notes": "wire"}, content_type="application/json",
+                             **world.principals[ADMIN].wsgi)
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "INVALID_INPUT_VALUE"
+    assert Payout.objects.get(pk=world.payout.pk).status == PayoutStatus.PENDING
