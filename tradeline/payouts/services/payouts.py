@@ -373,6 +373,8 @@ def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_u
     transaction_id = (transaction_id or "").strip()
     if not transaction_id:
         raise ValidationFailed("The transaction id of the transfer is required.", code="TRANSACTION_ID_REQUIRED")
+    if "\x00" in transaction_id or "\x00" in (notes or ""):
+        raise ValidationFailed("The transaction id and notes may not contain NUL characters.", code="INVALID_TEXT")
     if len(transaction_id) > 200:
         raise ValidationFailed("The transaction id is too long (200 characters at most).",
                                code="TRANSACTION_ID_TOO_LONG")
@@ -407,6 +409,8 @@ def _release(payout: Payout, now) -> tuple[int, int]:
 
 
 def _end(*, payout_id, to: str, reason: str, actor_user, action: str) -> Payout:
+    if "\x00" in (reason or ""):
+        raise ValidationFailed("The reason may not contain NUL characters.", code="INVALID_TEXT")
     now = timezone.now()
     fields = {"processed_at": now, "processed_by": actor_user}
     if reason:

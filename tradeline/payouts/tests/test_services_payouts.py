@@ -197,6 +197,10 @@ class TestTransitions:
         _, payout = self._payout(make_broker)
         with pytest.raises(ValidationFailed):
             payout_mark_paid(payout_id=payout.pk, transaction_id="  ")
+        with pytest.raises(ValidationFailed):
+            payout_mark_paid(payout_id=payout.pk, transaction_id="T\x00X")
+        with pytest.raises(ValidationFailed):
+            payout_cancel(payout_id=payout.pk, reason="bad\x00")
         payout.refresh_from_db()
         assert payout.status == PayoutStatus.PENDING
         assert set(payout.commissions.values_list("status", flat=True)) == {CommissionStatus.IN_PAYOUT}
