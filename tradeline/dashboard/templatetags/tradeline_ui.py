@@ -6,7 +6,6 @@ the selectors computed. Nothing here computes money.
 
 from django import template
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from tradeline.core.money import format_usd
 
@@ -24,6 +23,13 @@ def usd(cents) -> str:
 @register.filter
 def percent(value) -> str:
     return "—" if value is None else f"{value}%"
+
+
+@register.filter
+def label(code) -> str:
+    """"DISPUTE_LOST" -> "Dispute lost"."""
+    text = str(code or "").replace("_", " ").strip().lower()
+    return text[:1].upper() + text[1:]
 
 
 @register.filter
@@ -52,8 +58,8 @@ def status_badge(value) -> str:
 def bar_chart(series, value_key: str = "sales", money: bool = True, height: int = 180, label: str = "Daily sales"):
     """An inline SVG bar chart of `series` (rows with "day" and `value_key`), oldest first. No scripts, no CDN."""
     rows = list(series or [])
-    if not rows:
-        return mark_safe('<p class="tl-muted">No data yet.</p>')
+    if not rows or not any(int(row[value_key]) for row in rows):
+        return format_html('<p class="tl-muted tl-chart-empty">{}</p>', "Nothing in this period yet.")
     width, left, bottom, top = 720, 64, 26, 12
     plot_w, plot_h = width - left - 8, height - bottom - top
     peak = max((int(row[value_key]) for row in rows), default=0)
