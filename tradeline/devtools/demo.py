@@ -91,7 +91,10 @@ def _merge(into: dict, new: dict) -> None:
             into[key] = value
 
 
-def seed_demo(env: dict) -> dict:
+def seed_demo(env: dict, progress=None) -> dict:
+    """Seed every demo step in order and write var/demo-credentials.json; returns the credentials.
+
+    `progress` (optional) receives one line per step."""
     creds: dict = {
         "urls": {
             "shop": settings.PUBLIC_BASE_URL,
@@ -112,6 +115,8 @@ def seed_demo(env: dict) -> dict:
             if exc.name != module_name:
                 raise
             continue
+        if progress:
+            progress(f"  {module_name.split('.')[1]}: seeding ...")
         result = module.seed({**env, "DEMO_CREDENTIALS": creds}) or {}
         _merge(creds, result)
     path = credentials_path()
