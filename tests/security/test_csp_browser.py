@@ -1,0 +1,79 @@
+"""The Content-Security-Policy in a real browser: the dashboard and the portal work under it.
+
+Chromium reports every blocked script, style, image or form target as a `securitypolicyviolation`
+event; the pages are driven through their interactive parts (the portal's live price preview is
+an inline script, allowed by its hash) and must raise none.
+"""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import browser, new_page  # noqa: F401 - fixtures shared with the browser suite
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="/usr/bin/chromium is missing"),
+]
+
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + (e.sourceFile || ""));
+});
+"""
+
+
+def violations(page) -> list[str]:
+    return page.evaluate("window.__cspViolations")
+
+
+def watched(new_page):  # noqa: F811
+    page = new_page()
+    page.add_init_script(RECORD_VIOLATIONS)
+    console = []
+    page.on("console", lambda message: console.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    return page, console
+
+
+def test_portal_and_dashboard_run_under_the_policy(live_server, supplier_sim, new_page):  # noqa: F811
+    from tradeline.brokers.models import AdminRole
+    from tradeline.brokers.services import broker_keys_rotate, broker_set_password
+    from tradeline.testing.factories import make_admin, make_broker
+
+    supplier_sim.sync()
+    broker = make_broker(email="csp-browser@example.com", website="https://csp.example")
+    broker_keys_rotate(broker_id=broker.pk)
+    broker_set_password(broker_id=broker.pk, password="portal-password-123")
+    make_admin(role=AdminRole.ADMIN, email="csp-admin@example.com", password="admin-password-123")
+    base = live_server.url
+
+    portal, portal_console = watched(new_page)
+    portal.goto(f"{base}/portal/login/")
+    portal.fill("#id_email", "csp-browser@example.com")
+    portal.fill("#id_password", "portal-password-123")
+    portal.click("button[type=submit]")
+    portal.wait_for_url(f"{base}/portal/")
+    portal.goto(f"{base}/portal/settings/")
+    state = portal.locator("#preview-state")
+    expect(state).to_have_text("current settings")
+    portal.fill("#id_markup_percent", "35")
+    expect(state).to_have_text("preview (not saved)")  # the inline script ran and fetched the preview
+    for path in ("/portal/", "/portal/orders/", "/portal/payouts/", "/portal/keys/", "/portal/embed/"):
+        portal.goto(base + path)
+    assert violations(portal) == [] and portal_console == []
+
+    admin, admin_console = watched(new_page)
+    admin.goto(f"{base}/admin/login/")
+    admin.fill("#id_username", "csp-admin@example.com")
+    admin.fill("#id_password", "admin-password-123")
+    admin.click("input[type=submit]")
+    admin.wait_for_url(f"{base}/admin/")
+    for path in ("/admin/", "/admin/orders/order/", "/admin/brokers/broker/", f"/admin/brokers/broker/{broker.pk}/change/",
+                 "/admin/payouts/payout/"):
+        response = admin.goto(base + path)
+        assert response.status < 400, (path, response.status)
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert violations(admin) == [] and admin_console == []
