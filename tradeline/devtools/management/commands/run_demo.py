@@ -93,6 +93,7 @@ class Command(BaseCommand):
             for name, cmd in services:
                 procs.append((name, subprocess.Popen(cmd, env=env)))
             self._wait_for_http(f"http://127.0.0.1:{port}/health", "web", procs)
+            self._wait_for_tasks(procs)
             self._announce(port)
             while True:
                 for name, proc in procs:
@@ -136,6 +137,24 @@ class Command(BaseCommand):
                 pass
             time.sleep(0.2)
         raise CommandError(f"{name} did not answer {url} within {READY_TIMEOUT:g}s")
+
+    def _wait_for_tasks(self, procs) -> None:
+        """Let the worker finish the tasks the seed enqueued (their log lines would bury the banner)."""
+        try:
+            from django_tasks_db.models import DBTaskResult
+        except ImportError:
+            return
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            self._check_alive(procs)
+            try:
+                busy = DBTaskResult.objects.ready().exists() or DBTaskResult.objects.running().exists()
+            except Exception:  # another task backend or database: nothing to wait for
+                return
+            if not busy:
+                time.sleep(0.5)  # their last lines reach the terminal
+                return
+            time.sleep(0.3)
 
     # --- output ------------------------------------------------------------------------------------
 
