@@ -120,7 +120,11 @@ def payout_fail(request: HttpRequest, payout_id):
 
 
 @router.get("/{uuid:payout_id}/report", auth=[AdminTokenAuth(), *BROKER_SECRET],
-            summary="Payout report: JSON (default) or CSV (?format=csv)")
+            summary="Payout report: JSON (default) or CSV (?format=csv)",
+            openapi_extra={"responses": {200: {"description": "The report: JSON, or CSV with ?format=csv", "content": {
+                "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+                "text/csv": {"schema": {"type": "string"}},
+            }}}})
 def payout_report(request: HttpRequest, payout_id, query: Query[ReportQuery]):
     payout = selectors.payout_get(payout_id=payout_id, broker=_broker_scope(request))
     if query.format == "csv":
