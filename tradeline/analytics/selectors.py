@@ -11,6 +11,13 @@ from tradeline.analytics.models import BrokerDailyStats
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
 
 ZERO = 0
+# Orders whose money counts as sales: paid and accepted (an ON_HOLD payment is under review).
+# The same set as the order list summaries (orders.selectors.PAID_STATUSES).
+SOLD_STATUSES = (OrderStatus.PROCESSING, OrderStatus.COMPLETED, OrderStatus.REFUNDED)
+
+
+def _sold():
+    return Order.objects.filter(paid_at__isnull=False, status__in=SOLD_STATUSES)
 
 
 def utc_periods(*, now: datetime | None = None) -> dict[str, tuple[datetime, datetime]]:
@@ -30,14 +37,15 @@ def _sum(field: str, window: Q) -> Coalesce:
 
 
 def platform_overview(*, now: datetime | None = None, broker=None) -> dict:
-    """Sales, platform net revenue, broker commissions and refunds of orders *paid* in each period.
+    """Sales, platform net revenue, broker commissions and refunds of orders *paid* in each period
+    (statuses PROCESSING, COMPLETED, REFUNDED; ON_HOLD payments are under review and not counted).
 
     Returns {period: {"orders", "sales", "platform_net_revenue", "broker_commissions", "refunded"}}
     (cents). Figures are those frozen on the orders at sale time; refunds are shown beside them.
     One query for all periods. With `broker`, only that broker's orders.
     """
     periods = utc_periods(now=now)
-    orders = Order.objects.filter(paid_at__isnull=False)
+    orders = _sold()
     if broker is not None:
         orders = orders.filter(broker=broker)
     aggregates = {}
@@ -107,7 +115,7 @@ def daily_sales(*, days: int = 30, broker=None, now: datetime | None = None) -> 
     """One row per UTC day (oldest first, zero days included): {"day", "orders", "sales"} of paid orders."""
     today = (now or timezone.now()).astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
-    orders = Order.objects.filter(paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC))
+    orders = _sold().filter(paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC))
     if broker is not None:
         orders = orders.filter(broker=broker)
     rows = (
@@ -136,7 +144,7 @@ def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -
     today = (now or timezone.now()).astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
     recent = Q(paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC))
-    money = Order.objects.filter(broker=broker, paid_at__isnull=False).aggregate(
+    money = _sold().filter(broker=broker).aggregate(
         orders=Count("id"),
         sales=Coalesce(Sum("total_charged"), ZERO),
         revenue_share=Coalesce(Sum("broker_revenue_share"), ZERO),

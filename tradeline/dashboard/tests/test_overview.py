@@ -27,6 +27,7 @@ def test_platform_overview_sums_paid_orders_per_utc_period(make_broker, make_ord
     _paid(make_order(prices=(50_000,)), datetime(2026, 10, 30, 12, tzinfo=UTC))  # direct: last 30 days only
     _paid(make_order(prices=(50_000,)), datetime(2026, 10, 27, 23, 59, tzinfo=UTC))  # 31 days ago: nowhere
     make_order(broker=broker)  # never paid
+    _paid(make_order(broker=broker, prices=(70_000,)), NOW - timedelta(hours=1), status=OrderStatus.ON_HOLD)  # review
 
     overview = selectors.platform_overview(now=NOW)
 
