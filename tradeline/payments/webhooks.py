@@ -5,10 +5,12 @@
 2. One transaction inserts the WebhookEvent row (unique source + event id), runs the handler and
    marks the row PROCESSED / IGNORED / NEEDS_REVIEW / DEFERRED. The effects and the "done" mark
    commit together or not at all.
-3. A duplicate insert (also a concurrent one: PostgreSQL makes the second insert wait for the
-   first transaction) is caught inside a savepoint; the existing row is locked and, if it is done,
-   the delivery is acknowledged as a duplicate. A row left FAILED by an earlier attempt is
-   processed again.
+3. The row is inserted with ON CONFLICT DO NOTHING (no savepoint: a duplicate leaves the
+   transaction usable). A duplicate (also a concurrent one: PostgreSQL makes the second insert wait
+   for the first transaction) finds the existing row, locks it and, if it is done, acknowledges the
+   delivery as a duplicate. A row left FAILED by an earlier attempt is processed again.
+   The handler runs inside one savepoint, the only one on this path: a permanent problem rolls
+   back the handler's effects while the row stays, recorded NEEDS_REVIEW.
 4. Transient failures (database errors, lock timeouts) roll everything back; the row is then
    recorded FAILED in a separate transaction (best effort) and the error propagates -> 503, so
    Stripe retries. Permanent problems are recorded NEEDS_REVIEW with the order flagged -> 200.
@@ -17,8 +19,10 @@
 import logging
 from dataclasses import dataclass
 
-from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db import OperationalError, connection, connections, router, transaction
+from django.db.models import F, Model
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from tradeline.core.errors import ApplicationError
@@ -89,18 +93,33 @@ def _set_lock_timeout() -> None:
 
 def _claim(event: dict, *, replay: bool) -> WebhookEvent | None:
     """The event's row, inserted now or (FAILED earlier) locked for another try; None if done."""
-    try:
-        with transaction.atomic():
-            return WebhookEvent.objects.create(source=SOURCE, event_id=event["id"], event_type=event["type"][:100],
-                                               payload=event, status=Status.RECEIVED)
-    except IntegrityError:
-        pass  # recorded before (or by a concurrent delivery that has committed meanwhile)
+    row = WebhookEvent(source=SOURCE, event_id=event["id"], event_type=event["type"][:100], payload=event,
+                       status=Status.RECEIVED)
+    if _insert_unless_present(row):
+        return row
+    # Recorded before (or by a concurrent delivery that has committed meanwhile).
     row = WebhookEvent.objects.select_for_update().filter(source=SOURCE, event_id=event["id"]).first()
     if row is None:  # cannot normally happen; let the sender retry
         raise OperationalError("the webhook event row is not visible yet")
     if row.status in DONE and not (replay and row.status in (Status.DEFERRED, Status.NEEDS_REVIEW)):
         return None
     return row
+
+
+def _insert_unless_present(obj: Model) -> bool:
+    """INSERT `obj` unless one of its table's unique constraints already holds such a row (ON
+    CONFLICT DO NOTHING, so no savepoint is needed). True if this call inserted the row."""
+    model = type(obj)
+    using = router.db_for_write(model)
+    query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
+    query.insert_values([f for f in model._meta.concrete_fields if not f.generated], [obj])
+    with connections[using].cursor() as cursor:
+        for sql, params in query.get_compiler(using=using).as_sql():
+            cursor.execute(sql, params)
+        inserted = cursor.rowcount == 1
+    if inserted:
+        obj._state.adding, obj._state.db = False, using
+    return inserted
 
 
 def _dispatch(event: dict) -> HandlerResult:
