@@ -49,5 +49,22 @@ def test_nul_character_in_text_input_is_a_422_and_changes_nothing_on_postgresql(
                              {"transaction_id": "TX\u0000-1", "notes": "wire"}, content_type="application/json",
                              **world.principals[ADMIN].wsgi)
     assert response.status_code == 422, response.content
-    assert response.json()["code"] == "INVALID_INPUT_VALUE"
+    assert response.json()["code"] in ("INVALID_TEXT", "INVALID_INPUT_VALUE")  # service check, or the database's
     assert Payout.objects.get(pk=world.payout.pk).status == PayoutStatus.PENDING
+
+
+@pytest.mark.parametrize("error, status, code", [
+    ("DataError", 422, "INVALID_INPUT_VALUE"),  # the input cannot be stored: retrying cannot help
+    ("OperationalError", 503, "SERVICE_UNAVAILABLE"),  # the database is away: retry later
+])
+def test_database_errors_map_to_input_error_or_outage(rf, error, status, code):
+    import json
+
+    from django import db
+
+    from config.api import api
+
+    response = api.on_exception(rf.post("/api/anything"), getattr(db, error)("boom"))
+    assert response.status_code == status
+    assert json.loads(response.content) == {"error": json.loads(response.content)["error"], "code": code,
+                                            "details": None}
