@@ -43,6 +43,9 @@ def main(argv: list[str]) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     ctx = Context(database_url=url)
+    machine = f"{os.cpu_count()} CPUs, load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())} at start"
+    print(f"bench on {url.rsplit('@', 1)[-1]} ({machine})", flush=True)
+    run_started = time.perf_counter()
     wanted = set(argv)
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent / "sections")]))
     rows = []
@@ -63,10 +66,16 @@ def main(argv: list[str]) -> int:
             print(f"   {fig.line()}", flush=True)
         print(f"   ({time.perf_counter() - started:.1f}s)", flush=True)
 
-    print("\n== all figures ==")
+    print(f"\n== all figures ({machine}; {time.perf_counter() - run_started:.0f}s) ==")
     width = max((len(r.name) for r in rows), default=10)
+    section = None
     for r in rows:
+        if r.section != section:
+            section = r.section
+            print(f"-- {section}")
         print(r.line(width))
+    missed = [r.name for r in rows if r.ok is False]
+    print(f"\n{sum(r.ok is True for r in rows)} targets met, {len(missed)} missed" + (f": {', '.join(missed)}" if missed else ""))
     out = ROOT / "var" / "bench-results.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps([r.as_dict() for r in rows], indent=2))
