@@ -27,7 +27,6 @@ from tradeline.orders.models import Order
 from tradeline.orders.services import order_create
 from tradeline.payments.services import (
     order_dispute_closed,
-    order_dispute_opened,
     order_mark_paid,
     refund_total_apply,
 )
