@@ -15,8 +15,10 @@ one transaction and locks the order row, then the commission row.
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Model, Sum
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from tradeline.audit.services import activity_log
@@ -155,37 +157,54 @@ def _adjustment_once(*, key: str, defaults: dict) -> tuple[CommissionAdjustment,
         return CommissionAdjustment.objects.get(key=key), False
 
 
-@transaction.atomic
-def commission_create_for_order(*, order: Order) -> CommissionRecord | None:
+def _insert_unless_present(obj: Model) -> bool:
+    """INSERT `obj` unless one of its table's unique constraints already holds such a row (ON
+    CONFLICT DO NOTHING, so no savepoint is needed). True if this call inserted the row."""
+    model = type(obj)
+    using = router.db_for_write(model)
+    query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
+    query.insert_values([f for f in model._meta.concrete_fields if not f.generated], [obj])
+    with connections[using].cursor() as cursor:
+        for sql, params in query.get_compiler(using=using).as_sql():
+            cursor.execute(sql, params)
+        inserted = cursor.rowcount == 1
+    if inserted:
+        obj._state.adding, obj._state.db = False, using
+    return inserted
+
+
+@transaction.atomic(savepoint=False)
+def commission_create_for_order(*, order: Order, current: bool = False) -> CommissionRecord | None:
     """The broker's commission for a paid order, from its frozen share and markup.
 
     Call inside the paid transaction. None for a direct sale. A second call (also a concurrent
-    one) returns the existing record: the order has at most one commission (OneToOne). A
-    commission created for an order already disputed starts HELD; one created after refunds
-    arrived (out-of-order events) is reduced right away.
+    one) returns the existing record: the order has at most one commission (OneToOne; the insert
+    is ON CONFLICT DO NOTHING, so no savepoint). A commission created for an order already disputed
+    starts HELD; one created after refunds arrived (out-of-order events) is reduced right away.
+    `current=True`: `order` is the row as the caller has just locked and saved it, with its broker
+    loaded (the paid transition), so it is not read again.
     """
     if order.broker_id is None:
         return None
-    existing = CommissionRecord.objects.filter(order_id=order.pk).first()
-    if existing is not None:
-        return existing
-    order = Order.objects.get(pk=order.pk)  # the current row: paid_at, refunds, dispute
+    if not current:
+        order = Order.objects.select_related("broker").get(pk=order.pk)  # the current row: paid_at, refunds, dispute
     status = CommissionStatus.HELD if order.dispute_status == DisputeStatus.OPEN else CommissionStatus.PAYABLE
-    try:
-        with transaction.atomic():
-            commission = CommissionRecord.objects.create(
-                broker_id=order.broker_id,
-                order=order,
-                original_revenue_share=order.broker_revenue_share,
-                original_markup=order.broker_markup,
-                revenue_share_amount=order.broker_revenue_share,
-                markup_amount=order.broker_markup,
-                total_commission=order.broker_revenue_share + order.broker_markup,
-                status=status,
-                order_paid_at=order.paid_at or timezone.now(),
-            )
-    except IntegrityError:
-        return CommissionRecord.objects.get(order_id=order.pk)
+    commission = CommissionRecord(
+        broker_id=order.broker_id,
+        order=order,
+        original_revenue_share=order.broker_revenue_share,
+        original_markup=order.broker_markup,
+        revenue_share_amount=order.broker_revenue_share,
+        markup_amount=order.broker_markup,
+        total_commission=order.broker_revenue_share + order.broker_markup,
+        status=status,
+        order_paid_at=order.paid_at or timezone.now(),
+    )
+    if not _insert_unless_present(commission):
+        existing = CommissionRecord.objects.filter(order_id=order.pk).first()
+        if existing is None:  # not a duplicate: SQLite's INSERT OR IGNORE also skips a failed CHECK
+            raise IntegrityError(f"the commission of order {order.pk} was not inserted")
+        return existing
     activity_log(
         action="COMMISSION_CREATED",
         entity=commission,
