@@ -80,19 +80,30 @@ def _metadata_order_id(obj: dict) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _order_from_metadata(obj: dict) -> Order | None:
-    """Our order named by metadata.order_id; None if the event is not ours (no order id).
-    An order id we do not know is a permanent problem."""
+def _metadata_order_uuid(obj: dict) -> uuid.UUID | None:
+    """The order id named by metadata.order_id (not looked up); None if the event is not ours."""
     raw = _metadata_order_id(obj)
     if raw is None:
         return None
     try:
-        order_id = uuid.UUID(raw)
+        return uuid.UUID(raw)
     except ValueError:
         raise PermanentEventProblem(f"metadata.order_id {raw[:64]!r} is not an order id.") from None
+
+
+def _unknown_order(order_id: uuid.UUID) -> PermanentEventProblem:
+    return PermanentEventProblem(f"Unknown order {order_id} in metadata.order_id.")
+
+
+def _order_from_metadata(obj: dict) -> Order | None:
+    """Our order named by metadata.order_id; None if the event is not ours (no order id).
+    An order id we do not know is a permanent problem."""
+    order_id = _metadata_order_uuid(obj)
+    if order_id is None:
+        return None
     order = Order.objects.filter(pk=order_id).only("pk").first()
     if order is None:
-        raise PermanentEventProblem(f"Unknown order {order_id} in metadata.order_id.")
+        raise _unknown_order(order_id)
     return order
 
 
@@ -112,24 +123,26 @@ def _ignored(note: str) -> HandlerResult:
     return HandlerResult(Status.IGNORED, note=note)
 
 
-def _paid_result(outcome: PaidOutcome, order: Order) -> HandlerResult:
+def _paid_result(outcome: PaidOutcome, order_id: uuid.UUID) -> HandlerResult:
     if outcome in (PaidOutcome.HELD, PaidOutcome.DOUBLE_PAYMENT):
-        return HandlerResult(Status.NEEDS_REVIEW, order.pk, note=f"payment {outcome.value.lower()}")
-    return HandlerResult(Status.PROCESSED, order.pk, note=outcome.value.lower())
+        return HandlerResult(Status.NEEDS_REVIEW, order_id, note=f"payment {outcome.value.lower()}")
+    return HandlerResult(Status.PROCESSED, order_id, note=outcome.value.lower())
 
 
-def _record_paid(order: Order, *, amount: int, currency, payment_intent, charge_id=None, details=None) -> HandlerResult:
+def _record_paid(order_id: uuid.UUID, *, amount: int, currency, payment_intent, charge_id=None, details=None,
+                 unknown: PermanentEventProblem | None = None) -> HandlerResult:
+    """`unknown`: what an order that does not exist is (the order was not looked up before)."""
     details = details if isinstance(details, dict) else {}
     try:
         outcome = order_payment_record(
-            order_id=order.pk, amount=amount, currency=currency if isinstance(currency, str) else "",
+            order_id=order_id, amount=amount, currency=currency if isinstance(currency, str) else "",
             method=PaymentMethod.STRIPE, payment_intent=payment_intent, charge_id=charge_id,
             customer_name=details.get("name") if isinstance(details.get("name"), str) else "",
             customer_phone=details.get("phone") if isinstance(details.get("phone"), str) else "",
         )
     except NotFound:
-        raise PermanentEventProblem(f"Order {order.pk} disappeared.") from None
-    return _paid_result(outcome, order)
+        raise unknown or PermanentEventProblem(f"Order {order_id} disappeared.") from None
+    return _paid_result(outcome, order_id)
 
 
 # -- checkout sessions -------------------------------------------------------------------------
@@ -137,6 +150,15 @@ def _record_paid(order: Order, *, amount: int, currency, payment_intent, charge_
 
 def _session_paid(event: dict, *, require_paid_status: bool) -> HandlerResult:
     session = _object(event)
+    order_id = _metadata_order_uuid(session)
+    amount = session.get("amount_total")
+    if (order_id is not None and (session.get("payment_status") == "paid" or not require_paid_status)
+            and isinstance(amount, int) and not isinstance(amount, bool) and amount >= 0):
+        # The usual paid event: order_payment_record's locking SELECT is the order's only lookup;
+        # an order it does not find is the same permanent problem as below.
+        return _record_paid(order_id, amount=amount, currency=session.get("currency"),
+                            payment_intent=_id_of(session.get("payment_intent")),
+                            details=session.get("customer_details"), unknown=_unknown_order(order_id))
     order = _order_from_metadata(session)
     if order is None:
         return _ignored("no order_id in metadata")
@@ -144,7 +166,7 @@ def _session_paid(event: dict, *, require_paid_status: bool) -> HandlerResult:
         # e.g. "unpaid" for a delayed payment method: async_payment_succeeded/_failed follows.
         return HandlerResult(Status.PROCESSED, order.pk, note=f"payment_status {session.get('payment_status')!r}")
     amount = _cents(session, "amount_total", order_id=order.pk)
-    return _record_paid(order, amount=amount, currency=session.get("currency"),
+    return _record_paid(order.pk, amount=amount, currency=session.get("currency"),
                         payment_intent=_id_of(session.get("payment_intent")),
                         details=session.get("customer_details"))
 
@@ -183,7 +205,7 @@ def on_payment_intent_succeeded(event: dict) -> HandlerResult:
     if order is None:
         return _ignored("no order_id in metadata")
     amount = _cents(intent, "amount_received", "amount", order_id=order.pk)
-    return _record_paid(order, amount=amount, currency=intent.get("currency"), payment_intent=_id_of(intent.get("id")),
+    return _record_paid(order.pk, amount=amount, currency=intent.get("currency"), payment_intent=_id_of(intent.get("id")),
                         charge_id=_id_of(intent.get("latest_charge")))
 
 

@@ -17,12 +17,13 @@ import logging
 from enum import StrEnum
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from tradeline.analytics.services import stats_increment
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
-from tradeline.core.errors import Conflict, NotFound, ValidationFailed
+from tradeline.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus, PaymentMethod, PaymentStatus
 
@@ -32,6 +33,9 @@ MANUAL_METHODS = (PaymentMethod.CASH, PaymentMethod.WIRE, PaymentMethod.CHECK)
 PAID_PAYMENT_STATES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 UNPAID_END_STATES = (OrderStatus.CANCELLED, OrderStatus.FAILED)
 REFERENCE_MAX = 200
+# The columns _record_money may change (saved with update_fields, not as a full row).
+MONEY_FIELDS = ("amount_paid", "payment_status", "paid_at", "payment_method", "payment_reference",
+                "paid_recorded_by", "stripe_payment_intent", "stripe_charge_id", "customer_name", "customer_phone")
 
 
 class PaidOutcome(StrEnum):
@@ -42,13 +46,27 @@ class PaidOutcome(StrEnum):
 
 
 def _get_locked(order_id) -> Order:
-    if not _is_uuid(order_id):
+    order = _lock_order(order_id)
+    if order is None:
         raise NotFound("Order not found.", code="ORDER_NOT_FOUND")
-    try:
-        # Lock the order row only (not the broker's), with the broker loaded for the audit entries.
-        return Order.objects.select_for_update(of=("self",)).select_related("broker").get(pk=order_id)
-    except Order.DoesNotExist:
-        raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
+    return order
+
+
+def _lock_order(order_id, **unique_values: str | None) -> Order | None:
+    """The order row locked (not the broker's), with the broker loaded for the audit entries; None
+    if there is none. For each of `unique_values` (stripe_payment_intent / stripe_charge_id) the
+    same statement also answers whether another order already holds that value (see _free_unique)."""
+    if not _is_uuid(order_id):
+        return None
+    taken = {
+        f"{field}_taken": Exists(Order.objects.filter(**{field: value}).exclude(pk=OuterRef("pk")))
+        for field, value in unique_values.items() if value
+    }
+    query = Order.objects.select_for_update(of=("self",)).select_related("broker").annotate(**taken)
+    order = query.filter(pk=order_id).first()
+    if order is not None:
+        order.unique_values_checked = {field: value for field, value in unique_values.items() if value}
+    return order
 
 
 def _append_review_reason(order: Order, reason: str) -> None:
@@ -61,7 +79,11 @@ def _free_unique(field: str, value: str | None, order: Order) -> str | None:
     """`value` if no other order holds it in the unique column `field` (else None, logged)."""
     if not value:
         return None
-    if Order.objects.filter(**{field: value}).exclude(pk=order.pk).exists():
+    if getattr(order, "unique_values_checked", {}).get(field) == value:
+        taken = getattr(order, f"{field}_taken")  # answered by the locking SELECT
+    else:
+        taken = Order.objects.filter(**{field: value}).exclude(pk=order.pk).exists()
+    if taken:
         logger.warning("order %s: %s already belongs to another order; not stored", order.pk, field)
         return None
     return value
@@ -97,10 +119,7 @@ def _mismatch(order: Order, amount: int, currency: str) -> str:
 def _signal_for_settled_order(order: Order, *, amount: int, currency: str, method: str, reference: str,
                               payment_intent: str | None, charge_id: str | None, customer_name: str,
                               customer_phone: str, actor_user) -> PaidOutcome:
-    """A paid signal for an order that is not PENDING (any more)."""
-    if method in MANUAL_METHODS:
-        raise Conflict(f"Only a PENDING order can be paid; this one is {order.status}.",
-                       code="ORDER_NOT_PENDING", details={"status": order.status})
+    """A paid signal for an order that is not PENDING (any more); never a manual one (_refusal)."""
     if order.payment_status not in PAID_PAYMENT_STATES:
         # The order ended unpaid (expired, cancelled, failed) and money arrived anyway.
         previous = order.status
@@ -110,7 +129,7 @@ def _signal_for_settled_order(order: Order, *, amount: int, currency: str, metho
         order.status = OrderStatus.ON_HOLD
         _append_review_reason(order, f"Payment of {cents_to_usd(amount)} {currency} received after the order "
                                      f"was {previous}: refund it or fulfil by hand.")
-        order.save()
+        order.save(update_fields=[*MONEY_FIELDS, "status", "review_reason", "updated_at"])
         activity_log(action="order.payment_after_close", entity=order, broker=order.broker,
                      actor_type=ActorType.STRIPE,
                      metadata={"order_number": order.order_number, "previous_status": previous, "amount": amount,
@@ -155,49 +174,74 @@ def order_payment_record(*, order_id, amount: int, currency: str, method: str, r
     and its fulfillment task (a task row in the same transaction). Refunds that Stripe reported
     before this payment was known are applied right after, in the same transaction.
     """
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+        raise ValidationFailed("The amount must be a non-negative number of cents.", code="INVALID_AMOUNT")
+    currency = (currency or "").lower()
+    # No savepoint of its own (savepoint=False): inside a caller's transaction (the webhook's
+    # handler savepoint) an error rolls back with the caller's. The refusals are decided before
+    # anything is written and raised after the block, so a caller may catch them and go on.
+    with transaction.atomic(savepoint=False):
+        order = _lock_order(order_id, stripe_payment_intent=payment_intent, stripe_charge_id=charge_id)
+        refusal = _refusal(order, method)
+        if refusal is None:
+            return _payment_apply(order, amount=amount, currency=currency, method=method, reference=reference,
+                                  payment_intent=payment_intent, charge_id=charge_id, customer_name=customer_name,
+                                  customer_phone=customer_phone, actor_user=actor_user)
+    raise refusal
+
+
+def _refusal(order: Order | None, method: str) -> ApplicationError | None:
+    if order is None:
+        return NotFound("Order not found.", code="ORDER_NOT_FOUND")
+    if order.status != OrderStatus.PENDING and method in MANUAL_METHODS:
+        return Conflict(f"Only a PENDING order can be paid; this one is {order.status}.",
+                        code="ORDER_NOT_PENDING", details={"status": order.status})
+    return None
+
+
+def _payment_apply(order: Order, *, amount: int, currency: str, method: str, reference: str,
+                   payment_intent: str | None, charge_id: str | None, customer_name: str, customer_phone: str,
+                   actor_user) -> PaidOutcome:
+    """order_payment_record's work on the locked order (see there)."""
     from tradeline.fulfillment.services import fulfillment_enqueue
     from tradeline.payments.services.refunds import deferred_refunds_apply
     from tradeline.payouts.services import commission_create_for_order
 
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
-        raise ValidationFailed("The amount must be a non-negative number of cents.", code="INVALID_AMOUNT")
-    currency = (currency or "").lower()
-    with transaction.atomic():
-        order = _get_locked(order_id)
-        money = dict(amount=amount, method=method, reference=reference, payment_intent=payment_intent,
-                     charge_id=charge_id, customer_name=customer_name, customer_phone=customer_phone,
-                     actor_user=actor_user)
-        if order.status != OrderStatus.PENDING:
-            return _signal_for_settled_order(order, currency=currency, **money)
-        _record_money(order, **money)
-        actor_type = ActorType.ADMIN if actor_user is not None else ActorType.STRIPE
-        problem = _mismatch(order, amount, currency)
-        if problem:
-            order.status = OrderStatus.ON_HOLD
-            _append_review_reason(order, f"Payment does not match the order: {problem}.")
-            order.save()
-            activity_log(action="order.payment_mismatch", entity=order, broker=order.broker, actor_type=actor_type,
-                         actor_user=actor_user,
-                         metadata={"order_number": order.order_number, "amount": amount, "currency": currency,
-                                   "expected_amount": order.total_charged, "expected_currency": order.currency})
-            return PaidOutcome.HELD
-        order.status = OrderStatus.PROCESSING
-        order.fulfillment_status = FulfillmentStatus.QUEUED
-        order.fulfillment_next_attempt_at = None
-        order.save()
-        commission_create_for_order(order=order)
-        activity_log(action="order.paid", entity=order, broker=order.broker, actor_type=actor_type,
+    money = dict(amount=amount, method=method, reference=reference, payment_intent=payment_intent,
+                 charge_id=charge_id, customer_name=customer_name, customer_phone=customer_phone,
+                 actor_user=actor_user)
+    if order.status != OrderStatus.PENDING:
+        return _signal_for_settled_order(order, currency=currency, **money)
+    _record_money(order, **money)
+    actor_type = ActorType.ADMIN if actor_user is not None else ActorType.STRIPE
+    problem = _mismatch(order, amount, currency)
+    if problem:
+        order.status = OrderStatus.ON_HOLD
+        _append_review_reason(order, f"Payment does not match the order: {problem}.")
+        order.save(update_fields=[*MONEY_FIELDS, "status", "review_reason", "updated_at"])
+        activity_log(action="order.payment_mismatch", entity=order, broker=order.broker, actor_type=actor_type,
                      actor_user=actor_user,
                      metadata={"order_number": order.order_number, "amount": amount, "currency": currency,
-                               "method": method, "reference": order.payment_reference})
-        fulfillment_enqueue(order=order)
-        if order.broker_id is not None:
-            # Last: the broker's daily row is shared by all its sales; hold its lock only briefly.
-            stats_increment(broker_id=order.broker_id, day=order.paid_at.date(), orders_count=1,
-                            total_sales=order.total_charged, revenue_share_earned=order.broker_revenue_share,
-                            markup_earned=order.broker_markup)
-        deferred_refunds_apply(order=order)
-        return PaidOutcome.PAID
+                               "expected_amount": order.total_charged, "expected_currency": order.currency})
+        return PaidOutcome.HELD
+    order.status = OrderStatus.PROCESSING
+    order.fulfillment_status = FulfillmentStatus.QUEUED
+    order.fulfillment_next_attempt_at = None
+    order.save(update_fields=[*MONEY_FIELDS, "status", "fulfillment_status", "fulfillment_next_attempt_at",
+                              "updated_at"])
+    commission_create_for_order(order=order, current=True)
+    activity_log(action="order.paid", entity=order, broker=order.broker, actor_type=actor_type,
+                 actor_user=actor_user,
+                 metadata={"order_number": order.order_number, "amount": amount, "currency": currency,
+                           "method": method, "reference": order.payment_reference})
+    fulfillment_enqueue(order=order)
+    if order.broker_id is not None:
+        # Last: the broker's daily row is shared by all its sales; hold its lock only briefly.
+        stats_increment(broker_id=order.broker_id, day=order.paid_at.date(), orders_count=1,
+                        total_sales=order.total_charged, revenue_share_earned=order.broker_revenue_share,
+                        markup_earned=order.broker_markup)
+    deferred_refunds_apply(order=order)
+    return PaidOutcome.PAID
 
 
 def order_mark_paid(*, order_id, amount: int, currency: str, method: str, reference: str = "",
