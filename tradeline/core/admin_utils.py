@@ -24,8 +24,9 @@ class MoneyReadOnlyAdmin(admin.ModelAdmin):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        # The admin calls `getattr(model_admin, name)(obj)`: keep the one-argument columns unbound.
         for field in cls.money_fields:
-            setattr(cls, f"{field}_usd", money_column(field))
+            setattr(cls, f"{field}_usd", staticmethod(money_column(field)))
 
     def get_readonly_fields(self, request, obj=None):
         return tuple(super().get_readonly_fields(request, obj)) + tuple(f"{f}_usd" for f in self.money_fields)

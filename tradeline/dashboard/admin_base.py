@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
 
 from tradeline.brokers.auth import WRITE_ROLES, admin_role
-from tradeline.core.admin_utils import MoneyReadOnlyAdmin, money_column
+from tradeline.core.admin_utils import MoneyReadOnlyAdmin
 from tradeline.core.errors import ApplicationError
 
 
@@ -55,13 +55,6 @@ class RoleAdminMixin:
 
 class ReadOnlyAdmin(RoleAdminMixin, MoneyReadOnlyAdmin):
     """Read-only for every admin role; `money_fields` (cents) are shown as dollars on the detail page."""
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        # The admin calls `getattr(model_admin, name)(obj)`: the one-argument column functions must not
-        # become bound methods.
-        for field in cls.money_fields:
-            setattr(cls, f"{field}_usd", staticmethod(money_column(field)))
 
 
 def error_text(exc: ApplicationError) -> str:
