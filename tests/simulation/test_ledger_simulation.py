@@ -1,6 +1,6 @@
 """The whole ledger under a seeded random month-by-month run: reconcile finds nothing.
 
-N orders (SIMULATION_ORDERS; default 10,000 on PostgreSQL, 1,000 on SQLite) across 50 brokers with
+N orders (SIMULATION_ORDERS; default 10,000 on PostgreSQL, 600 on SQLite) across 50 brokers with
 random shares (10..25 %, with fractions) and markups (percent with fractions, or fixed), direct
 sales, declines, expiries, failures, paid-after-expiry and wrong-amount payments, partial and full
 refunds (some reported before the payment), disputes won and lost, and four monthly payout runs
@@ -23,7 +23,7 @@ SEED = 20261127
 
 
 def _orders_wanted() -> int:
-    default = 10_000 if connection.vendor == "postgresql" else 1_000
+    default = 10_000 if connection.vendor == "postgresql" else 600
     return int(os.environ.get("SIMULATION_ORDERS") or default)
 
 
