@@ -49,7 +49,6 @@ def shop(live_server, supplier_sim, stripe_sim, settings):
 
     cache.clear()
     settings.PUBLIC_BASE_URL = live_server.url
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     stripe_sim.set_webhook_url(f"{live_server.url}/api/orders/webhook/stripe")
     sync = supplier_sim.sync()
     assert sync.status == "SUCCEEDED"

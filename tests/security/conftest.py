@@ -51,9 +51,8 @@ class World:
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashing_and_clean_cache(settings):
-    """Password hashing at test speed; rate-limit counters and key caches never leak between tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _clean_cache():
+    """Rate-limit counters and key caches never leak between tests."""
     cache.clear()
     yield
     cache.clear()

@@ -31,3 +31,12 @@ def admin_user(db):
     from tradeline.testing.factories import make_admin
 
     return make_admin()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Hashing strength is Django's business; tests check our flows, and many create users."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield

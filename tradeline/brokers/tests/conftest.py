@@ -39,9 +39,3 @@ def keyed_broker(make_broker):
         return broker, broker_keys_rotate(broker_id=broker.pk)
 
     return build
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hashing strength is Django's business; these tests check our flows, quickly."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

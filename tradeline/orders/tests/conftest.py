@@ -43,8 +43,6 @@ def catalog(db, settings):
 def fast_test_settings(settings):
     # Many checkouts from one test client IP: the limiter's own test sets a tight rule.
     settings.RATE_LIMIT_CHECKOUT = "100000/60"
-    # Admin users are made in many tests; real password hashing would dominate their run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def broker_key(broker, kind: str = KeyKind.SECRET) -> str:

@@ -12,8 +12,7 @@ PASSWORD = "portal-pass-12345"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast hashing in tests
+def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
