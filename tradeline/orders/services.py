@@ -26,7 +26,7 @@ from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
 from tradeline.brokers.auth import require_active
 from tradeline.brokers.models import Broker
-from tradeline.catalog.pricing import OrderQuote, merge_cart, quote_order
+from tradeline.catalog.pricing import OrderQuote, PricingPolicy, merge_cart, quote_order
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, UpstreamError, ValidationFailed
 from tradeline.core.locks import lock_one
 from tradeline.core.money import cents_to_usd
@@ -193,7 +193,23 @@ def _insert_order(*, fields: dict) -> Order:
                            status=503)
 
 
-def _freeze_items(order: Order, quote: OrderQuote) -> None:
+def order_quote_fields(*, quote: OrderQuote, policy: PricingPolicy, broker: Broker | None) -> dict:
+    """The frozen money of an order: its totals (sums of the quote's line totals) and pricing inputs."""
+    return dict(
+        subtotal_base=quote.subtotal_base,
+        supplier_cost=quote.supplier_cost,
+        platform_gross=quote.platform_gross,
+        platform_net_revenue=quote.platform_net_revenue,
+        broker_revenue_share=quote.broker_revenue_share,
+        broker_markup=quote.broker_markup,
+        total_charged=quote.total_charged,
+        platform_commission_percent=policy.platform_commission_percent,
+        revenue_share_percent=policy.revenue_share_percent if broker is not None else 0,
+    )
+
+
+def order_items_freeze(*, order: Order, quote: OrderQuote) -> None:
+    """One OrderItem per quote line, unit prices and line totals copied as they are now."""
     OrderItem.objects.bulk_create([
         OrderItem(
             order=order,
@@ -246,19 +262,11 @@ def order_create(
             customer_name=name,
             status=OrderStatus.PENDING,
             payment_status=PaymentStatus.PENDING,
-            subtotal_base=quote.subtotal_base,
-            supplier_cost=quote.supplier_cost,
-            platform_gross=quote.platform_gross,
-            platform_net_revenue=quote.platform_net_revenue,
-            broker_revenue_share=quote.broker_revenue_share,
-            broker_markup=quote.broker_markup,
-            total_charged=quote.total_charged,
             currency=settings.STRIPE_CURRENCY,
-            platform_commission_percent=policy.platform_commission_percent,
-            revenue_share_percent=policy.revenue_share_percent if broker is not None else 0,
             checkout_expires_at=checkout_expires_at,
+            **order_quote_fields(quote=quote, policy=policy, broker=broker),
         ))
-        _freeze_items(order, quote)
+        order_items_freeze(order=order, quote=quote)
         activity_log(
             action="order.created",
             entity=order,

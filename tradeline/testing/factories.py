@@ -4,12 +4,11 @@ through services. Money comes from the pricing engine, so every row obeys the DB
 import itertools
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from tradeline.brokers.models import AdminProfile, AdminRole, Broker, BrokerStatus, MarkupType
-from tradeline.catalog.pricing import CatalogEntry, PricingPolicy, direct_policy, quote_order
-from tradeline.orders.models import Order, OrderItem
+from tradeline.catalog.pricing import CatalogEntry, PricingPolicy, quote_order
+from tradeline.orders.models import Order
 
 _seq = itertools.count(1)
 
@@ -38,20 +37,15 @@ def make_admin(*, role: str = AdminRole.ADMIN, email: str | None = None, passwor
 
 
 def policy_for(broker: Broker | None) -> PricingPolicy:
-    commission = settings.PLATFORM_COMMISSION_PERCENT
-    if broker is None:
-        return direct_policy(commission)
-    return PricingPolicy(
-        platform_commission_percent=commission,
-        revenue_share_percent=broker.revenue_share_percent,
-        markup_type=broker.markup_type,
-        markup_percent=broker.markup_percent,
-        markup_fixed=broker.markup_fixed,
-    )
+    from tradeline.catalog.services import pricing_policy_for
+
+    return pricing_policy_for(broker)
 
 
 def make_order(*, broker: Broker | None = None, prices=(100_000,), quantity: int = 1, **fields) -> Order:
-    """A PENDING order priced by the pricing engine (one line per price)."""
+    """A PENDING order priced by the pricing engine (one line per price), frozen like order_create does."""
+    from tradeline.orders.services import order_items_freeze, order_quote_fields
+
     n = next(_seq)
     catalog = {
         f"card-{n}-{i}": CatalogEntry(card_id=f"card-{n}-{i}", bank_name=f"Bank {i}", price=p, stock=99,
@@ -64,25 +58,8 @@ def make_order(*, broker: Broker | None = None, prices=(100_000,), quantity: int
     order = Order.objects.create(
         order_number=fields.pop("order_number", f"TLM-TEST-{n:06d}"),
         broker=broker,
-        subtotal_base=quote.subtotal_base,
-        supplier_cost=quote.supplier_cost,
-        platform_gross=quote.platform_gross,
-        platform_net_revenue=quote.platform_net_revenue,
-        broker_revenue_share=quote.broker_revenue_share,
-        broker_markup=quote.broker_markup,
-        total_charged=quote.total_charged,
-        platform_commission_percent=policy.platform_commission_percent,
-        revenue_share_percent=policy.revenue_share_percent,
+        **order_quote_fields(quote=quote, policy=policy, broker=broker),
         **fields,
     )
-    for line in quote.lines:
-        OrderItem.objects.create(
-            order=order, card_id=line.entry.card_id, bank_name=line.entry.bank_name,
-            credit_limit=line.entry.credit_limit, date_opened=line.entry.date_opened, quantity=line.quantity,
-            base_price=line.unit.base_price, platform_gross=line.unit.platform_gross,
-            revenue_share=line.unit.revenue_share, markup=line.unit.markup, customer_price=line.unit.customer_price,
-            total_base=line.total_base, total_platform_gross=line.total_platform_gross,
-            total_revenue_share=line.total_revenue_share, total_markup=line.total_markup,
-            total_customer_price=line.total_customer_price,
-        )
+    order_items_freeze(order=order, quote=quote)
     return order
