@@ -16,19 +16,23 @@ def activity_log(
     actor_type: str = ActorType.SYSTEM,
     actor_user=None,
     broker=None,
+    broker_id=None,
     metadata: dict[str, Any] | None = None,
 ) -> ActivityLog:
+    """One activity entry. The broker is given as `broker` or, when only its id is at hand (so it
+    need not be loaded), as `broker_id`."""
     if entity is not None:
         entity_type = entity_type or entity._meta.object_name
         entity_id = entity_id or str(entity.pk)
     if actor_user is not None and actor_type == ActorType.SYSTEM:
         actor_type = ActorType.ADMIN
+    broker_field = {"broker": broker} if broker is not None else {"broker_id": broker_id}
     return ActivityLog.objects.create(
         action=action,
         entity_type=entity_type,
         entity_id=entity_id,
         actor_type=actor_type,
         actor_user=actor_user,
-        broker=broker,
+        **broker_field,
         metadata=metadata or {},
     )
