@@ -205,8 +205,8 @@ def on_payment_intent_succeeded(event: dict) -> HandlerResult:
     if order is None:
         return _ignored("no order_id in metadata")
     amount = _cents(intent, "amount_received", "amount", order_id=order.pk)
-    return _record_paid(order.pk, amount=amount, currency=intent.get("currency"), payment_intent=_id_of(intent.get("id")),
-                        charge_id=_id_of(intent.get("latest_charge")))
+    return _record_paid(order.pk, amount=amount, currency=intent.get("currency"),
+                        payment_intent=_id_of(intent.get("id")), charge_id=_id_of(intent.get("latest_charge")))
 
 
 def on_payment_intent_payment_failed(event: dict) -> HandlerResult:

@@ -46,15 +46,18 @@ class PaidOutcome(StrEnum):
 
 
 def _get_locked(order_id) -> Order:
-    order = _lock_order(order_id)
-    if order is None:
+    if not _is_uuid(order_id):
         raise NotFound("Order not found.", code="ORDER_NOT_FOUND")
-    return order
+    try:
+        # Lock the order row only (not the broker's), with the broker loaded for the audit entries.
+        return Order.objects.select_for_update(of=("self",)).select_related("broker").get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
 
 
 def _lock_order(order_id, **unique_values: str | None) -> Order | None:
-    """The order row locked (not the broker's), with the broker loaded for the audit entries; None
-    if there is none. For each of `unique_values` (stripe_payment_intent / stripe_charge_id) the
+    """The order row locked; None if there is none (the broker is not loaded: the audit entries
+    take broker_id). For each of `unique_values` (stripe_payment_intent / stripe_charge_id) the
     same statement also answers whether another order already holds that value (see _free_unique)."""
     if not _is_uuid(order_id):
         return None
@@ -62,7 +65,7 @@ def _lock_order(order_id, **unique_values: str | None) -> Order | None:
         f"{field}_taken": Exists(Order.objects.filter(**{field: value}).exclude(pk=OuterRef("pk")))
         for field, value in unique_values.items() if value
     }
-    query = Order.objects.select_for_update(of=("self",)).select_related("broker").annotate(**taken)
+    query = Order.objects.select_for_update(of=("self",)).annotate(**taken)
     order = query.filter(pk=order_id).first()
     if order is not None:
         order.unique_values_checked = {field: value for field, value in unique_values.items() if value}
@@ -130,7 +133,7 @@ def _signal_for_settled_order(order: Order, *, amount: int, currency: str, metho
         _append_review_reason(order, f"Payment of {cents_to_usd(amount)} {currency} received after the order "
                                      f"was {previous}: refund it or fulfil by hand.")
         order.save(update_fields=[*MONEY_FIELDS, "status", "review_reason", "updated_at"])
-        activity_log(action="order.payment_after_close", entity=order, broker=order.broker,
+        activity_log(action="order.payment_after_close", entity=order, broker_id=order.broker_id,
                      actor_type=ActorType.STRIPE,
                      metadata={"order_number": order.order_number, "previous_status": previous, "amount": amount,
                                "currency": currency, "payment_intent": payment_intent or ""})
@@ -158,7 +161,7 @@ def _signal_for_settled_order(order: Order, *, amount: int, currency: str, metho
                                  f"({payment_intent or reference}) arrived for an order already paid "
                                  f"by {order.payment_method}: refund it.")
     order.save(update_fields=["review_reason", "updated_at"])
-    activity_log(action="order.double_payment", entity=order, broker=order.broker, actor_type=ActorType.STRIPE,
+    activity_log(action="order.double_payment", entity=order, broker_id=order.broker_id, actor_type=ActorType.STRIPE,
                  metadata={"order_number": order.order_number, "amount": amount, "currency": currency,
                            "payment_intent": payment_intent or "", "paid_by": order.payment_method})
     return PaidOutcome.DOUBLE_PAYMENT
@@ -219,7 +222,7 @@ def _payment_apply(order: Order, *, amount: int, currency: str, method: str, ref
         order.status = OrderStatus.ON_HOLD
         _append_review_reason(order, f"Payment does not match the order: {problem}.")
         order.save(update_fields=[*MONEY_FIELDS, "status", "review_reason", "updated_at"])
-        activity_log(action="order.payment_mismatch", entity=order, broker=order.broker, actor_type=actor_type,
+        activity_log(action="order.payment_mismatch", entity=order, broker_id=order.broker_id, actor_type=actor_type,
                      actor_user=actor_user,
                      metadata={"order_number": order.order_number, "amount": amount, "currency": currency,
                                "expected_amount": order.total_charged, "expected_currency": order.currency})
@@ -230,7 +233,7 @@ def _payment_apply(order: Order, *, amount: int, currency: str, method: str, ref
     order.save(update_fields=[*MONEY_FIELDS, "status", "fulfillment_status", "fulfillment_next_attempt_at",
                               "updated_at"])
     commission_create_for_order(order=order, current=True)
-    activity_log(action="order.paid", entity=order, broker=order.broker, actor_type=actor_type,
+    activity_log(action="order.paid", entity=order, broker_id=order.broker_id, actor_type=actor_type,
                  actor_user=actor_user,
                  metadata={"order_number": order.order_number, "amount": amount, "currency": currency,
                            "method": method, "reference": order.payment_reference})

@@ -3,10 +3,10 @@
 The paid path (checkout.session.completed, payment_status "paid", a PENDING broker order) is, on
 PostgreSQL: BEGIN, SET LOCAL lock_timeout, INSERT the event row (ON CONFLICT DO NOTHING),
 SAVEPOINT (the handler's: a permanent problem rolls back its effects, the row stays), SELECT the
-order FOR UPDATE (broker joined, the payment intent's uniqueness answered in the same statement),
-UPDATE the order, INSERT the commission (ON CONFLICT DO NOTHING), INSERT two activity entries,
-INSERT the fulfillment task, UPDATE the broker's daily figures, SELECT deferred refund reports,
-RELEASE, UPDATE the event row, COMMIT. 15 statements (SQLite: no lock_timeout, 14). Inside the
+order FOR UPDATE (the payment intent's uniqueness answered in the same statement; the broker
+is not loaded), UPDATE the order, INSERT the commission (ON CONFLICT DO NOTHING), INSERT two
+activity entries, INSERT the fulfillment task, UPDATE the broker's daily figures, SELECT deferred
+refund reports, RELEASE, UPDATE the event row, COMMIT. 15 statements (SQLite: no lock_timeout, 14). Inside the
 test's own transaction BEGIN/COMMIT appear as SAVEPOINT/RELEASE.
 """
 
@@ -27,7 +27,8 @@ DUPLICATE_MAX = 5
 
 
 def _statements(ctx, *words: str) -> list[str]:
-    return [q["sql"] for q in ctx.captured_queries if any(q["sql"].lstrip().upper().startswith(w.upper()) for w in words)]
+    starts = tuple(w.upper() for w in words)
+    return [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith(starts)]
 
 
 def _listing(ctx) -> str:

@@ -181,13 +181,13 @@ def commission_create_for_order(*, order: Order, current: bool = False) -> Commi
     one) returns the existing record: the order has at most one commission (OneToOne; the insert
     is ON CONFLICT DO NOTHING, so no savepoint). A commission created for an order already disputed
     starts HELD; one created after refunds arrived (out-of-order events) is reduced right away.
-    `current=True`: `order` is the row as the caller has just locked and saved it, with its broker
-    loaded (the paid transition), so it is not read again.
+    `current=True`: `order` is the row as the caller has just locked and saved it (the paid
+    transition), so it is not read again.
     """
     if order.broker_id is None:
         return None
     if not current:
-        order = Order.objects.select_related("broker").get(pk=order.pk)  # the current row: paid_at, refunds, dispute
+        order = Order.objects.get(pk=order.pk)  # the current row: paid_at, refunds, dispute
     status = CommissionStatus.HELD if order.dispute_status == DisputeStatus.OPEN else CommissionStatus.PAYABLE
     commission = CommissionRecord(
         broker_id=order.broker_id,
@@ -208,7 +208,7 @@ def commission_create_for_order(*, order: Order, current: bool = False) -> Commi
     activity_log(
         action="COMMISSION_CREATED",
         entity=commission,
-        broker=order.broker,
+        broker_id=order.broker_id,
         metadata={"order_number": order.order_number, "total_commission": commission.total_commission,
                   "status": commission.status},
     )
