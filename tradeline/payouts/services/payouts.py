@@ -200,7 +200,8 @@ def payout_run_month(*, year: int, month: int, broker_id=None, dry_run: bool = F
          totals that satisfy the CHECK constraints, replaced in step 5 before commit);
       3. mark the eligible commissions and the open adjustments with their broker's new payout
          (conditional UPDATEs: a row changed meanwhile by a refund is re-checked by the database);
-      4. aggregate exactly the marked rows per payout (GROUP BY payout_id);
+      4. aggregate exactly the marked rows per payout (GROUP BY payout_id; on PostgreSQL over the
+         UPDATE's RETURNING rows, in the same statement);
       5. payouts below the minimum (or ≤ 0): their rows go back (PAYABLE / OPEN), the payouts are
          deleted; the others get their totals.
     Returns one PayoutPreview per broker considered. `dry_run` only reads (payout_preview).
@@ -233,11 +234,9 @@ def payout_run_month(*, year: int, month: int, broker_id=None, dry_run: bool = F
             batch_size=1000,
         )
         by_broker = {p.broker_id: p for p in payouts}
-        n_comm, n_adj = _mark_rows(payouts, period_start=period_start, cutoff=_cutoff(period_end, now), now=now)
-        say(f"{n_comm} commissions and {n_adj} adjustments marked")
-        pids = [p.pk for p in payouts]
-        sums = _grouped_sums(CommissionRecord.objects.filter(payout_id__in=pids),
-                             CommissionAdjustment.objects.filter(payout_id__in=pids), "payout_id")
+        sums = _mark_rows(payouts, period_start=period_start, cutoff=_cutoff(period_end, now), now=now)
+        say(f"{sum(s[3] for s in sums.values())} commissions and {sum(s[4] for s in sums.values())} "
+            "adjustments marked")
         keep, drop, results = [], [], []
         for pk in names:
             if pk in existing:
@@ -267,43 +266,57 @@ def payout_run_month(*, year: int, month: int, broker_id=None, dry_run: bool = F
     return results
 
 
-def _mark_rows(payouts: list[Payout], *, period_start: datetime, cutoff: datetime, now: datetime) -> tuple[int, int]:
+def _mark_rows(payouts: list[Payout], *, period_start: datetime, cutoff: datetime, now: datetime) -> dict:
     """Point the eligible commissions and open adjustments of each payout's broker at that payout.
 
-    PostgreSQL: one UPDATE ... FROM (a hash join) per table. Elsewhere: the portable correlated
-    subquery (fine for the small data sets SQLite serves).
+    Returns the sums of exactly the rows marked, as _grouped_sums does, keyed by payout id.
+    PostgreSQL: per table one UPDATE ... FROM (a hash join) whose RETURNING rows are aggregated in
+    the same statement, so the marked rows are not read a second time. Elsewhere: the portable
+    correlated subquery (fine for the small data sets SQLite serves), then a GROUP BY payout_id.
     """
     if not payouts:
-        return 0, 0
+        return {}
+    ids = [p.pk for p in payouts]
     if connection.vendor == "postgresql":
-        ids = [p.pk for p in payouts]
-        counts = []
-        for model, condition, status, params in (
-            (CommissionRecord, "t.status = %s AND t.order_paid_at < %s", CommissionStatus.IN_PAYOUT,
-             [CommissionStatus.PAYABLE, cutoff]),
-            (CommissionAdjustment, "t.status = %s", AdjustmentStatus.IN_PAYOUT, [AdjustmentStatus.OPEN]),
-        ):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {model._meta.db_table} AS t SET status = %s, payout_id = p.id, updated_at = %s "
-                    f"FROM {Payout._meta.db_table} AS p "
-                    f"WHERE p.id = ANY(%s) AND t.broker_id = p.broker_id AND t.payout_id IS NULL AND {condition}",
-                    [status, now, ids, *params],
-                )
-                counts.append(cursor.rowcount)
-        return counts[0], counts[1]
+        sums: dict = {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH marked AS (UPDATE {CommissionRecord._meta.db_table} AS t "
+                f"SET status = %s, payout_id = p.id, updated_at = %s FROM {Payout._meta.db_table} AS p "
+                f"WHERE p.id = ANY(%s) AND t.broker_id = p.broker_id AND t.payout_id IS NULL "
+                f"AND t.status = %s AND t.order_paid_at < %s "
+                f"RETURNING t.payout_id, t.revenue_share_amount, t.markup_amount) "
+                f"SELECT payout_id, sum(revenue_share_amount)::bigint, sum(markup_amount)::bigint, count(*) "
+                f"FROM marked GROUP BY payout_id",
+                [CommissionStatus.IN_PAYOUT, now, ids, CommissionStatus.PAYABLE, cutoff],
+            )
+            for payout_id, share, markup, n in cursor.fetchall():
+                sums[payout_id] = [share, markup, 0, n, 0]
+            cursor.execute(
+                f"WITH marked AS (UPDATE {CommissionAdjustment._meta.db_table} AS t "
+                f"SET status = %s, payout_id = p.id, updated_at = %s FROM {Payout._meta.db_table} AS p "
+                f"WHERE p.id = ANY(%s) AND t.broker_id = p.broker_id AND t.payout_id IS NULL AND t.status = %s "
+                f"RETURNING t.payout_id, t.amount) "
+                f"SELECT payout_id, sum(amount)::bigint, count(*) FROM marked GROUP BY payout_id",
+                [AdjustmentStatus.IN_PAYOUT, now, ids, AdjustmentStatus.OPEN],
+            )
+            for payout_id, total, n in cursor.fetchall():
+                entry = sums.setdefault(payout_id, [0, 0, 0, 0, 0])
+                entry[2], entry[4] = total, n
+        return sums
     broker_ids = [p.broker_id for p in payouts]
     new_payout = Subquery(
         Payout.objects.filter(broker_id=OuterRef("broker_id"), period_start=period_start,
                               status=PayoutStatus.PENDING).values("pk")[:1]
     )
-    n_comm = CommissionRecord.objects.filter(
+    CommissionRecord.objects.filter(
         broker_id__in=broker_ids, status=CommissionStatus.PAYABLE, payout__isnull=True, order_paid_at__lt=cutoff
     ).update(status=CommissionStatus.IN_PAYOUT, payout_id=new_payout, updated_at=now)
-    n_adj = open_adjustments().filter(broker_id__in=broker_ids).update(
+    open_adjustments().filter(broker_id__in=broker_ids).update(
         status=AdjustmentStatus.IN_PAYOUT, payout_id=new_payout, updated_at=now
     )
-    return n_comm, n_adj
+    return _grouped_sums(CommissionRecord.objects.filter(payout_id__in=ids),
+                         CommissionAdjustment.objects.filter(payout_id__in=ids), "payout_id")
 
 
 TOTAL_FIELDS = ("total_revenue_share", "total_markup", "total_adjustments", "total_amount", "commission_count",
