@@ -23,7 +23,12 @@ class CommissionRecord(TimeStampedModel):
 
     # A month-end run rewrites every commission it takes (status, payout): each index costs an
     # insertion per row, so lookups by broker use the composite index below (broker first) and
-    # created_at is not indexed here.
+    # created_at is not indexed here. Measured on PostgreSQL 15 (1M rows): that UPDATE could be HOT
+    # (no index insertion at all, WAL 1.17 GB -> 0.36 GB, ~4x faster) only if no index mentioned
+    # status or payout_id, a partial index's WHERE included, plus a fillfactor near 45. The payout_id
+    # index stays anyway: the FK's ON DELETE check of a dropped payout and every per-payout read
+    # (reports, mark paid / release, ledger reconciliation) would otherwise scan the whole table.
+    # A lower fillfactor without HOT only made the run slower (more buffer reads).
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     broker = models.ForeignKey("brokers.Broker", on_delete=models.PROTECT, related_name="commissions",
                                db_index=False)
