@@ -19,13 +19,12 @@
 import logging
 from dataclasses import dataclass
 
-from django.db import OperationalError, connection, connections, router, transaction
-from django.db.models import F, Model
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
+from django.db import OperationalError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tradeline.core.errors import ApplicationError
+from tradeline.core.db import insert_unless_present
 from tradeline.payments.handlers import HANDLERS, HandlerResult, PermanentEventProblem
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.services import order_flag_for_review
@@ -95,7 +94,7 @@ def _claim(event: dict, *, replay: bool) -> WebhookEvent | None:
     """The event's row, inserted now or (FAILED earlier) locked for another try; None if done."""
     row = WebhookEvent(source=SOURCE, event_id=event["id"], event_type=event["type"][:100], payload=event,
                        status=Status.RECEIVED)
-    if _insert_unless_present(row):
+    if insert_unless_present(row):
         return row
     # Recorded before (or by a concurrent delivery that has committed meanwhile).
     row = WebhookEvent.objects.select_for_update().filter(source=SOURCE, event_id=event["id"]).first()
@@ -104,22 +103,6 @@ def _claim(event: dict, *, replay: bool) -> WebhookEvent | None:
     if row.status in DONE and not (replay and row.status in (Status.DEFERRED, Status.NEEDS_REVIEW)):
         return None
     return row
-
-
-def _insert_unless_present(obj: Model) -> bool:
-    """INSERT `obj` unless one of its table's unique constraints already holds such a row (ON
-    CONFLICT DO NOTHING, so no savepoint is needed). True if this call inserted the row."""
-    model = type(obj)
-    using = router.db_for_write(model)
-    query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
-    query.insert_values([f for f in model._meta.concrete_fields if not f.generated], [obj])
-    with connections[using].cursor() as cursor:
-        for sql, params in query.get_compiler(using=using).as_sql():
-            cursor.execute(sql, params)
-        inserted = cursor.rowcount == 1
-    if inserted:
-        obj._state.adding, obj._state.db = False, using
-    return inserted
 
 
 def _dispatch(event: dict) -> HandlerResult:

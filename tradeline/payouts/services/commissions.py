@@ -15,15 +15,14 @@ one transaction and locks the order row, then the commission row.
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Model, Sum
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from tradeline.audit.services import activity_log
 from tradeline.core.locks import lock_one
 from tradeline.core.money import proportion_of
+from tradeline.core.db import insert_unless_present
 from tradeline.orders.models import DisputeStatus, Order
 from tradeline.payouts.models import (
     AdjustmentStatus,
@@ -157,22 +156,6 @@ def _adjustment_once(*, key: str, defaults: dict) -> tuple[CommissionAdjustment,
         return CommissionAdjustment.objects.get(key=key), False
 
 
-def _insert_unless_present(obj: Model) -> bool:
-    """INSERT `obj` unless one of its table's unique constraints already holds such a row (ON
-    CONFLICT DO NOTHING, so no savepoint is needed). True if this call inserted the row."""
-    model = type(obj)
-    using = router.db_for_write(model)
-    query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
-    query.insert_values([f for f in model._meta.concrete_fields if not f.generated], [obj])
-    with connections[using].cursor() as cursor:
-        for sql, params in query.get_compiler(using=using).as_sql():
-            cursor.execute(sql, params)
-        inserted = cursor.rowcount == 1
-    if inserted:
-        obj._state.adding, obj._state.db = False, using
-    return inserted
-
-
 @transaction.atomic(savepoint=False)
 def commission_create_for_order(*, order: Order, current: bool = False) -> CommissionRecord | None:
     """The broker's commission for a paid order, from its frozen share and markup.
@@ -200,7 +183,7 @@ def commission_create_for_order(*, order: Order, current: bool = False) -> Commi
         status=status,
         order_paid_at=order.paid_at or timezone.now(),
     )
-    if not _insert_unless_present(commission):
+    if not insert_unless_present(commission):
         existing = CommissionRecord.objects.filter(order_id=order.pk).first()
         if existing is None:  # not a duplicate: SQLite's INSERT OR IGNORE also skips a failed CHECK
             raise IntegrityError(f"the commission of order {order.pk} was not inserted")
