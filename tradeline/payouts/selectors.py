@@ -124,7 +124,7 @@ def payout_list_for_broker(*, broker: Broker, page: int = 1, limit: int = 20, st
 
 def _order_lines(payout: Payout):
     return (
-        CommissionRecord.objects.filter(payout=payout)
+        CommissionRecord.objects.of_payout(payout)
         .annotate(item_count=Count("order__items"))
         .order_by("order_paid_at", "order__order_number")
         .values("order__order_number", "order_paid_at", "order__customer_email", "order__total_charged",

@@ -4,12 +4,14 @@ A payout for a broker and a UTC month takes, in one transaction:
   - every PAYABLE commission in no payout yet whose order was paid before the period's end (earlier
     leftovers included) and longer ago than COMMISSION_HOLD_DAYS, and
   - every OPEN adjustment of the broker (clawbacks booked after earlier payouts).
-The rows are marked first with conditional UPDATEs (status + payout_id), then the totals are
-aggregated in SQL over exactly the rows marked: no row is ever loaded into memory, and a refund
-racing the run either reduces the commission before it is marked or books an adjustment after.
-Below PAYOUT_MINIMUM_CENTS (or ≤ 0) the rows are given back and the payout row deleted in the same
-transaction: everything carries over. A month-end run does this for all brokers at once, in a
-fixed number of statements (payout_run_month). The broker rows are locked first, so concurrent
+Only a broker whose eligible total reaches PAYOUT_MINIMUM_CENTS (and is > 0) gets a payout; below
+it everything carries over. The rows are marked with conditional UPDATEs (status + payout_id), and
+the totals are aggregated in SQL over exactly the rows marked: no row is ever loaded into memory,
+and a refund racing the run either reduces the commission before it is marked or books an
+adjustment after (should that take a payout below the minimum, its rows go back and the payout
+row is deleted in the same transaction). A month-end run does this for all brokers at once, in a
+fixed number of statements (payout_run_month); the marking is a heap-only update on PostgreSQL
+(see CommissionRecord). The broker rows are locked first, so concurrent
 runs queue up and the second finds the first's payouts; the partial UniqueConstraint
 (broker, period_start) backs it.
 
@@ -196,14 +198,16 @@ def payout_run_month(*, year: int, month: int, broker_id=None, dry_run: bool = F
     Set-based, in one transaction, whatever the number of brokers and commissions:
       1. lock the brokers' rows (FOR NO KEY UPDATE, in pk order): concurrent runs queue up here,
          and the second one finds the first one's payouts;
-      2. insert one PENDING payout per broker without a live payout for the month (placeholder
-         totals that satisfy the CHECK constraints, replaced in step 5 before commit);
+      2. sum the eligible commissions and open adjustments per broker (GROUP BY broker_id) and
+         insert one PENDING payout per broker without a live payout for the month whose total
+         reaches the minimum (placeholder totals that satisfy the CHECK constraints, replaced in
+         step 5 before commit);
       3. mark the eligible commissions and the open adjustments with their broker's new payout
          (conditional UPDATEs: a row changed meanwhile by a refund is re-checked by the database);
       4. aggregate exactly the marked rows per payout (GROUP BY payout_id; on PostgreSQL over the
          UPDATE's RETURNING rows, in the same statement);
-      5. payouts below the minimum (or ≤ 0): their rows go back (PAYABLE / OPEN), the payouts are
-         deleted; the others get their totals.
+      5. a payout that a racing refund took below the minimum: its rows go back (PAYABLE / OPEN)
+         and it is deleted; the others get their totals.
     Returns one PayoutPreview per broker considered. `dry_run` only reads (payout_preview).
     """
     period_start, period_end = month_period(year, month)
@@ -228,13 +232,18 @@ def payout_run_month(*, year: int, month: int, broker_id=None, dry_run: bool = F
                                                                    status__in=LIVE_STATUSES)}
         new_ids = [pk for pk in names if pk not in existing]
         say(f"{len(names)} brokers to consider, {len(existing)} already paid out for {year:04d}-{month:02d}")
+        cutoff = _cutoff(period_end, now)
+        planned = _grouped_sums(eligible_commissions(period_end=period_end, now=now).filter(broker_id__in=new_ids),
+                                open_adjustments().filter(broker_id__in=new_ids), "broker_id")
+        payable_ids = [pk for pk in new_ids if _payable(sum(planned.get(pk, [0, 0, 0])[:3]))]
         payouts = Payout.objects.bulk_create(
             [Payout(broker_id=pk, period_start=period_start, period_end=period_end, total_revenue_share=0,
-                    total_markup=0, total_adjustments=1, total_amount=1, created_by=actor_user) for pk in new_ids],
+                    total_markup=0, total_adjustments=1, total_amount=1, created_by=actor_user)
+             for pk in payable_ids],
             batch_size=1000,
         )
         by_broker = {p.broker_id: p for p in payouts}
-        sums = _mark_rows(payouts, period_start=period_start, cutoff=_cutoff(period_end, now), now=now)
+        sums = _mark_rows(payouts, period_start=period_start, cutoff=cutoff, now=now)
         say(f"{sum(s[3] for s in sums.values())} commissions and {sum(s[4] for s in sums.values())} "
             "adjustments marked")
         keep, drop, results = [], [], []
@@ -242,27 +251,32 @@ def payout_run_month(*, year: int, month: int, broker_id=None, dry_run: bool = F
             if pk in existing:
                 results.append(_preview_of(existing[pk], names[pk], "exists"))
                 continue
-            payout = by_broker[pk]
-            share, markup, adjustments, c_count, a_count = sums.get(payout.pk, [0, 0, 0, 0, 0])
+            payout = by_broker.get(pk)
+            # The marked rows are the truth for a created payout; the others carry over as planned.
+            share, markup, adjustments, c_count, a_count = (
+                sums.get(payout.pk, [0, 0, 0, 0, 0]) if payout else planned.get(pk, [0, 0, 0, 0, 0]))
             outcome = _outcome(share + markup + adjustments, c_count, a_count)
-            if outcome == "created":
+            if payout is None:
+                pass
+            elif outcome == "created":
                 payout.total_revenue_share, payout.total_markup = share, markup
                 payout.total_adjustments, payout.total_amount = adjustments, share + markup + adjustments
                 payout.commission_count, payout.adjustment_count = c_count, a_count
                 keep.append(payout)
-            else:
-                drop.append(payout.pk)
+            else:  # a refund between the plan and the marking took it below the minimum: all goes back
+                drop.append(payout)
             results.append(PayoutPreview(pk, names[pk], c_count, a_count, share, markup, adjustments, outcome,
                                          payout if outcome == "created" else None))
-        if drop:
-            CommissionRecord.objects.filter(payout_id__in=drop).update(
+        for payout in drop:
+            CommissionRecord.objects.of_payout(payout).update(
                 status=CommissionStatus.PAYABLE, payout=None, updated_at=now)
-            CommissionAdjustment.objects.filter(payout_id__in=drop).update(
+            CommissionAdjustment.objects.filter(payout_id=payout.pk).update(
                 status=AdjustmentStatus.OPEN, payout=None, updated_at=now)
-            Payout.objects.filter(pk__in=drop).delete()
+            Payout.objects.filter(pk=payout.pk).delete()
         _write_totals(keep)
         _log_created(keep, names, year=year, month=month, actor_user=actor_user)
-    say(f"{len(keep)} payouts created, {len(drop)} brokers carried over (below the minimum)")
+    below = sum(r.outcome == "below_minimum" for r in results)
+    say(f"{len(keep)} payouts created, {below} brokers carried over (below the minimum)")
     return results
 
 
@@ -397,7 +411,7 @@ def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_u
         return done
     payout = _transition(payout_id=payout_id, to=PayoutStatus.COMPLETED, actor_user=actor_user,
                          transaction_id=transaction_id, notes=notes or "", processed_at=now, processed_by=actor_user)
-    n_comm = CommissionRecord.objects.filter(payout_id=payout.pk, status=CommissionStatus.IN_PAYOUT).update(
+    n_comm = CommissionRecord.objects.of_payout(payout).filter(status=CommissionStatus.IN_PAYOUT).update(
         status=CommissionStatus.PAID, paid_at=now, updated_at=now
     )
     n_adj = CommissionAdjustment.objects.filter(payout_id=payout.pk, status=AdjustmentStatus.IN_PAYOUT).update(
@@ -411,7 +425,7 @@ def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_u
 
 def _release(payout: Payout, now) -> tuple[int, int]:
     """Give a failed/cancelled payout's commissions and adjustments back to the next payout."""
-    mine = CommissionRecord.objects.filter(payout_id=payout.pk, status=CommissionStatus.IN_PAYOUT)
+    mine = CommissionRecord.objects.of_payout(payout).filter(status=CommissionStatus.IN_PAYOUT)
     disputed = Exists(Order.objects.filter(pk=OuterRef("order_id"), dispute_status=DisputeStatus.OPEN))
     held = mine.filter(disputed).update(status=CommissionStatus.HELD, payout=None, updated_at=now)
     payable = mine.update(status=CommissionStatus.PAYABLE, payout=None, updated_at=now)
