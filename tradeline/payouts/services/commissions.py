@@ -3,7 +3,12 @@
 A commission's amounts are what is still owed to the broker. Before the commission is taken by a
 payout (PAYABLE / HELD) a refund or a lost dispute reduces those amounts directly (VOID at zero);
 once it is in a payout (IN_PAYOUT / PAID) the amounts are frozen and every further clawback is a
-negative CommissionAdjustment that the broker's next payout deducts.
+negative CommissionAdjustment that the broker's next payout deducts. A commission given back by a
+failed/cancelled payout after adjustments were booked against it stays on adjustments too (its
+amounts are settled against them; reducing the amounts as well would claw back twice).
+
+A HELD commission leaves HELD when its dispute closes, won or lost: VOID when a lost dispute
+reduced it to zero, else PAYABLE.
 
 "Clawed back so far" of a commission = (original - current amounts) - Σ its adjustments. Each
 service computes the clawback the order's state calls for and books only the missing part, so
@@ -256,30 +261,37 @@ def commission_hold_for_dispute(*, order: Order) -> CommissionRecord | None:
 
 @transaction.atomic
 def commission_dispute_closed(*, order: Order, won: bool) -> CommissionRecord | None:
-    """A dispute closed. Won: a HELD commission is payable again. Lost: clawed back in full —
-    reduced to zero (VOID) if not paid out yet, else a negative adjustment keyed "dispute:<order id>"
-    for the next payout. Repeating the call changes nothing.
+    """A dispute closed. Lost: clawed back in full — reduced to zero (VOID) if not paid out yet, else
+    a negative adjustment keyed "dispute:<order id>" for the next payout. Won, or lost with the
+    clawback booked as adjustments: a HELD commission is payable again. Repeating the call changes
+    nothing.
+
+    A closed dispute never leaves a commission HELD. The case that needs care: a commission given
+    back by a failed/cancelled payout with clawback adjustments already booked against it keeps its
+    amounts (they are settled against those adjustments), so a lost dispute books the rest as an
+    adjustment too and the commission, PAYABLE, nets to zero in the next payout.
     """
     order, commission = _lock(order)
     if commission is None:
         return None
-    if won:
-        if commission.status == CommissionStatus.HELD:
-            commission.status = CommissionStatus.PAYABLE
-            commission.save(update_fields=["status", "updated_at"])
-            activity_log(action="COMMISSION_RELEASED", entity=commission, broker=commission.broker,
-                         metadata={"order_number": order.order_number, "reason": "dispute won"})
-        return commission
-    target = Clawback(commission.original_revenue_share, commission.original_markup)
-    booked = _book_clawback(
-        order=order, commission=commission, target=target,
-        reason=CommissionAdjustment.Reason.DISPUTE_LOST, key=f"dispute:{order.pk}",
-    )
-    if booked is not None:
-        metadata = {"order_number": order.order_number, "clawback_total": target.total}
-        if isinstance(booked, CommissionAdjustment):
-            metadata["adjustment_amount"] = booked.amount
-        else:
-            metadata["reduced_by"] = booked.total
-        activity_log(action="COMMISSION_DISPUTE_LOST", entity=commission, broker=commission.broker, metadata=metadata)
+    if not won:
+        target = Clawback(commission.original_revenue_share, commission.original_markup)
+        booked = _book_clawback(
+            order=order, commission=commission, target=target,
+            reason=CommissionAdjustment.Reason.DISPUTE_LOST, key=f"dispute:{order.pk}",
+        )
+        if booked is not None:
+            metadata = {"order_number": order.order_number, "clawback_total": target.total}
+            if isinstance(booked, CommissionAdjustment):
+                metadata["adjustment_amount"] = booked.amount
+            else:
+                metadata["reduced_by"] = booked.total
+            activity_log(action="COMMISSION_DISPUTE_LOST", entity=commission, broker=commission.broker,
+                         metadata=metadata)
+    if commission.status == CommissionStatus.HELD:
+        commission.status = CommissionStatus.PAYABLE
+        commission.save(update_fields=["status", "updated_at"])
+        activity_log(action="COMMISSION_RELEASED", entity=commission, broker=commission.broker,
+                     metadata={"order_number": order.order_number,
+                               "reason": "dispute won" if won else "dispute lost, clawed back by adjustments"})
     return commission
