@@ -3,19 +3,16 @@
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
 import httpx
 
-from bench.common import Context, Figure
+from bench.common import (ROOT, Context, Figure, GunicornServer, closed_loop, free_port, get_ok, stop_process,
+                          wait_until_answering)
 
 TITLE = "catalog (sync, cached pricing)"
-ROOT = Path(__file__).resolve().parent.parent.parent
 SYNC_SIZE = 10_000
 PRICING_CATALOG_SIZE = 60  # a realistic widget catalog (the demo size)
 WORKERS = 2
@@ -24,41 +21,10 @@ REQUESTS = 2_000  # per measured run and endpoint
 MAX_SECONDS = 20.0  # per measured run: the load is bounded in count and time
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _load(url: str, headers: dict, total: int, seconds: float) -> tuple[float, int]:
-    """Requests/s over `total` requests from THREADS threads (stops early after `seconds`); errors counted."""
-    lock = threading.Lock()
-    state = {"left": total, "done": 0, "errors": 0}
-    deadline = time.perf_counter() + seconds
-
-    def worker():
-        with httpx.Client(timeout=10, verify=False) as client:
-            while time.perf_counter() < deadline:
-                with lock:
-                    if state["left"] <= 0:
-                        return
-                    state["left"] -= 1
-                try:
-                    ok = client.get(url, headers=headers).status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                with lock:
-                    state["done"] += 1
-                    state["errors"] += 0 if ok else 1
-
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    return state["done"] / elapsed, state["errors"]
+    """Answered requests/s over `total` requests from THREADS threads (stops early after `seconds`); errors."""
+    load = closed_loop(get_ok(url, headers), count=total, clients=THREADS, max_seconds=seconds)
+    return (load.ok + load.failed) / load.seconds, load.failed
 
 
 class _SimProcess:
@@ -66,20 +32,18 @@ class _SimProcess:
 
     def __init__(self):
         self.key, self.secret = f"ck_{secrets.token_hex(8)}", f"cs_{secrets.token_hex(8)}"
-        port = _free_port()
+        port = free_port()
         self.root = f"http://127.0.0.1:{port}"
         self.url = f"{self.root}/wp-json/wc/v3"
         env = {**os.environ, "TRADELINE_CONSUMER_KEY": self.key, "TRADELINE_CONSUMER_SECRET": self.secret}
         self.proc = subprocess.Popen([sys.executable, "-m", "tradeline", "supplier_sim", "--port", str(port),
                                       "--catalog-size", "0"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-        self.http = httpx.Client(timeout=60, verify=False)
-        for _ in range(100):
-            try:
-                self.http.get(f"{self.root}/_sim/state")
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("the supplier simulator did not start")
+        self.http = httpx.Client(timeout=60)
+        try:
+            wait_until_answering(f"{self.root}/_sim/state", self.proc, "the supplier simulator")
+        except BaseException:
+            self.stop()
+            raise
 
     def reset(self, size: int, bad_rows: int) -> None:
         self.http.post(f"{self.root}/_sim/reset", json={"catalog_size": size, "bad_rows": bad_rows}).raise_for_status()
@@ -89,11 +53,7 @@ class _SimProcess:
 
     def stop(self) -> None:
         self.http.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 def _sync_figures(sim: _SimProcess) -> list[Figure]:
@@ -132,59 +92,33 @@ def _pricing_figures(ctx: Context, sim: _SimProcess) -> list[Figure]:
     catalog_sync()
     broker = make_broker(name="Bench Broker", email=f"bench-{secrets.token_hex(4)}@example.com")
     key = broker_keys_rotate(broker_id=broker.pk)["publishable_key"]
-    port = _free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": ctx.database_url,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
         "ALLOWED_HOSTS": "127.0.0.1",
         "TRADELINE_API_URL": sim.url,
         "TRADELINE_CONSUMER_KEY": sim.key,
         "TRADELINE_CONSUMER_SECRET": sim.secret,
         "RATE_LIMIT_CATALOG": "100000000/60",  # the limiter still counts every request, it just never refuses
-        "DB_CONN_MAX_AGE": "60",
     }
-    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-    cmd = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
-    cmd += ["config.wsgi:application", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-            "--log-level", "warning", "--chdir", str(ROOT)]
-    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/health", timeout=1, verify=False).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {server.stderr.read().decode()[-2000:]}")
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not become ready")
-        pricing = (f"{base}/api/public/pricing", {"x-api-key": key})
-        health = (f"{base}/health", {})
-        check = httpx.get(pricing[0], headers=pricing[1], verify=False)
-        assert check.status_code == 200 and len(check.json()["tradelines"]) == PRICING_CATALOG_SIZE, check.text[:300]
-        _load(*pricing, 200, 5)  # warm up both endpoints (and fill the per-broker cache)
-        _load(*health, 200, 5)
-        runs = {"health": [], "pricing": []}
-        errors = 0
-        for _ in range(2):  # alternate, so drift on the machine hits both alike
-            for name, (url, headers) in (("health", health), ("pricing", pricing)):
-                rps, errs = _load(url, headers, REQUESTS, MAX_SECONDS)
-                runs[name].append(rps)
-                errors += errs
+        with GunicornServer(env, WORKERS, name="catalog-gunicorn") as server:
+            pricing = (f"{server.url}/api/public/pricing", {"x-api-key": key})
+            health = (f"{server.url}/health", {})
+            check = httpx.get(pricing[0], headers=pricing[1])
+            assert check.status_code == 200 and len(check.json()["tradelines"]) == PRICING_CATALOG_SIZE, \
+                check.text[:300]
+            _load(*pricing, 200, 5)  # warm up both endpoints (and fill the per-broker cache)
+            _load(*health, 200, 5)
+            runs = {"health": [], "pricing": []}
+            errors = 0
+            for _ in range(2):  # alternate, so drift on the machine hits both alike
+                for name, (url, headers) in (("health", health), ("pricing", pricing)):
+                    rps, errs = _load(url, headers, REQUESTS, MAX_SECONDS)
+                    runs[name].append(rps)
+                    errors += errs
         health_rps = sum(runs["health"]) / 2
         pricing_rps = sum(runs["pricing"]) / 2
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
         broker.delete()
     ratio = pricing_rps / health_rps if health_rps else 0.0
     note = f"gunicorn {WORKERS} workers, {THREADS} client threads"

@@ -6,26 +6,21 @@ paid transition, commission, analytics increment, activity log, fulfillment task
 
 1. throughput: CLIENTS concurrent senders, as fast as the server answers (bounded in count and time);
    compared with the pgbench TPC-B TPS measured in the same run (target >= 0.25 x pgbench);
+   next to it, the same driver against GET /health on the same gunicorn (one SELECT 1 and a cache
+   round trip: the trivial endpoint ceiling, what this machine's Django/gunicorn stack does at best);
 2. latency: an open-loop schedule of 100 requests/s (each sent at its planned time, whether or not
    earlier ones have answered), p50/p99 of the response time (target p99 < 50 ms).
 """
 
 import json
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import httpx
 
-from bench.common import Context, Figure
+from bench.common import Context, Figure, GunicornServer, closed_loop, get_ok, open_loop, percentile
 
 TITLE = "webhooks (signed checkout.session.completed, paid path)"
-ROOT = Path(__file__).resolve().parent.parent.parent
 WORKERS = 4
 BROKERS = 20
 CLIENTS = 8
@@ -34,21 +29,8 @@ THROUGHPUT_MAX_SECONDS = 20.0
 RATE = 100  # requests per second in the latency run
 LATENCY_SECONDS = 10
 LATENCY_GRACE_SECONDS = 20  # the latency run stops sending this long after its schedule ends
+PACED_SENDERS = 16  # enough to keep the schedule while some requests are slow
 WEBHOOK_PATH = "/api/orders/webhook/stripe"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def _orders(count: int) -> list:
@@ -82,41 +64,6 @@ def _signed_events(orders: list, secret: str) -> list[tuple[bytes, str]]:
     return signed
 
 
-class _Server:
-    """gunicorn from the venv serving config.wsgi on a free 127.0.0.1 port."""
-
-    def __init__(self, database_url: str, secret: str):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": database_url, "STRIPE_WEBHOOK_SECRET": secret,
-               "STRIPE_WEBHOOK_SECRETS_PREVIOUS": "", "DEBUG": "false", "LOG_LEVEL": "WARNING",
-               "DB_CONN_MAX_AGE": "60", "DJANGO_SETTINGS_MODULE": "config.settings"}
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        self.proc = subprocess.Popen(
-            [gunicorn, "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS),
-             "--worker-class", "sync", "--log-level", "warning"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.proc.stderr.read()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code in (200, 503):
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("gunicorn did not start within 30 s")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 def _post(client: httpx.Client, url: str, body: bytes, signature: str) -> bool:
     try:
         response = client.post(url, content=body, headers={"Content-Type": "application/json",
@@ -126,74 +73,13 @@ def _post(client: httpx.Client, url: str, body: bytes, signature: str) -> bool:
     return response.status_code == 200 and response.json().get("status") == "processed"
 
 
-def _throughput(url: str, signed: list) -> tuple[float, int, int]:
-    """(processed events/s, processed, failed) with CLIENTS senders."""
-    lock = threading.Lock()
-    queue = list(reversed(signed))
-    counts = {"ok": 0, "failed": 0}
-    deadline = time.perf_counter() + THROUGHPUT_MAX_SECONDS
+def _posting(url: str, signed: list[tuple[bytes, str]]):
+    """The request function posting signed[n]."""
 
-    def sender():
-        with httpx.Client(timeout=10) as client:
-            while time.perf_counter() < deadline:
-                with lock:
-                    if not queue:
-                        return
-                    body, signature = queue.pop()
-                ok = _post(client, url, body, signature)
-                with lock:
-                    counts["ok" if ok else "failed"] += 1
+    def post(client: httpx.Client, n: int) -> bool:
+        return _post(client, url, *signed[n])
 
-    threads = [threading.Thread(target=sender) for _ in range(CLIENTS)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    return counts["ok"] / elapsed, counts["ok"], counts["failed"]
-
-
-def _paced(url: str, signed: list) -> tuple[list[float], int]:
-    """Open loop at RATE req/s: latencies (ms) of the successful requests, and the failures (errors,
-    and requests not sent because the server fell more than LATENCY_GRACE_SECONDS behind)."""
-    latencies: list[float] = []
-    failed = [0]
-    lock = threading.Lock()
-    started = time.perf_counter() + 0.2
-    slots = list(enumerate(signed))
-    slots.reverse()
-    senders = 16  # enough to keep the schedule while some requests are slow
-
-    def sender():
-        with httpx.Client(timeout=10) as client:
-            while True:
-                with lock:
-                    if not slots:
-                        return
-                    i, (body, signature) = slots.pop()
-                planned = started + i / RATE
-                if time.perf_counter() > started + LATENCY_SECONDS + LATENCY_GRACE_SECONDS:
-                    with lock:
-                        failed[0] += 1  # the server fell too far behind: not sent, counted as failed
-                    continue
-                wait = planned - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-                ok = _post(client, url, body, signature)
-                elapsed_ms = (time.perf_counter() - planned) * 1000  # from the planned send time
-                with lock:
-                    if ok:
-                        latencies.append(elapsed_ms)
-                    else:
-                        failed[0] += 1
-
-    threads = [threading.Thread(target=sender) for _ in range(senders)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, failed[0]
+    return post
 
 
 def run(ctx: Context) -> list[Figure]:
@@ -202,34 +88,43 @@ def run(ctx: Context) -> list[Figure]:
     print(f"   preparing {THROUGHPUT_EVENTS + paced_count + 50} orders ...", flush=True)
     orders = _orders(THROUGHPUT_EVENTS + paced_count + 50)
     warmup, rest = orders[:50], orders[50:]
+    warmup_events = _signed_events(warmup, secret)
     throughput_events = _signed_events(rest[:THROUGHPUT_EVENTS], secret)
     paced_events = _signed_events(rest[THROUGHPUT_EVENTS:], secret)
-    server = _Server(ctx.database_url, secret)
-    try:
+    env = {"DATABASE_URL": ctx.database_url, "STRIPE_WEBHOOK_SECRET": secret, "STRIPE_WEBHOOK_SECRETS_PREVIOUS": ""}
+    bounds = dict(clients=CLIENTS, max_seconds=THROUGHPUT_MAX_SECONDS)
+    with GunicornServer(env, WORKERS, name="webhooks-gunicorn") as server:
         url = server.url + WEBHOOK_PATH
-        _throughput(url, _signed_events(warmup, secret))  # connections and imports warm in every worker
+        # connections and imports warm in every worker
+        closed_loop(_posting(url, warmup_events), count=len(warmup_events), **bounds)
         print(f"   throughput: up to {THROUGHPUT_EVENTS} events, {CLIENTS} clients, {WORKERS} gunicorn workers",
               flush=True)
-        rate, processed, failed = _throughput(url, throughput_events)
+        closed = closed_loop(_posting(url, throughput_events), count=len(throughput_events), **bounds)
+        print(f"   trivial endpoint ceiling: up to {THROUGHPUT_EVENTS} GET /health, same clients and workers",
+              flush=True)
+        health = closed_loop(get_ok(server.url + "/health"), count=THROUGHPUT_EVENTS, **bounds)
         print(f"   latency: {paced_count} events at {RATE}/s", flush=True)
-        latencies, paced_failed = _paced(url, paced_events)
-    finally:
-        server.stop()
+        paced = open_loop(_posting(url, paced_events), count=len(paced_events), rate=RATE, senders=PACED_SENDERS,
+                          grace_seconds=LATENCY_GRACE_SECONDS)
+    rate, failed = closed.ok_per_second, closed.failed + paced.failed
     pgbench = float(ctx.shared.get("pgbench_tps") or 0.0)
-    p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
+    p50, p99 = percentile(paced.latencies, 50), percentile(paced.latencies, 99)
     figures = [
         Figure(f"webhook throughput ({CLIENTS} clients)", rate, "events/s",
                target=f">= {0.25 * pgbench:,.0f} (0.25 x pgbench)" if pgbench else "",
-               ok=(rate >= 0.25 * pgbench and failed == 0) if pgbench else None),
+               ok=(rate >= 0.25 * pgbench and closed.failed == 0) if pgbench else None),
+        Figure(f"GET /health throughput, trivial endpoint ceiling ({CLIENTS} clients)", health.ok_per_second,
+               "req/s"),
         Figure("webhook throughput / pgbench TPS", rate / pgbench if pgbench else 0.0, "x",
                target=">= 0.25", ok=(rate / pgbench >= 0.25) if pgbench else None),
         Figure(f"webhook latency p50 at {RATE} req/s", p50, "ms"),
         Figure(f"webhook latency p99 at {RATE} req/s", p99, "ms", target="< 50 ms",
-               ok=p99 < 50 and paced_failed == 0),
-        Figure("webhook events processed (throughput run)", processed, "events"),
-        Figure("webhook requests failed (both runs)", failed + paced_failed, "requests", target="0",
-               ok=failed + paced_failed == 0),
+               ok=p99 < 50 and paced.failed == 0),
+        Figure("webhook events processed (throughput run)", closed.ok, "events"),
+        Figure("webhook requests failed (both runs)", failed, "requests", target="0", ok=failed == 0),
     ]
+    if health.failed:
+        figures.insert(2, Figure("GET /health requests failed (ceiling run)", health.failed, "requests"))
     if pgbench:
         figures.insert(0, Figure("pgbench TPC-B (same run)", pgbench, "tps"))
     return figures
