@@ -5,7 +5,7 @@ from tradeline.core.models import TimeStampedModel
 
 
 class BrokerDailyStats(TimeStampedModel):
-    """One broker's figures for one UTC day. Incremented with F() expressions only."""
+    """One broker's figures for one UTC day. Incremented in place only (services.stats_increment)."""
 
     broker = models.ForeignKey("brokers.Broker", on_delete=models.CASCADE, related_name="daily_stats")
     date = models.DateField()

@@ -19,7 +19,7 @@
 import logging
 from dataclasses import dataclass
 
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -68,7 +68,6 @@ def webhook_process(*, event: dict, replay: bool = False) -> WebhookOutcome:
     event left DEFERRED or NEEDS_REVIEW (the replay command); effects are idempotent."""
     event_id, event_type = event["id"], event["type"]
     with transaction.atomic():
-        _set_lock_timeout()
         row = _claim(event, replay=replay)
         if row is None:
             return WebhookOutcome("duplicate", event_id, event_type)
@@ -76,7 +75,7 @@ def webhook_process(*, event: dict, replay: bool = False) -> WebhookOutcome:
         row.status = result.status
         row.order_id = result.order_id
         row.error = result.note[:ERROR_MAX]
-        row.attempts = F("attempts") + 1
+        row.attempts += 1  # the row is this transaction's: inserted or locked by _claim
         row.processed_at = timezone.now()
         row.save(update_fields=["status", "order", "error", "attempts", "processed_at", "updated_at"])
     if result.status == Status.NEEDS_REVIEW:
@@ -84,17 +83,13 @@ def webhook_process(*, event: dict, replay: bool = False) -> WebhookOutcome:
     return WebhookOutcome(str(result.status).lower(), event_id, event_type)
 
 
-def _set_lock_timeout() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-
-
 def _claim(event: dict, *, replay: bool) -> WebhookEvent | None:
-    """The event's row, inserted now or (FAILED earlier) locked for another try; None if done."""
+    """The event's row, inserted now or (FAILED earlier) locked for another try; None if done.
+    The transaction's first statement: the INSERT carries `SET LOCAL lock_timeout` (PostgreSQL),
+    which bounds every lock wait that follows, the INSERT's own included."""
     row = WebhookEvent(source=SOURCE, event_id=event["id"], event_type=event["type"][:100], payload=event,
                        status=Status.RECEIVED)
-    if insert_unless_present(row):
+    if insert_unless_present(row, lock_timeout=LOCK_TIMEOUT):
         return row
     # Recorded before (or by a concurrent delivery that has committed meanwhile).
     row = WebhookEvent.objects.select_for_update().filter(source=SOURCE, event_id=event["id"]).first()

@@ -7,17 +7,21 @@ payment PARTIALLY_REFUNDED, the order keeps its status. The broker's commission 
 transaction (payouts.services.commission_apply_refund).
 """
 
+import functools
 import logging
 import uuid
 from enum import StrEnum
 
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import router, transaction
+from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from tradeline.analytics.services import stats_increment
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
+from tradeline.core.db import expression_sql
 from tradeline.core.errors import ApplicationError, Conflict, UpstreamError, ValidationFailed
 from tradeline.core.locks import lock_one
 from tradeline.core.money import cents_to_usd
@@ -100,18 +104,37 @@ def _deferred_amount(event: WebhookEvent) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _deferred_reports():
+    """`charge.refunded` reports kept until their order is paid (the handler's DEFERRED result)."""
+    return WebhookEvent.objects.filter(status=WebhookEvent.Status.DEFERRED, event_type="charge.refunded")
+
+
+@functools.cache
+def _deferred_refunds_waiting_sql(using: str) -> RawSQL:
+    return expression_sql(Order, Exists(
+        _deferred_reports().alias(payment_intent=KT("payload__data__object__payment_intent")).filter(
+            Q(order_id=OuterRef("pk")) | Q(payment_intent=OuterRef("stripe_payment_intent")))
+    ), using=using)
+
+
+def deferred_refunds_waiting() -> RawSQL:
+    """Whether reports wait for an order's payment: an expression over the order's row, for the
+    paid transition's UPDATE .. RETURNING (no statement of its own). It matches the reports
+    deferred_refunds_apply applies: by order, or naming the order's payment intent (as text,
+    compared with the column)."""
+    return _deferred_refunds_waiting_sql(router.db_for_write(Order))
+
+
 def deferred_refunds_apply(*, order: Order) -> RefundOutcome | None:
     """Inside the paid transaction (order locked): apply `charge.refunded` reports that arrived
-    before the payment was known, matched by order or payment intent, then mark them processed."""
+    before the payment was known, matched by order or payment intent, then mark them processed.
+    The paid transition calls it only when deferred_refunds_waiting said there are some."""
     match = Q(order_id=order.pk)
     if order.stripe_payment_intent:
         match |= Q(payload__data__object__payment_intent=order.stripe_payment_intent)
     events = list(
         # skip_locked: a report being replayed right now applies itself once this payment commits.
-        WebhookEvent.objects.select_for_update(skip_locked=True)
-        .filter(status=WebhookEvent.Status.DEFERRED, event_type="charge.refunded")
-        .filter(match)
-        .order_by("pk")
+        _deferred_reports().select_for_update(skip_locked=True).filter(match).order_by("pk")
     )
     if not events:
         return None

@@ -1,19 +1,23 @@
 """Exactly once under real concurrency (PostgreSQL): the same event delivered ten times at once, and
 two different "paid" events racing, give one paid transition, one commission, one analytics
-increment and one fulfillment task."""
+increment and one fulfillment task. A refund report racing the payment is applied; a webhook
+waits for a row lock no longer than its lock timeout."""
 
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from tradeline.analytics.models import BrokerDailyStats
 from tradeline.audit.models import ActivityLog
-from tradeline.orders.models import OrderStatus
+from tradeline.orders.models import Order, OrderStatus, PaymentStatus
+from tradeline.payments import webhooks
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.tests import events
+from tradeline.payments.webhooks import webhook_process
 from tradeline.payouts.models import CommissionRecord
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -127,3 +131,91 @@ def test_local_stripe_delivers_concurrently_to_a_live_server(live_server, make_b
     succeeded = stripe_sim.last_event("payment_intent.succeeded")
     assert stripe_sim.deliver_concurrently(succeeded["id"], 5) == [200] * 5
     _assert_paid_once(order)
+
+
+class _Holder(threading.Thread):
+    """Runs `work()` in a transaction of its own, then keeps that transaction (and its locks) open
+    for `hold_seconds` before committing. Made once `work()` is done (its locks are held)."""
+
+    def __init__(self, work, *, hold_seconds: float):
+        super().__init__()
+        self.work, self.hold_seconds = work, hold_seconds
+        self.ready = threading.Event()
+        self.error: Exception | None = None
+        self.start()
+        assert self.ready.wait(10)
+
+    def run(self):
+        try:
+            with transaction.atomic():
+                self.work()
+                self.ready.set()
+                time.sleep(self.hold_seconds)
+        except Exception as exc:  # surfaced by finish()
+            self.error = exc
+        finally:
+            self.ready.set()
+            connection.close()
+
+    def finish(self):
+        self.join(15)
+        assert self.error is None, self.error
+
+
+def test_refund_deferred_while_the_payment_waits_for_the_order_lock_is_applied(order):
+    # The refund report's transaction locks the order, finds it unpaid, records the report DEFERRED
+    # and commits only after the paid event has started waiting for the same lock. The paid
+    # transition's check for waiting reports runs after it got the lock, so it sees the report.
+    refunded = events.event("charge.refunded", events.charge(order, amount_refunded=40_000))
+
+    def defer_refund():
+        Order.objects.select_for_update().get(pk=order.pk)
+        assert webhook_process(event=refunded).status == "deferred"
+
+    holder = _Holder(defer_refund, hold_seconds=0.5)
+    response = events.post(Client(), events.completed(order))
+    holder.finish()
+
+    assert response.json()["status"] == "processed"
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.amount_refunded) == (
+        OrderStatus.PROCESSING, PaymentStatus.PARTIALLY_REFUNDED, 40_000)
+    assert WebhookEvent.objects.get(event_id=refunded["id"]).status == WebhookEvent.Status.PROCESSED
+    assert CommissionRecord.objects.get(order=order).total_commission == 20_000
+
+
+def test_a_webhook_waits_for_a_locked_order_no_longer_than_the_lock_timeout(order, monkeypatch):
+    monkeypatch.setattr(webhooks, "LOCK_TIMEOUT", "300ms")
+    holder = _Holder(lambda: Order.objects.select_for_update().get(pk=order.pk), hold_seconds=3)
+    evt = events.completed(order)
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="lock timeout"):
+        webhook_process(event=evt)
+    waited = time.monotonic() - started
+    holder.finish()
+
+    assert 0.25 < waited < 2.5
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert not WebhookEvent.objects.filter(event_id=evt["id"]).exists()  # rolled back: Stripe retries
+    assert not CommissionRecord.objects.filter(order=order).exists()
+    assert webhook_process(event=evt).status == "processed"  # the retry, once the lock is free
+
+
+def test_a_duplicate_waits_for_the_first_delivery_no_longer_than_the_lock_timeout(order, monkeypatch):
+    # The lock timeout is set in the same round trip as the event row's INSERT, so it already bounds
+    # that INSERT's wait for a concurrent transaction that inserted the same event id.
+    monkeypatch.setattr(webhooks, "LOCK_TIMEOUT", "300ms")
+    evt = events.completed(order)
+    holder = _Holder(lambda: WebhookEvent.objects.create(source="stripe", event_id=evt["id"], event_type=evt["type"],
+                                                         payload=evt), hold_seconds=3)
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="lock timeout"):
+        webhook_process(event=evt)
+    waited = time.monotonic() - started
+    holder.finish()
+
+    assert 0.25 < waited < 2.5
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert WebhookEvent.objects.get(event_id=evt["id"]).status == WebhookEvent.Status.RECEIVED

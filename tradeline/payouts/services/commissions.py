@@ -24,7 +24,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from tradeline.audit.services import activity_log
+from tradeline.audit.models import ActivityLog
+from tradeline.audit.services import activity_entry, activity_log, activity_log_many
 from tradeline.core.locks import lock_one
 from tradeline.core.money import proportion_of
 from tradeline.core.db import insert_unless_present
@@ -162,7 +163,8 @@ def _adjustment_once(*, key: str, defaults: dict) -> tuple[CommissionAdjustment,
 
 
 @transaction.atomic(savepoint=False)
-def commission_create_for_order(*, order: Order, current: bool = False) -> CommissionRecord | None:
+def commission_create_for_order(*, order: Order, current: bool = False,
+                                activity: list[ActivityLog] | None = None) -> CommissionRecord | None:
     """The broker's commission for a paid order, from its frozen share and markup.
 
     Call inside the paid transaction. None for a direct sale. A second call (also a concurrent
@@ -170,7 +172,9 @@ def commission_create_for_order(*, order: Order, current: bool = False) -> Commi
     is ON CONFLICT DO NOTHING, so no savepoint). A commission created for an order already disputed
     starts HELD; one created after refunds arrived (out-of-order events) is reduced right away.
     `current=True`: `order` is the row as the caller has just locked and saved it (the paid
-    transition), so it is not read again.
+    transition), so it is not read again. `activity`: the caller's list of activity entries to
+    write together (audit.activity_log_many, in the same transaction); the commission's entry is
+    added to it instead of being written here.
     """
     if order.broker_id is None:
         return None
@@ -193,13 +197,17 @@ def commission_create_for_order(*, order: Order, current: bool = False) -> Commi
         if existing is None:  # not a duplicate: SQLite's INSERT OR IGNORE also skips a failed CHECK
             raise IntegrityError(f"the commission of order {order.pk} was not inserted")
         return existing
-    activity_log(
+    entry = activity_entry(
         action="COMMISSION_CREATED",
         entity=commission,
         broker_id=order.broker_id,
         metadata={"order_number": order.order_number, "total_commission": commission.total_commission,
                   "status": commission.status},
     )
+    if activity is None:
+        activity_log_many([entry])
+    else:
+        activity.append(entry)
     if order.amount_refunded > 0 or order.dispute_status == DisputeStatus.LOST:
         commission_apply_refund(order=order)
     return commission
