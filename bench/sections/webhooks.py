@@ -10,9 +10,12 @@ paid transition, commission, analytics increment, activity log, fulfillment task
    round trip: the trivial endpoint ceiling, what this machine's Django/gunicorn stack does at best);
 2. latency: an open-loop schedule of 100 requests/s (each sent at its planned time, whether or not
    earlier ones have answered), p50/p99 of the response time (target p99 < 50 ms).
+
+BENCH_WEBHOOK_WORKERS sets the number of gunicorn workers (default 4).
 """
 
 import json
+import os
 import secrets
 import time
 
@@ -21,7 +24,7 @@ import httpx
 from bench.common import Context, Figure, GunicornServer, closed_loop, get_ok, open_loop, percentile
 
 TITLE = "webhooks (signed checkout.session.completed, paid path)"
-WORKERS = 4
+WORKERS = int(os.environ.get("BENCH_WEBHOOK_WORKERS", "4"))
 BROKERS = 20
 CLIENTS = 8
 THROUGHPUT_EVENTS = 3_000
