@@ -1,10 +1,8 @@
 import io
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import close_old_connections
 from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog
@@ -30,6 +28,7 @@ from tradeline.payouts.services import (
     payout_run_month,
 )
 from tradeline.payouts.tests.helpers import paid_order, set_dispute, set_refunded, utc
+from tradeline.testing.concurrency import raised, run_together
 
 AUG = (2026, 8)
 SEP = (2026, 9)
@@ -325,24 +324,8 @@ def test_concurrent_runs_create_one_payout(make_broker):
     broker = make_broker()
     for day in range(1, 6):
         paid_order(broker=broker, paid_at=utc(2026, 8, day))
-    barrier = threading.Barrier(6)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            results.append(create(broker, AUG).pk)
-        except Exception as exc:  # asserted below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=run) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert errors == []
+    results = run_together([lambda: create(broker, AUG).pk] * 6)
+    assert raised(results) == []
     assert len(set(results)) == 1 and len(results) == 6
     payout = Payout.objects.get()
     assert (payout.total_amount, payout.commission_count) == (150_000, 5)
@@ -356,34 +339,12 @@ def test_refunds_racing_the_run_are_counted_exactly_once(make_broker):
     the payout or an adjustment left for the next one, never both and never lost."""
     broker = make_broker()
     orders = [paid_order(broker=broker, paid_at=utc(2026, 8, 1 + i % 28)) for i in range(20)]
-    barrier = threading.Barrier(2)
-    errors = []
 
     def refunds():
-        try:
-            barrier.wait(timeout=10)
-            for order in orders:
-                commission_apply_refund(order=set_refunded(order, 60_000))
-        except Exception as exc:  # asserted below
-            errors.append(exc)
-        finally:
-            close_old_connections()
+        for order in orders:
+            commission_apply_refund(order=set_refunded(order, 60_000))
 
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            create(broker, AUG)
-        except Exception as exc:  # asserted below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=refunds), threading.Thread(target=run)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    assert raised(run_together([refunds, lambda: create(broker, AUG)])) == []
     payout = Payout.objects.get()
     report = payout_report(payout=payout)
     assert payout.total_amount == sum(o["commission"] for o in report["orders"])
