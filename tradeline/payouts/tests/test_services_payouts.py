@@ -42,6 +42,15 @@ def commission(order):
     return CommissionRecord.objects.get(order=order)
 
 
+def refunded_after_july_payout(broker, amount_refunded: int):
+    """A July order paid out (the July payout marked paid), then refunded: the clawback is left open."""
+    order = paid_order(broker=broker, paid_at=utc(2026, 7, 10))
+    july = payout_create_monthly(broker=broker, year=2026, month=7)
+    payout_mark_paid(payout_id=july.pk, transaction_id="ACH-7")
+    commission_apply_refund(order=set_refunded(order, amount_refunded))
+    return order
+
+
 @pytest.mark.django_db
 class TestCreateMonthly:
     def test_only_paid_unrefunded_orders_count(self, make_broker, make_order):
@@ -166,10 +175,7 @@ class TestCreateMonthly:
 class TestTransitions:
     def _payout(self, make_broker):
         broker = make_broker()
-        order = paid_order(broker=broker, paid_at=utc(2026, 7, 10))
-        july = payout_create_monthly(broker=broker, year=2026, month=7)
-        payout_mark_paid(payout_id=july.pk, transaction_id="ACH-7")
-        commission_apply_refund(order=set_refunded(order, 60_000))  # -15_000 open
+        refunded_after_july_payout(broker, 60_000)  # -15_000 open
         paid_order(broker=broker, paid_at=utc(2026, 8, 10))
         paid_order(broker=broker, paid_at=utc(2026, 8, 11))
         return broker, create(broker, AUG)
@@ -258,10 +264,7 @@ class TestReports:
 
     def test_broker_earnings(self, make_broker):
         broker = make_broker()
-        a = paid_order(broker=broker, paid_at=utc(2026, 7, 10))
-        july = payout_create_monthly(broker=broker, year=2026, month=7)
-        payout_mark_paid(payout_id=july.pk, transaction_id="T1")
-        commission_apply_refund(order=set_refunded(a, 30_000))  # -7_500 open
+        refunded_after_july_payout(broker, 30_000)  # -7_500 open
         b = paid_order(broker=broker, paid_at=utc(2026, 8, 10))
         commission_apply_refund(order=set_refunded(b, 60_000))  # b: 15_000 left
         create(broker, AUG)  # b + adjustment: 7_500
