@@ -101,6 +101,30 @@ class StripeSimClient:
             raise AssertionError(f"no {type} event was sent")
         return events[-1]
 
+    # ---- merchant calls ------------------------------------------------------------------------
+
+    def create_checkout_session(self, *, unit_amount: int, quantity: int = 1, name: str, description: str,
+                                metadata: dict[str, str], intent_metadata: dict[str, str] | None = None) -> dict:
+        """A one-line payment session created over the API, form-encoded as the stripe library sends it,
+        with no order of ours behind it."""
+        form = {
+            "mode": "payment",
+            "line_items[0][quantity]": str(quantity),
+            "line_items[0][price_data][currency]": "usd",
+            "line_items[0][price_data][unit_amount]": str(unit_amount),
+            "line_items[0][price_data][product_data][name]": name,
+            "line_items[0][price_data][product_data][description]": description,
+            "customer_email": "buyer@example.com",
+            "success_url": "https://shop.example.com/thanks?cs={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://shop.example.com/cart",
+            **{f"metadata[{k}]": v for k, v in metadata.items()},
+            **{f"payment_intent_data[metadata][{k}]": v for k, v in (intent_metadata or {}).items()},
+        }
+        response = self._http.post("/v1/checkout/sessions", data=form,
+                                   headers={"Authorization": f"Bearer {self.secret_key}"})
+        assert response.status_code == 200, response.text
+        return response.json()
+
     # ---- customer and Stripe actions ----------------------------------------------------------
 
     def _outcome(self, path: str, body: dict) -> dict:

@@ -1,34 +1,25 @@
 """Races on real PostgreSQL: the broker row lock serialises changes to one broker."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from tradeline.brokers import services
 from tradeline.brokers.auth import broker_for_key
 from tradeline.brokers.models import Broker, BrokerApiKey, BrokerStatus
 from tradeline.core.errors import Conflict
+from tradeline.testing.concurrency import run_together
 
 
 def _race(n, fn):
-    barrier, results = threading.Barrier(n), []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(("ok", fn()))
-        except Conflict as exc:
-            results.append(("conflict", exc.code))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+    """`fn` called `n` times at once: ("ok", result) or ("conflict", code) each; any other error fails."""
+    outcomes = []
+    for result in run_together([fn] * n):
+        if isinstance(result, Conflict):
+            outcomes.append(("conflict", result.code))
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            outcomes.append(("ok", result))
+    return outcomes
 
 
 @pytest.mark.postgres

@@ -1,4 +1,3 @@
-import threading
 import uuid
 
 import pytest
@@ -7,6 +6,7 @@ from django.test import RequestFactory, override_settings
 
 from tradeline.core import ratelimit
 from tradeline.core.errors import RateLimited
+from tradeline.testing.concurrency import raised, run_together
 
 
 def _request(ip="10.0.0.1"):
@@ -96,25 +96,23 @@ def test_check_does_not_count_and_hit_does():
 
 
 def test_concurrent_requests_never_exceed_the_limit():
-    scope, allowed, refused = _scope(), [], []
-    barrier = threading.Barrier(16)
+    scope = _scope()
 
-    def worker():
-        barrier.wait()
+    def five_requests():
+        outcomes = []
         for _ in range(5):
             try:
                 ratelimit.enforce(_request(), scope=scope, rule="25/60")
-                allowed.append(1)
+                outcomes.append("allowed")
             except RateLimited:
-                refused.append(1)
+                outcomes.append("refused")
+        return outcomes
 
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(allowed) == 25
-    assert len(refused) == 16 * 5 - 25
+    results = run_together([five_requests] * 16)
+    assert raised(results) == []
+    outcomes = [outcome for result in results for outcome in result]
+    assert outcomes.count("allowed") == 25
+    assert outcomes.count("refused") == 16 * 5 - 25
 
 
 def test_identity_is_not_stored_in_plain_text(monkeypatch):

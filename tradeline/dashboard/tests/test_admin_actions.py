@@ -32,6 +32,15 @@ def _action(order, name):
     return f"/admin/orders/order/{order.pk}/action/{name}/"
 
 
+def _paid_by_check_in_october(admin_client, make_broker, make_order, reference: str) -> Order:
+    """A $1,000.00 broker order (share 10 %, markup 20 %: $300.00 commission) paid by check from the
+    order page; its commission is then dated October 2026, a month that has ended and can be paid out."""
+    order = make_order(broker=make_broker(share="10", markup_percent="20"), prices=(100_000,))
+    admin_client.post(_action(order, "manual-payment"), {"method": "CHECK", "reference": reference})
+    CommissionRecord.objects.filter(order=order).update(order_paid_at=datetime(2026, 10, 15, tzinfo=UTC))
+    return order
+
+
 @pytest.mark.django_db
 def test_manual_payment_then_partial_refund_from_the_order_page(admin_client, make_broker, make_order):
     broker = make_broker(share="10", markup_percent="20")
@@ -150,11 +159,7 @@ def test_broker_approve_share_and_key_rotation(admin_client, make_broker):
 
 @pytest.mark.django_db
 def test_payout_run_previews_then_creates_then_marks_paid(admin_client, make_broker, make_order):
-    broker = make_broker(share="10", markup_percent="20")
-    order = make_order(broker=broker, prices=(100_000,))
-    admin_client.post(_action(order, "manual-payment"), {"method": "CHECK", "reference": "CHK-1"})
-    # Setup: the order was paid in October (the month being paid out has ended).
-    CommissionRecord.objects.filter(order=order).update(order_paid_at=datetime(2026, 10, 15, tzinfo=UTC))
+    order = _paid_by_check_in_october(admin_client, make_broker, make_order, "CHK-1")
 
     preview = admin_client.post("/admin/payouts/payout/run/", {"year": 2026, "month": 10, "step": "preview"})
     assert preview.status_code == 200
@@ -254,10 +259,7 @@ def test_every_admin_list_and_detail_page_renders_with_money_in_dollars(client, 
 
 @pytest.mark.django_db
 def test_cancel_a_pending_payout_gives_its_commissions_back(admin_client, make_broker, make_order):
-    broker = make_broker(share="10", markup_percent="20")
-    order = make_order(broker=broker, prices=(100_000,))
-    admin_client.post(_action(order, "manual-payment"), {"method": "CHECK", "reference": "CHK-2"})
-    CommissionRecord.objects.filter(order=order).update(order_paid_at=datetime(2026, 10, 15, tzinfo=UTC))
+    order = _paid_by_check_in_october(admin_client, make_broker, make_order, "CHK-2")
     admin_client.post("/admin/payouts/payout/run/", {"year": 2026, "month": 10, "step": "confirm"})
     payout = Payout.objects.get()
 

@@ -12,25 +12,10 @@ from tradeline.testing.stripe import StripeSimError
 META = {"order_id": "7", "order_number": "TLM-2611-ABCDEF", "broker_id": "3"}
 
 
-def _session(stripe_sim, amount=10_000, quantity=1, **extra) -> dict:
-    form = {
-        "mode": "payment",
-        "line_items[0][quantity]": str(quantity),
-        "line_items[0][price_data][currency]": "usd",
-        "line_items[0][price_data][unit_amount]": str(amount),
-        "line_items[0][price_data][product_data][name]": "Chase tradeline, $10,000.00 limit",
-        "line_items[0][price_data][product_data][description]": "Authorized-user tradeline",
-        "customer_email": "buyer@example.com",
-        "success_url": "https://shop.example.com/thanks?cs={CHECKOUT_SESSION_ID}",
-        "cancel_url": "https://shop.example.com/cart",
-        **{f"metadata[{k}]": v for k, v in META.items()},
-        **{f"payment_intent_data[metadata][{k}]": v for k, v in META.items()},
-        **extra,
-    }
-    response = stripe_sim._http.post("/v1/checkout/sessions", data=form,
-                                     headers={"Authorization": f"Bearer {stripe_sim.secret_key}"})
-    assert response.status_code == 200, response.text
-    return response.json()
+def _session(stripe_sim, amount=10_000) -> dict:
+    return stripe_sim.create_checkout_session(unit_amount=amount, name="Chase tradeline, $10,000.00 limit",
+                                              description="Authorized-user tradeline",
+                                              metadata=META, intent_metadata=META)
 
 
 @pytest.fixture

@@ -13,24 +13,10 @@ from django.core.management.base import CommandError
 from tradeline.payments.stripe_gateway import verify_webhook
 
 
-def _session(stripe_sim, **extra) -> dict:
-    form = {
-        "mode": "payment",
-        "line_items[0][quantity]": "2",
-        "line_items[0][price_data][currency]": "usd",
-        "line_items[0][price_data][unit_amount]": "60000",
-        "line_items[0][price_data][product_data][name]": "Chase <b>tradeline</b>, $10,000.00 limit",
-        "line_items[0][price_data][product_data][description]": "Opened 2015-03",
-        "customer_email": "buyer@example.com",
-        "success_url": "https://shop.example.com/thanks?cs={CHECKOUT_SESSION_ID}",
-        "cancel_url": "https://shop.example.com/cart",
-        "metadata[order_id]": "11",
-        **extra,
-    }
-    response = stripe_sim._http.post("/v1/checkout/sessions", data=form,
-                                     headers={"Authorization": f"Bearer {stripe_sim.secret_key}"})
-    assert response.status_code == 200, response.text
-    return response.json()
+def _session(stripe_sim) -> dict:
+    return stripe_sim.create_checkout_session(unit_amount=60_000, quantity=2,
+                                              name="Chase <b>tradeline</b>, $10,000.00 limit",
+                                              description="Opened 2015-03", metadata={"order_id": "11"})
 
 
 @pytest.fixture

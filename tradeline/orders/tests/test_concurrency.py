@@ -1,31 +1,19 @@
 """Real concurrency on PostgreSQL: racing cancels, racing checkouts, a cancel during the Stripe call."""
 
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
+from functools import partial
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from tradeline.analytics.models import BrokerDailyStats
 from tradeline.audit.models import ActivityLog
-from tradeline.core.errors import ApplicationError, Conflict
+from tradeline.core.errors import Conflict
 from tradeline.orders import services
 from tradeline.orders.models import Order, OrderStatus
 from tradeline.orders.tests.conftest import seed_catalog
-
-
-def _in_thread(fn):
-    def run(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ApplicationError as exc:
-            return exc
-        finally:
-            connection.close()
-    return run
+from tradeline.testing.concurrency import run_together
 
 
 @pytest.fixture
@@ -38,16 +26,12 @@ def fresh_catalog(settings):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_cancels_cancel_once(make_broker, make_order, admin_user):
     order = make_order(broker=make_broker())
-    barrier = threading.Barrier(6)
 
-    @_in_thread
     def cancel():
-        barrier.wait(5)
         return services.order_cancel(order_id=order.pk, actor_user=admin_user, reason="race")
 
-    with ThreadPoolExecutor(6) as pool:
-        results = list(pool.map(lambda _: cancel(), range(6)))
-    assert sum(isinstance(r, Order) for r in results) == 1
+    results = run_together([cancel] * 6, timeout=5)
+    assert sum(isinstance(r, Order) for r in results) == 1, results
     assert sum(isinstance(r, Conflict) for r in results) == 5
     assert ActivityLog.objects.filter(action="order.cancelled", entity_id=str(order.pk)).count() == 1
     order.refresh_from_db()
@@ -58,16 +42,9 @@ def test_concurrent_cancels_cancel_once(make_broker, make_order, admin_user):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_checkouts_get_distinct_numbers_and_all_count(fresh_catalog, make_broker, stripe_sim):
     broker = make_broker()
-    barrier = threading.Barrier(8)
-
-    @_in_thread
-    def checkout(i):
-        barrier.wait(5)
-        return services.checkout_create(broker=broker, customer_email=f"c{i}@example.com",
-                                        items=[("card-amex", 1)])
-
-    with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(checkout, range(8)))
+    checkouts = [partial(services.checkout_create, broker=broker, customer_email=f"c{i}@example.com",
+                         items=[("card-amex", 1)]) for i in range(8)]
+    results = run_together(checkouts, timeout=5)
     assert all(isinstance(r, tuple) for r in results), results
     numbers = {order.order_number for order, _ in results}
     sessions = {session.id for _, session in results}
@@ -82,23 +59,22 @@ def test_concurrent_checkouts_get_distinct_numbers_and_all_count(fresh_catalog, 
 def test_cancel_while_stripe_answers_closes_the_new_session(fresh_catalog, make_broker, stripe_sim, admin_user):
     broker = make_broker()
     stripe_sim.set_faults(delay_ms=1500, count=1, path="/v1/checkout/sessions", method="POST")
-    outcome = {}
 
-    @_in_thread
     def checkout():
         return services.checkout_create(broker=broker, customer_email="a@example.com", items=[("card-chase", 1)])
 
-    worker = threading.Thread(target=lambda: outcome.update(result=checkout()))
-    worker.start()
-    deadline = time.monotonic() + 5
-    while not Order.objects.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    def cancel_once_the_order_exists():
+        deadline = time.monotonic() + 5
+        while not Order.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return services.order_cancel(order_id=Order.objects.get().pk, actor_user=admin_user, reason="changed mind")
+
+    outcome, cancelled = run_together([checkout, cancel_once_the_order_exists], join_timeout=15)
+    if isinstance(cancelled, BaseException):
+        raise cancelled
+    assert isinstance(outcome, Conflict), outcome
+    assert outcome.code == "ORDER_NOT_PENDING"
     order = Order.objects.get()
-    services.order_cancel(order_id=order.pk, actor_user=admin_user, reason="changed mind")
-    worker.join(10)
-    assert isinstance(outcome.get("result"), Conflict), outcome
-    assert outcome["result"].code == "ORDER_NOT_PENDING"
-    order.refresh_from_db()
     assert (order.status, order.stripe_session_id, order.cancellation_reason) == (
         OrderStatus.CANCELLED, None, "changed mind")
     sessions = {e["data"]["object"]["id"] for e in stripe_sim.events("checkout.session.expired")}

@@ -1,9 +1,6 @@
-import itertools
-
 import pytest
 
 WEBHOOK_SECRET = "whsec_test_payments_suite"
-_admins = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -25,17 +22,3 @@ def order(make_order, broker):
     o.stripe_session_id = f"cs_test_{o.pk.hex[:12]}"
     o.save(update_fields=["stripe_session_id"])
     return o
-
-
-@pytest.fixture
-def admin_user(db):
-    """An ADMIN without a password hash (token auth only): keeps these tests fast."""
-    from django.contrib.auth import get_user_model
-
-    from tradeline.brokers.models import AdminProfile, AdminRole
-
-    n = next(_admins)
-    user = get_user_model().objects.create(username=f"payments-admin{n}@example.com",
-                                           email=f"payments-admin{n}@example.com", is_staff=True)
-    AdminProfile.objects.create(user=user, role=AdminRole.ADMIN)
-    return user

@@ -1,7 +1,4 @@
-import threading
-
 import pytest
-from django.db import close_old_connections
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,6 +13,7 @@ from tradeline.payouts.services import (
 )
 from tradeline.payouts.services.commissions import refund_clawback, split_clawback
 from tradeline.payouts.tests.helpers import mark_paid, paid_order, set_dispute, set_refunded, utc
+from tradeline.testing.concurrency import raised, run_together
 
 PAID_AT = utc(2026, 10, 5, 12, 0)
 
@@ -217,33 +215,11 @@ def test_split_adds_up_exactly(share, markup, target):
     assert 0 <= claw.revenue_share <= share and 0 <= claw.markup <= markup
 
 
-def _race(n, fn):
-    barrier = threading.Barrier(n)
-    errors = []
-
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            fn()
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=worker) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_make_one_commission(make_broker, make_order):
     order = mark_paid(make_order(broker=make_broker()), paid_at=PAID_AT)
-    errors = _race(8, lambda: commission_create_for_order(order=order))
-    assert errors == []
+    assert raised(run_together([lambda: commission_create_for_order(order=order)] * 8)) == []
     assert CommissionRecord.objects.filter(order=order).count() == 1
     assert ActivityLog.objects.filter(action="COMMISSION_CREATED").count() == 1
 
@@ -254,6 +230,5 @@ def test_concurrent_refund_signals_book_once(make_broker):
     order = paid_order(broker=make_broker(), paid_at=PAID_AT)
     set_status(order, CommissionStatus.PAID)
     order = set_refunded(order, 30_000)
-    errors = _race(8, lambda: commission_apply_refund(order=order))
-    assert errors == []
+    assert raised(run_together([lambda: commission_apply_refund(order=order)] * 8)) == []
     assert list(CommissionAdjustment.objects.values_list("amount", flat=True)) == [-7_500]

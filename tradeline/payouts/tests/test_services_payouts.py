@@ -1,10 +1,8 @@
 import io
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import close_old_connections
 from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog
@@ -30,6 +28,7 @@ from tradeline.payouts.services import (
     payout_run_month,
 )
 from tradeline.payouts.tests.helpers import paid_order, set_dispute, set_refunded, utc
+from tradeline.testing.concurrency import raised, run_together
 
 AUG = (2026, 8)
 SEP = (2026, 9)
@@ -41,6 +40,15 @@ def create(broker, ym, **kw):
 
 def commission(order):
     return CommissionRecord.objects.get(order=order)
+
+
+def refunded_after_july_payout(broker, amount_refunded: int):
+    """A July order paid out (the July payout marked paid), then refunded: the clawback is left open."""
+    order = paid_order(broker=broker, paid_at=utc(2026, 7, 10))
+    july = payout_create_monthly(broker=broker, year=2026, month=7)
+    payout_mark_paid(payout_id=july.pk, transaction_id="ACH-7")
+    commission_apply_refund(order=set_refunded(order, amount_refunded))
+    return order
 
 
 @pytest.mark.django_db
@@ -167,10 +175,7 @@ class TestCreateMonthly:
 class TestTransitions:
     def _payout(self, make_broker):
         broker = make_broker()
-        order = paid_order(broker=broker, paid_at=utc(2026, 7, 10))
-        july = payout_create_monthly(broker=broker, year=2026, month=7)
-        payout_mark_paid(payout_id=july.pk, transaction_id="ACH-7")
-        commission_apply_refund(order=set_refunded(order, 60_000))  # -15_000 open
+        refunded_after_july_payout(broker, 60_000)  # -15_000 open
         paid_order(broker=broker, paid_at=utc(2026, 8, 10))
         paid_order(broker=broker, paid_at=utc(2026, 8, 11))
         return broker, create(broker, AUG)
@@ -259,10 +264,7 @@ class TestReports:
 
     def test_broker_earnings(self, make_broker):
         broker = make_broker()
-        a = paid_order(broker=broker, paid_at=utc(2026, 7, 10))
-        july = payout_create_monthly(broker=broker, year=2026, month=7)
-        payout_mark_paid(payout_id=july.pk, transaction_id="T1")
-        commission_apply_refund(order=set_refunded(a, 30_000))  # -7_500 open
+        refunded_after_july_payout(broker, 30_000)  # -7_500 open
         b = paid_order(broker=broker, paid_at=utc(2026, 8, 10))
         commission_apply_refund(order=set_refunded(b, 60_000))  # b: 15_000 left
         create(broker, AUG)  # b + adjustment: 7_500
@@ -325,24 +327,8 @@ def test_concurrent_runs_create_one_payout(make_broker):
     broker = make_broker()
     for day in range(1, 6):
         paid_order(broker=broker, paid_at=utc(2026, 8, day))
-    barrier = threading.Barrier(6)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            results.append(create(broker, AUG).pk)
-        except Exception as exc:  # asserted below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=run) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert errors == []
+    results = run_together([lambda: create(broker, AUG).pk] * 6)
+    assert raised(results) == []
     assert len(set(results)) == 1 and len(results) == 6
     payout = Payout.objects.get()
     assert (payout.total_amount, payout.commission_count) == (150_000, 5)
@@ -356,34 +342,12 @@ def test_refunds_racing_the_run_are_counted_exactly_once(make_broker):
     the payout or an adjustment left for the next one, never both and never lost."""
     broker = make_broker()
     orders = [paid_order(broker=broker, paid_at=utc(2026, 8, 1 + i % 28)) for i in range(20)]
-    barrier = threading.Barrier(2)
-    errors = []
 
     def refunds():
-        try:
-            barrier.wait(timeout=10)
-            for order in orders:
-                commission_apply_refund(order=set_refunded(order, 60_000))
-        except Exception as exc:  # asserted below
-            errors.append(exc)
-        finally:
-            close_old_connections()
+        for order in orders:
+            commission_apply_refund(order=set_refunded(order, 60_000))
 
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            create(broker, AUG)
-        except Exception as exc:  # asserted below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=refunds), threading.Thread(target=run)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    assert raised(run_together([refunds, lambda: create(broker, AUG)])) == []
     payout = Payout.objects.get()
     report = payout_report(payout=payout)
     assert payout.total_amount == sum(o["commission"] for o in report["orders"])

@@ -8,11 +8,9 @@ Numbers: P = $1,000.00, share 10 %, markup 20 % -> the broker earns 30_000 (10_0
 a 120_000 charge; a 30_000 refund (a quarter) claws back 7_500 (2_500 + 5_000).
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections
 
 from tradeline.audit.models import ActivityLog
 from tradeline.audit.reconcile import reconcile_run
@@ -39,6 +37,7 @@ from tradeline.payouts.services import (
     payout_mark_paid,
     payout_run_month,
 )
+from tradeline.testing.concurrency import raised, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -255,24 +254,7 @@ def test_concurrent_lost_closes_after_release_book_once(make_order, broker):
     order.refresh_from_db()
     order.dispute_status = DisputeStatus.LOST
     order.save(update_fields=["dispute_status", "updated_at"])
-    barrier = threading.Barrier(6)
-    errors = []
-
-    def close():
-        try:
-            barrier.wait(timeout=10)
-            commission_dispute_closed(order=order, won=False)
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=close) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert errors == []
+    assert raised(run_together([lambda: commission_dispute_closed(order=order, won=False)] * 6)) == []
     assert _commission(order) == (CommissionStatus.PAYABLE, 10_000, 20_000, 30_000, None)
     assert [(a[0], a[4]) for a in _adjustments(order)] == [
         (f"refund:{order.pk}:30000", -7_500), (f"dispute:{order.pk}", -22_500)]
