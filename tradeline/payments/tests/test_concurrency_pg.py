@@ -19,31 +19,9 @@ from tradeline.payments.models import WebhookEvent
 from tradeline.payments.tests import events
 from tradeline.payments.webhooks import webhook_process
 from tradeline.payouts.models import CommissionRecord
+from tradeline.testing.concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _run_together(calls: list) -> list:
-    """Run each callable in its own thread (own DB connection), all released at the same moment."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i: int, call) -> None:
-        try:
-            prepared = call()
-            barrier.wait(timeout=10)
-            results[i] = prepared()
-        except Exception as exc:  # surfaced by the assertions on results
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def _delivery(evt: dict):
@@ -64,7 +42,7 @@ def _delivery(evt: dict):
 
 
 def _race(evts: list[dict]) -> list[tuple[int, str]]:
-    return _run_together([_delivery(e) for e in evts])
+    return run_together([_delivery(e) for e in evts], prepare=True)
 
 
 def _assert_paid_once(order):
@@ -107,7 +85,8 @@ def test_admin_refund_racing_its_webhook_sets_the_total_once(order):
     def direct():
         return lambda: refund_total_apply(order_id=order.pk, amount_refunded=30_000).value
 
-    results = _run_together([direct, direct, direct, _delivery(refunded), _delivery(refunded), _delivery(refunded)])
+    results = run_together([direct, direct, direct, _delivery(refunded), _delivery(refunded), _delivery(refunded)],
+                           prepare=True)
     assert sorted(results[3:]) == [(200, "duplicate")] * 2 + [(200, "processed")]
     assert sorted(results[:3]) in (["APPLIED", "UNCHANGED", "UNCHANGED"], ["UNCHANGED"] * 3)
     order.refresh_from_db()
