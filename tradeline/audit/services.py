@@ -40,22 +40,9 @@ def activity_entry(
     )
 
 
-def activity_log(
-    *,
-    action: str,
-    entity: models.Model | None = None,
-    entity_type: str = "",
-    entity_id: str = "",
-    actor_type: str = ActorType.SYSTEM,
-    actor_user=None,
-    broker=None,
-    broker_id=None,
-    metadata: dict[str, Any] | None = None,
-) -> ActivityLog:
-    """One activity entry, written now (the arguments are activity_entry's)."""
-    entry = activity_entry(action=action, entity=entity, entity_type=entity_type, entity_id=entity_id,
-                           actor_type=actor_type, actor_user=actor_user, broker=broker, broker_id=broker_id,
-                           metadata=metadata)
+def activity_log(**fields: Any) -> ActivityLog:
+    """One activity entry, written now (the keyword arguments are activity_entry's)."""
+    entry = activity_entry(**fields)
     entry.save(force_insert=True)
     return entry
 

@@ -163,15 +163,22 @@ def test_refund_deferred_while_the_payment_waits_for_the_order_lock_is_applied(o
     assert CommissionRecord.objects.get(order=order).total_commission == 20_000
 
 
-def test_a_webhook_waits_for_a_locked_order_no_longer_than_the_lock_timeout(order, monkeypatch):
+def _processed_while_held(evt: dict, hold, monkeypatch) -> float:
+    """Seconds webhook_process(evt) waited before its lock timeout (300 ms) while another
+    transaction holds what `hold` took (for 3 s); the timeout error is required."""
     monkeypatch.setattr(webhooks, "LOCK_TIMEOUT", "300ms")
-    holder = _Holder(lambda: Order.objects.select_for_update().get(pk=order.pk), hold_seconds=3)
-    evt = events.completed(order)
+    holder = _Holder(hold, hold_seconds=3)
     started = time.monotonic()
     with pytest.raises(OperationalError, match="lock timeout"):
         webhook_process(event=evt)
     waited = time.monotonic() - started
     holder.finish()
+    return waited
+
+
+def test_a_webhook_waits_for_a_locked_order_no_longer_than_the_lock_timeout(order, monkeypatch):
+    evt = events.completed(order)
+    waited = _processed_while_held(evt, lambda: Order.objects.select_for_update().get(pk=order.pk), monkeypatch)
 
     assert 0.25 < waited < 2.5
     order.refresh_from_db()
@@ -184,15 +191,9 @@ def test_a_webhook_waits_for_a_locked_order_no_longer_than_the_lock_timeout(orde
 def test_a_duplicate_waits_for_the_first_delivery_no_longer_than_the_lock_timeout(order, monkeypatch):
     # The lock timeout is set in the same round trip as the event row's INSERT, so it already bounds
     # that INSERT's wait for a concurrent transaction that inserted the same event id.
-    monkeypatch.setattr(webhooks, "LOCK_TIMEOUT", "300ms")
     evt = events.completed(order)
-    holder = _Holder(lambda: WebhookEvent.objects.create(source="stripe", event_id=evt["id"], event_type=evt["type"],
-                                                         payload=evt), hold_seconds=3)
-    started = time.monotonic()
-    with pytest.raises(OperationalError, match="lock timeout"):
-        webhook_process(event=evt)
-    waited = time.monotonic() - started
-    holder.finish()
+    waited = _processed_while_held(evt, lambda: WebhookEvent.objects.create(
+        source="stripe", event_id=evt["id"], event_type=evt["type"], payload=evt), monkeypatch)
 
     assert 0.25 < waited < 2.5
     order.refresh_from_db()
