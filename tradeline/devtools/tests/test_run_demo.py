@@ -5,11 +5,27 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _listening_socket() -> tuple[socket.socket, int]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1)
-    return sock, sock.getsockname()[1]
+    """A listening socket on a port whose neighbours (the demo's other ports, whichever way the
+    tests shift them) are free, so that only the port under test is reported busy."""
+    for _ in range(50):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        if all(_free(port + d) for d in (-1, 1, 2)):
+            sock.listen(1)
+            return sock, port
+        sock.close()
+    raise AssertionError("no port with free neighbours found")
 
 
 def test_run_demo_refuses_a_port_in_use_and_starts_nothing():
