@@ -171,13 +171,23 @@ class Load:
         return self.ok / self.seconds if self.seconds else 0.0
 
 
-def _run_senders(count: int, sender: Callable[[], None]) -> float:
-    threads = [threading.Thread(target=sender) for _ in range(count)]
+def _clients(count: int, timeout: float) -> list[httpx.Client]:
+    """The senders' HTTP clients, made before any clock starts: building one costs tens of ms of
+    CPU (TLS context), which would otherwise delay the first requests and show as latency."""
+    return [httpx.Client(timeout=timeout) for _ in range(count)]
+
+
+def _run_senders(clients: list[httpx.Client], sender: Callable[[httpx.Client], None]) -> float:
+    threads = [threading.Thread(target=sender, args=(client,)) for client in clients]
     started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for client in clients:
+            client.close()
     return time.perf_counter() - started
 
 
@@ -187,24 +197,24 @@ def closed_loop(request: Request, *, count: int, clients: int, max_seconds: floa
     lock = threading.Lock()
     state = {"next": 0, "ok": 0, "failed": 0}
     latencies: list[float] = []
+    http_clients = _clients(clients, timeout)
     deadline = time.perf_counter() + max_seconds
 
-    def sender():
-        with httpx.Client(timeout=timeout) as client:
-            while time.perf_counter() < deadline:
-                with lock:
-                    if state["next"] >= count:
-                        return
-                    n = state["next"]
-                    state["next"] += 1
-                t0 = time.perf_counter()
-                ok = request(client, n)
-                with lock:
-                    state["ok" if ok else "failed"] += 1
-                    if ok:
-                        latencies.append((time.perf_counter() - t0) * 1000)
+    def sender(client: httpx.Client):
+        while time.perf_counter() < deadline:
+            with lock:
+                if state["next"] >= count:
+                    return
+                n = state["next"]
+                state["next"] += 1
+            t0 = time.perf_counter()
+            ok = request(client, n)
+            with lock:
+                state["ok" if ok else "failed"] += 1
+                if ok:
+                    latencies.append((time.perf_counter() - t0) * 1000)
 
-    seconds = _run_senders(clients, sender)
+    seconds = _run_senders(http_clients, sender)
     return Load(state["ok"], state["failed"], seconds, latencies)
 
 
@@ -219,32 +229,32 @@ def open_loop(request: Request, *, count: int, rate: float, senders: int, timeou
     slots.reverse()
     state = {"ok": 0, "failed": 0}
     latencies: list[float] = []
+    http_clients = _clients(senders, timeout)
     started = time.perf_counter() + 0.2
     give_up = None if grace_seconds is None else started + count / rate + grace_seconds
 
-    def sender():
-        with httpx.Client(timeout=timeout) as client:
-            while True:
+    def sender(client: httpx.Client):
+        while True:
+            with lock:
+                if not slots:
+                    return
+                i = slots.pop()
+            planned = started + i / rate
+            if give_up is not None and time.perf_counter() > give_up:
                 with lock:
-                    if not slots:
-                        return
-                    i = slots.pop()
-                planned = started + i / rate
-                if give_up is not None and time.perf_counter() > give_up:
-                    with lock:
-                        state["failed"] += 1
-                    continue
-                wait = planned - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-                ok = request(client, i)
-                elapsed_ms = (time.perf_counter() - planned) * 1000
-                with lock:
-                    if ok:
-                        state["ok"] += 1
-                        latencies.append(elapsed_ms)
-                    else:
-                        state["failed"] += 1
+                    state["failed"] += 1
+                continue
+            wait = planned - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            ok = request(client, i)
+            elapsed_ms = (time.perf_counter() - planned) * 1000
+            with lock:
+                if ok:
+                    state["ok"] += 1
+                    latencies.append(elapsed_ms)
+                else:
+                    state["failed"] += 1
 
-    seconds = _run_senders(senders, sender)
+    seconds = _run_senders(http_clients, sender)
     return Load(state["ok"], state["failed"], seconds, latencies)
