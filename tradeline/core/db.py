@@ -32,6 +32,15 @@ def _lock_timeout_prefix(connection, lock_timeout: str | None) -> str:
     return f"{sql}; "
 
 
+def set_local_lock_timeout(lock_timeout: str, *, using: str = "default") -> None:
+    """`SET LOCAL lock_timeout` for the rest of the current transaction (PostgreSQL; elsewhere nothing)."""
+    connection = connections[using]
+    sql = _lock_timeout_prefix(connection, lock_timeout)
+    if sql:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.removesuffix("; "))
+
+
 def insert_unless_present(obj: Model, *, lock_timeout: str | None = None) -> bool:
     """INSERT `obj` unless one of its table's unique constraints already holds such a row (ON
     CONFLICT DO NOTHING, so no savepoint is needed). True if this call inserted the row.

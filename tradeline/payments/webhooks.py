@@ -24,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from tradeline.core.errors import ApplicationError
-from tradeline.core.db import insert_unless_present
+from tradeline.core.db import insert_unless_present, set_local_lock_timeout
 from tradeline.payments.handlers import HANDLERS, HandlerResult, PermanentEventProblem
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.services import order_flag_for_review
@@ -125,6 +125,7 @@ def _record_failure(event: dict, exc: Exception) -> None:
     error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
     try:
         with transaction.atomic():
+            set_local_lock_timeout(LOCK_TIMEOUT)  # a concurrent delivery may hold the row: never wait long
             updated = (
                 WebhookEvent.objects.filter(source=SOURCE, event_id=event["id"])
                 .exclude(status__in=DONE)

@@ -199,3 +199,20 @@ def test_a_duplicate_waits_for_the_first_delivery_no_longer_than_the_lock_timeou
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
     assert WebhookEvent.objects.get(event_id=evt["id"]).status == WebhookEvent.Status.RECEIVED
+
+
+def test_recording_a_failure_waits_no_longer_than_the_lock_timeout(order, monkeypatch, caplog):
+    # A delivery that failed while another one holds the (uncommitted) event row gives up recording
+    # FAILED after the lock timeout instead of waiting for the other transaction; it is logged.
+    monkeypatch.setattr(webhooks, "LOCK_TIMEOUT", "300ms")
+    evt = events.completed(order)
+    holder = _Holder(lambda: WebhookEvent.objects.create(source="stripe", event_id=evt["id"], event_type=evt["type"],
+                                                         payload=evt), hold_seconds=3)
+    started = time.monotonic()
+    webhooks._record_failure(evt, OperationalError("lock timeout"))
+    waited = time.monotonic() - started
+    holder.finish()
+
+    assert 0.25 < waited < 2.5
+    assert "could not record the failure" in caplog.text
+    assert WebhookEvent.objects.get(event_id=evt["id"]).status == WebhookEvent.Status.RECEIVED  # the holder's row
