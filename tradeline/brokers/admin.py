@@ -3,17 +3,23 @@
 each through brokers.services, plus the broker's performance."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 
 from tradeline.brokers.models import AdminProfile, AdminToken, Broker, BrokerApiKey, BrokerStatus
 from tradeline.core.money import format_usd
-from tradeline.dashboard.admin_base import ReadOnlyAdmin, back_to, can_write, run_service
+from tradeline.dashboard.admin_base import (
+    ObjectActionsMixin,
+    ReadOnlyAdmin,
+    back_to,
+    can_write,
+    run_service,
+    status_column,
+)
 from tradeline.dashboard.forms import RotateKeysForm, ShareForm
-from tradeline.dashboard.templatetags.tradeline_ui import status_badge
 
 BROKER_ACTIONS = ("approve", "suspend", "deactivate", "share", "rotate-keys", "password", "profile")
 
@@ -51,15 +57,14 @@ class PortalPasswordForm(forms.Form):
 
 
 @admin.register(Broker)
-class BrokerAdmin(ReadOnlyAdmin):
+class BrokerAdmin(ObjectActionsMixin, ReadOnlyAdmin):
+    object_actions = BROKER_ACTIONS
     money_fields = ('markup_fixed',)
     list_display = ("name", "business_name", "email", "status_col", "share_col", "markup_col", "created_at")
     list_filter = ("status", "markup_type")
     search_fields = ("name", "business_name", "email")
 
-    @admin.display(description="status", ordering="status")
-    def status_col(self, obj):
-        return status_badge(obj.status)
+    status_col = status_column()
 
     @admin.display(description="share", ordering="revenue_share_percent")
     def share_col(self, obj):
@@ -75,10 +80,7 @@ class BrokerAdmin(ReadOnlyAdmin):
         return can_write(request)
 
     def get_urls(self):
-        return [
-            path("<path:object_id>/action/<str:action>/", self.admin_site.admin_view(self.action_view),
-                 name="brokers_broker_action"),
-        ] + super().get_urls()
+        return self.action_urlpatterns() + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):
         if not can_write(request):
@@ -130,35 +132,21 @@ class BrokerAdmin(ReadOnlyAdmin):
                 "phone": broker.phone, "website": broker.website, "notes": broker.notes,
                 "allowed_origins": "\n".join(broker.allowed_origins or []),
             }),
-            "action_urls": {name.replace("-", "_"): reverse("admin:brokers_broker_action", args=[broker.pk, name])
-                            for name in BROKER_ACTIONS},
+            "action_urls": self.action_urls(broker),
             "new_keys": getattr(request, "_tl_new_keys", None),
             "statuses": BrokerStatus,
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/brokers/broker/detail.html", context)
 
-    def action_view(self, request, object_id, action):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        return _broker_action(self, request, object_id, action)
+    def perform_action(self, request, obj, action):
+        return _broker_action(self, request, obj, action)
 
 
-def _rerender(model_admin, request, broker, name, form):
-    messages.error(request, "Please correct the errors below.")
-    request._tl_forms = {name: form}
-    response = model_admin.change_view(request, str(broker.pk))
-    response.status_code = 400
-    return response
-
-
-def _broker_action(model_admin: BrokerAdmin, request, object_id, action):
+def _broker_action(model_admin: BrokerAdmin, request, broker: Broker, action: str):
     from tradeline.brokers import services
 
-    broker = model_admin.get_object(request, unquote(object_id))
-    if broker is None or action not in BROKER_ACTIONS:
-        raise Http404("Unknown broker or action")
-    url = reverse("admin:brokers_broker_change", args=[broker.pk])
+    url = model_admin.change_url(broker)
     user = request.user
     if action == "approve":
         run_service(request, lambda: services.broker_approve(broker_id=broker.pk, actor_user=user),
@@ -173,7 +161,7 @@ def _broker_action(model_admin: BrokerAdmin, request, object_id, action):
     elif action == "share":
         form = ShareForm(request.POST)
         if not form.is_valid():
-            return _rerender(model_admin, request, broker, "share", form)
+            return model_admin.rerender_invalid(request, broker, "share", form)
         percent = form.cleaned_data["percent"]
         run_service(request, lambda: services.broker_set_share(broker_id=broker.pk, percent=percent, actor_user=user),
                     lambda b: f"Revenue share set to {b.revenue_share_percent.normalize():f}%; "
@@ -190,7 +178,7 @@ def _broker_action(model_admin: BrokerAdmin, request, object_id, action):
     elif action == "password":
         form = PortalPasswordForm(request.POST)
         if not form.is_valid():
-            return _rerender(model_admin, request, broker, "password", form)
+            return model_admin.rerender_invalid(request, broker, "password", form)
         run_service(request, lambda: services.broker_set_password(broker_id=broker.pk,
                                                                   password=form.cleaned_data["password"],
                                                                   actor_user=user),
@@ -198,7 +186,7 @@ def _broker_action(model_admin: BrokerAdmin, request, object_id, action):
     elif action == "profile":
         form = BrokerProfileForm(request.POST)
         if not form.is_valid():
-            return _rerender(model_admin, request, broker, "profile", form)
+            return model_admin.rerender_invalid(request, broker, "profile", form)
         run_service(request, lambda: services.broker_admin_update(broker_id=broker.pk, actor_user=user,
                                                                   **form.service_fields()),
                     "Profile saved.")

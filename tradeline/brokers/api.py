@@ -40,6 +40,11 @@ auth_router = Router()
 ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422, 429)}
 
 
+def _admin_detail(broker_id) -> dict:
+    """The broker as the admin API shows it, read again (with its approver) after a change."""
+    return selectors.broker_admin_detail(selectors.broker_get(broker_id=broker_id))
+
+
 # ------------------------------------------------------------------ /api/brokers (the broker itself)
 
 @router.get("/me", response={200: BrokerOut, **ERRORS}, auth=[BrokerKeyAuth()],
@@ -115,7 +120,7 @@ def admin_broker_create(request: HttpRequest, payload: BrokerCreateIn):
 @admin_router.get("/{uuid:broker_id}", response={200: BrokerAdminOut, **ERRORS}, auth=[AdminTokenAuth()],
                   summary="One broker with its keys (prefixes only)")
 def admin_broker_detail(request: HttpRequest, broker_id: UUID):
-    return selectors.broker_admin_detail(selectors.broker_get(broker_id=broker_id))
+    return _admin_detail(broker_id)
 
 
 @admin_router.patch("/{uuid:broker_id}", response={200: BrokerAdminOut, **ERRORS}, auth=[AdminTokenAuth(write=True)],
@@ -123,14 +128,14 @@ def admin_broker_detail(request: HttpRequest, broker_id: UUID):
 def admin_broker_update(request: HttpRequest, broker_id: UUID, payload: BrokerAdminUpdateIn):
     broker = services.broker_admin_update(broker_id=broker_id, actor_user=request.admin_user,
                                           **payload.dict(exclude_unset=True))
-    return selectors.broker_admin_detail(selectors.broker_get(broker_id=broker.pk))
+    return _admin_detail(broker.pk)
 
 
 @admin_router.post("/{uuid:broker_id}/approve", response={200: BrokerAdminOut, **ERRORS},
                    auth=[AdminTokenAuth(write=True)], summary="PENDING, SUSPENDED or INACTIVE -> ACTIVE")
 def admin_broker_approve(request: HttpRequest, broker_id: UUID):
     broker = services.broker_approve(broker_id=broker_id, actor_user=request.admin_user)
-    return selectors.broker_admin_detail(selectors.broker_get(broker_id=broker.pk))
+    return _admin_detail(broker.pk)
 
 
 @admin_router.post("/{uuid:broker_id}/suspend", response={200: BrokerAdminOut, **ERRORS},
@@ -138,7 +143,7 @@ def admin_broker_approve(request: HttpRequest, broker_id: UUID):
 def admin_broker_suspend(request: HttpRequest, broker_id: UUID, payload: ReasonIn | None = None):
     broker = services.broker_suspend(broker_id=broker_id, actor_user=request.admin_user,
                                      reason=payload.reason if payload else "")
-    return selectors.broker_admin_detail(selectors.broker_get(broker_id=broker.pk))
+    return _admin_detail(broker.pk)
 
 
 @admin_router.post("/{uuid:broker_id}/deactivate", response={200: BrokerAdminOut, **ERRORS},
@@ -146,7 +151,7 @@ def admin_broker_suspend(request: HttpRequest, broker_id: UUID, payload: ReasonI
 def admin_broker_deactivate(request: HttpRequest, broker_id: UUID, payload: ReasonIn | None = None):
     broker = services.broker_deactivate(broker_id=broker_id, actor_user=request.admin_user,
                                         reason=payload.reason if payload else "")
-    return selectors.broker_admin_detail(selectors.broker_get(broker_id=broker.pk))
+    return _admin_detail(broker.pk)
 
 
 @admin_router.post("/{uuid:broker_id}/rotate-keys", response={200: BrokerKeysOut, **ERRORS},

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from tradeline.brokers.models import Broker, BrokerApiKey
 from tradeline.core.errors import NotFound
@@ -14,6 +14,20 @@ def broker_get(*, broker_id) -> Broker:
         return Broker.objects.select_related("approved_by").get(pk=broker_id)
     except (Broker.DoesNotExist, ValueError):
         raise NotFound("No such broker.", code="BROKER_NOT_FOUND") from None
+
+
+def broker_scoped_get(queryset: QuerySet, *, pk, broker: Broker | None, not_found: NotFound):
+    """One row of `queryset` by primary key, as `broker` may see it.
+
+    `broker=None` means an admin (any row); a broker sees only its own rows, and another broker's
+    row is `not_found` exactly as a missing one is, so ids of other brokers' rows reveal nothing.
+    """
+    if broker is not None:
+        queryset = queryset.filter(broker=broker)
+    row = queryset.filter(pk=pk).first()
+    if row is None:
+        raise not_found
+    return row
 
 
 def broker_public(broker: Broker) -> dict:

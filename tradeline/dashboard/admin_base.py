@@ -10,11 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponseRedirect
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 
 from tradeline.brokers.auth import WRITE_ROLES, admin_role
 from tradeline.core.admin_utils import MoneyReadOnlyAdmin
 from tradeline.core.errors import ApplicationError
+from tradeline.dashboard.templatetags.tradeline_ui import status_badge
 
 
 def role_of(request: HttpRequest) -> str | None:
@@ -55,6 +58,61 @@ class RoleAdminMixin:
 
 class ReadOnlyAdmin(RoleAdminMixin, MoneyReadOnlyAdmin):
     """Read-only for every admin role; `money_fields` (cents) are shown as dollars on the detail page."""
+
+
+def status_column(field: str = "status", label: str | None = None):
+    """A list column showing a status field as a badge (sortable by that field)."""
+
+    @admin.display(description=label or field, ordering=field)
+    def column(model_admin, obj):
+        return status_badge(getattr(obj, field))
+
+    return column
+
+
+class ObjectActionsMixin:
+    """A detail page whose actions are forms POSTed to `<object_id>/action/<action>/`.
+
+    Declare `object_actions` (the action names) and `perform_action(request, obj, action)`, which
+    is called for a POST of a known action on an existing object; add `action_urlpatterns()` to
+    `get_urls()` and give the page `action_urls(obj)`.
+    """
+
+    object_actions: tuple[str, ...] = ()
+
+    def action_url_name(self) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_action"
+
+    def action_urlpatterns(self) -> list[URLPattern]:
+        return [path("<path:object_id>/action/<str:action>/", self.admin_site.admin_view(self.action_view),
+                     name=self.action_url_name())]
+
+    def action_urls(self, obj) -> dict[str, str]:
+        """Each action's URL for `obj`, keyed by its name with `_` for `-` (for the template)."""
+        return {name.replace("-", "_"): reverse(f"admin:{self.action_url_name()}", args=[obj.pk, name])
+                for name in self.object_actions}
+
+    def change_url(self, obj) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+
+    def action_view(self, request, object_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or action not in self.object_actions:
+            raise Http404(f"Unknown {self.opts.model_name} or action")
+        return self.perform_action(request, obj, action)
+
+    def perform_action(self, request, obj, action: str):
+        raise NotImplementedError
+
+    def rerender_invalid(self, request, obj, action: str, form):
+        """The detail page again, with `form` (of `action`) showing its errors; status 400."""
+        messages.error(request, "Please correct the errors below.")
+        request._tl_forms = {action: form}
+        response = self.change_view(request, str(obj.pk))
+        response.status_code = 400
+        return response
 
 
 def error_text(exc: ApplicationError) -> str:

@@ -156,6 +156,13 @@ def _joined(existing: str, reason: str) -> str:
     return f"{existing}\n{reason}".strip() if reason not in existing else existing
 
 
+def _still_this_attempt(order: Order, attempt: int):
+    """The order, only while this failed attempt still owns it: PROCESSING, no supplier order and no
+    later attempt claimed. An update through it touches no row when anything moved on meanwhile."""
+    return Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
+                                fulfillment_attempts=attempt)
+
+
 def _attempt_failed(order: Order, attempt: int, exc) -> FulfillmentOutcome:
     message = f"{exc.code}: {exc.message}"[:1000]
     logger.warning("order %s: fulfillment attempt %d failed (%s)", order.pk, attempt, exc.code)
@@ -168,8 +175,7 @@ def _attempt_failed(order: Order, attempt: int, exc) -> FulfillmentOutcome:
     now = timezone.now()
     when = now + timedelta(seconds=delay)
     with transaction.atomic():
-        scheduled = Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
-                                         fulfillment_attempts=attempt).update(
+        scheduled = _still_this_attempt(order, attempt).update(
             fulfillment_status=FulfillmentStatus.QUEUED, fulfillment_last_error=message,
             fulfillment_next_attempt_at=when, updated_at=now)
         if not scheduled:
@@ -184,8 +190,7 @@ def _attempt_failed(order: Order, attempt: int, exc) -> FulfillmentOutcome:
 def _give_up(order: Order, attempt: int, message: str) -> FulfillmentOutcome:
     now = timezone.now()
     with transaction.atomic():
-        failed = Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
-                                      fulfillment_attempts=attempt).update(
+        failed = _still_this_attempt(order, attempt).update(
             fulfillment_status=FulfillmentStatus.FAILED, fulfillment_last_error=message,
             fulfillment_next_attempt_at=None, updated_at=now)
         if not failed:

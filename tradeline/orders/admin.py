@@ -3,22 +3,28 @@ and the actions an admin takes on an order — each one a form that calls one se
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils.html import format_html
 
 from tradeline.core.money import format_usd
-from tradeline.dashboard.admin_base import ReadOnlyAdmin, back_to, can_write, run_service
+from tradeline.dashboard.admin_base import (
+    ObjectActionsMixin,
+    ReadOnlyAdmin,
+    back_to,
+    can_write,
+    run_service,
+    status_column,
+)
 from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
-from tradeline.dashboard.templatetags.tradeline_ui import status_badge
 from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 
 ACTIONS = ("manual-payment", "payment-link", "refund", "retry-fulfillment", "cancel")
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
+    object_actions = ACTIONS
     money_fields = (
         'subtotal_base', 'supplier_cost', 'platform_gross', 'platform_net_revenue', 'broker_revenue_share',
         'broker_markup', 'total_charged', 'amount_paid', 'amount_refunded',
@@ -33,17 +39,9 @@ class OrderAdmin(ReadOnlyAdmin):
     list_per_page = 50
     show_full_result_count = False
 
-    @admin.display(description="status", ordering="status")
-    def status_col(self, obj):
-        return status_badge(obj.status)
-
-    @admin.display(description="payment", ordering="payment_status")
-    def payment_col(self, obj):
-        return status_badge(obj.payment_status)
-
-    @admin.display(description="fulfillment", ordering="fulfillment_status")
-    def fulfillment_col(self, obj):
-        return status_badge(obj.fulfillment_status)
+    status_col = status_column()
+    payment_col = status_column("payment_status", "payment")
+    fulfillment_col = status_column("fulfillment_status", "fulfillment")
 
     @admin.display(description="total", ordering="total_charged")
     def total_col(self, obj):
@@ -54,11 +52,7 @@ class OrderAdmin(ReadOnlyAdmin):
         return format_usd(obj.amount_refunded) if obj.amount_refunded else "—"
 
     def get_urls(self):
-        urls = [
-            path("<path:object_id>/action/<str:action>/", self.admin_site.admin_view(self.action_view),
-                 name="orders_order_action"),
-        ]
-        return urls + super().get_urls()
+        return self.action_urlpatterns() + super().get_urls()
 
     # --- detail page ----------------------------------------------------------------------------
 
@@ -97,30 +91,24 @@ class OrderAdmin(ReadOnlyAdmin):
             "manual_form": forms.get("manual-payment") or ManualPaymentForm(),
             "refund_form": forms.get("refund") or RefundForm(),
             "cancel_form": forms.get("cancel") or ReasonForm(),
-            "action_urls": {name.replace("-", "_"): reverse("admin:orders_order_action", args=[order.pk, name])
-                            for name in ACTIONS},
+            "action_urls": self.action_urls(order),
             "has_view_permission": True,
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/orders/order/detail.html", context)
 
-    def action_view(self, request, object_id, action):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        return _order_action(self, request, object_id, action)
+    def perform_action(self, request, obj, action):
+        return _order_action(self, request, obj, action)
 
 
-def _order_action(model_admin: OrderAdmin, request, object_id, action):
-    order = model_admin.get_object(request, unquote(object_id))
-    if order is None or action not in ACTIONS:
-        raise Http404("Unknown order or action")
-    detail_url = reverse("admin:orders_order_change", args=[order.pk])
+def _order_action(model_admin: OrderAdmin, request, order: Order, action: str):
+    detail_url = model_admin.change_url(order)
     user = request.user
 
     if action == "manual-payment":
         form = ManualPaymentForm(request.POST)
         if not form.is_valid():
-            return _invalid(model_admin, request, order, action, form)
+            return model_admin.rerender_invalid(request, order, action, form)
         from tradeline.payments.services import manual_payment_record
 
         run_service(request, lambda: manual_payment_record(order_id=order.pk, method=form.cleaned_data["method"],
@@ -134,7 +122,7 @@ def _order_action(model_admin: OrderAdmin, request, object_id, action):
     elif action == "refund":
         form = RefundForm(request.POST)
         if not form.is_valid():
-            return _invalid(model_admin, request, order, action, form)
+            return model_admin.rerender_invalid(request, order, action, form)
         from tradeline.payments.services import refund_create
 
         run_service(request, lambda: refund_create(order_id=order.pk, amount=form.cleaned_data["amount"], admin=user,
@@ -151,23 +139,13 @@ def _order_action(model_admin: OrderAdmin, request, object_id, action):
     elif action == "cancel":
         form = ReasonForm(request.POST)
         if not form.is_valid():
-            return _invalid(model_admin, request, order, action, form)
+            return model_admin.rerender_invalid(request, order, action, form)
         from tradeline.orders.services import order_cancel
 
         run_service(request, lambda: order_cancel(order_id=order.pk, actor_user=user,
                                                   reason=form.cleaned_data["reason"]),
                     lambda o: f"Order {o.order_number} cancelled.")
     return back_to(detail_url)
-
-
-def _invalid(model_admin, request, order, action, form):
-    from django.contrib import messages
-
-    messages.error(request, "Please correct the errors below.")
-    request._tl_forms = {action: form}
-    response = model_admin.change_view(request, str(order.pk))
-    response.status_code = 400
-    return response
 
 
 def _unavailable(request, url, text):

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_date, parse_datetime
 
 from tradeline.brokers.models import Broker
+from tradeline.brokers.selectors import broker_scoped_get
 from tradeline.core.errors import NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
 from tradeline.orders.models import Order, OrderItem, OrderStatus
@@ -57,13 +58,8 @@ def order_get(*, order_id, broker: Broker | None = None) -> Order:
         pk = parse_uuid(order_id)
     except ValueError:
         raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
-    queryset = Order.objects.select_related("broker")
-    if broker is not None:
-        queryset = queryset.filter(broker=broker)
-    order = queryset.filter(pk=pk).first()
-    if order is None:
-        raise NotFound("Order not found.", code="ORDER_NOT_FOUND")
-    return order
+    return broker_scoped_get(Order.objects.select_related("broker"), pk=pk, broker=broker,
+                             not_found=NotFound("Order not found.", code="ORDER_NOT_FOUND"))
 
 
 def order_breakdown(order: Order) -> dict:

@@ -4,17 +4,25 @@ payouts.services; every figure comes from the payouts selectors."""
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from tradeline.core.errors import ApplicationError
 from tradeline.core.money import format_usd
-from tradeline.dashboard.admin_base import ReadOnlyAdmin, back_to, can_write, error_text, run_service
+from tradeline.dashboard.admin_base import (
+    ObjectActionsMixin,
+    ReadOnlyAdmin,
+    back_to,
+    can_write,
+    error_text,
+    run_service,
+    status_column,
+)
 from tradeline.dashboard.forms import MarkPaidForm, PayoutRunForm, ReasonForm
-from tradeline.dashboard.templatetags.tradeline_ui import status_badge
 from tradeline.payouts.models import CommissionAdjustment, CommissionRecord, Payout, PayoutStatus
 
+PAYOUT_ACTIONS = ("mark-paid", "cancel")
 OUTCOME_TEXT = {
     "created": "payout created", "exists": "already has a payout for this month",
     "below_minimum": "below the payout minimum: carries over", "nothing": "nothing to pay",
@@ -22,7 +30,8 @@ OUTCOME_TEXT = {
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdmin):
+class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
+    object_actions = PAYOUT_ACTIONS
     money_fields = ('total_revenue_share', 'total_markup', 'total_adjustments', 'total_amount')
     list_display = ("broker", "period_col", "status_col", "total_col", "commission_count", "adjustment_count",
                     "transaction_id", "processed_at")
@@ -35,9 +44,7 @@ class PayoutAdmin(ReadOnlyAdmin):
     def period_col(self, obj):
         return obj.period_start.strftime("%Y-%m")
 
-    @admin.display(description="status", ordering="status")
-    def status_col(self, obj):
-        return status_badge(obj.status)
+    status_col = status_column()
 
     @admin.display(description="amount", ordering="total_amount")
     def total_col(self, obj):
@@ -48,8 +55,7 @@ class PayoutAdmin(ReadOnlyAdmin):
         return [
             path("run/", wrap(self.run_view), name="payouts_payout_run"),
             path("<path:object_id>/report.csv", wrap(self.csv_view), name="payouts_payout_csv"),
-            path("<path:object_id>/action/<str:action>/", wrap(self.action_view), name="payouts_payout_action"),
-        ] + super().get_urls()
+        ] + self.action_urlpatterns() + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"can_write": can_write(request), **(extra_context or {})})
@@ -107,8 +113,7 @@ class PayoutAdmin(ReadOnlyAdmin):
             "payout": payout, "report": payout_report(payout=payout), "can_write": can_write(request),
             "paid_form": bound.get("mark-paid") or MarkPaidForm(),
             "cancel_form": ReasonForm(),
-            "action_urls": {name.replace("-", "_"): reverse("admin:payouts_payout_action", args=[payout.pk, name])
-                            for name in ("mark-paid", "cancel")},
+            "action_urls": self.action_urls(payout),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/payouts/payout/detail.html", context)
@@ -124,27 +129,18 @@ class PayoutAdmin(ReadOnlyAdmin):
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
 
-    def action_view(self, request, object_id, action):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        return _payout_action(self, request, object_id, action)
+    def perform_action(self, request, obj, action):
+        return _payout_action(self, request, obj, action)
 
 
-def _payout_action(model_admin: PayoutAdmin, request, object_id, action):
+def _payout_action(model_admin: PayoutAdmin, request, payout: Payout, action: str):
     from tradeline.payouts.services import payout_cancel, payout_mark_paid
 
-    payout = model_admin.get_object(request, unquote(object_id))
-    if payout is None or action not in ("mark-paid", "cancel"):
-        raise Http404("Unknown payout or action")
-    url = reverse("admin:payouts_payout_change", args=[payout.pk])
+    url = model_admin.change_url(payout)
     if action == "mark-paid":
         form = MarkPaidForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Please correct the errors below.")
-            request._tl_forms = {"mark-paid": form}
-            response = model_admin.change_view(request, str(payout.pk))
-            response.status_code = 400
-            return response
+            return model_admin.rerender_invalid(request, payout, "mark-paid", form)
         run_service(request, lambda: payout_mark_paid(payout_id=payout.pk,
                                                       transaction_id=form.cleaned_data["transaction_id"],
                                                       notes=form.cleaned_data["notes"], actor_user=request.user),
@@ -168,9 +164,7 @@ class CommissionRecordAdmin(ReadOnlyAdmin):
     search_fields = ("order__order_number", "broker__name")
     list_select_related = ("order", "broker", "payout")
 
-    @admin.display(description="status", ordering="status")
-    def status_col(self, obj):
-        return status_badge(obj.status)
+    status_col = status_column()
 
     @admin.display(description="commission", ordering="total_commission")
     def total_col(self, obj):

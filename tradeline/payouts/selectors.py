@@ -7,6 +7,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from tradeline.brokers.models import Broker
+from tradeline.brokers.selectors import broker_scoped_get
 from tradeline.core.errors import NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
 from tradeline.payouts.models import (
@@ -60,13 +61,8 @@ def broker_earnings(*, broker: Broker) -> dict:
 
 def payout_get(*, payout_id, broker: Broker | None = None) -> Payout:
     """One payout; for a broker only its own (another broker's payout is 'not found')."""
-    qs = Payout.objects.select_related("broker")
-    if broker is not None:
-        qs = qs.filter(broker=broker)
-    payout = qs.filter(pk=payout_id).first()
-    if payout is None:
-        raise NotFound("No such payout.", code="PAYOUT_NOT_FOUND")
-    return payout
+    return broker_scoped_get(Payout.objects.select_related("broker"), pk=payout_id, broker=broker,
+                             not_found=NotFound("No such payout.", code="PAYOUT_NOT_FOUND"))
 
 
 def payout_summary(payout: Payout) -> dict:
