@@ -256,14 +256,12 @@ def payout_run_month(*, year: int, month: int, broker_id=None, dry_run: bool = F
             share, markup, adjustments, c_count, a_count = (
                 sums.get(payout.pk, [0, 0, 0, 0, 0]) if payout else planned.get(pk, [0, 0, 0, 0, 0]))
             outcome = _outcome(share + markup + adjustments, c_count, a_count)
-            if payout is None:
-                pass
-            elif outcome == "created":
+            if payout is not None and outcome == "created":
                 payout.total_revenue_share, payout.total_markup = share, markup
                 payout.total_adjustments, payout.total_amount = adjustments, share + markup + adjustments
                 payout.commission_count, payout.adjustment_count = c_count, a_count
                 keep.append(payout)
-            else:  # a refund between the plan and the marking took it below the minimum: all goes back
+            elif payout is not None:  # a refund between the plan and the marking took it below the minimum
                 drop.append(payout)
             results.append(PayoutPreview(pk, names[pk], c_count, a_count, share, markup, adjustments, outcome,
                                          payout if outcome == "created" else None))
