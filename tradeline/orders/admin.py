@@ -17,7 +17,8 @@ from tradeline.dashboard.admin_base import (
     status_column,
 )
 from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
-from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
+from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus
+from tradeline.payments.services import refund_refusal
 
 ACTIONS = ("manual-payment", "payment-link", "refund", "retry-fulfillment", "cancel")
 
@@ -62,8 +63,7 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             "manual_payment": order.status == OrderStatus.PENDING,
             "payment_link": order.status == OrderStatus.PENDING and not order.stripe_payment_link_id,
             "cancel": order.status == OrderStatus.PENDING,
-            "refund": paid_like and order.amount_refunded < order.amount_paid
-            and order.payment_status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED),
+            "refund": paid_like and refund_refusal(order) is None,  # e.g. not after a lost dispute
             "retry_fulfillment": order.status == OrderStatus.PROCESSING
             and order.fulfillment_status == FulfillmentStatus.FAILED,
         }

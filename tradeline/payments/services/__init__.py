@@ -16,6 +16,7 @@ from tradeline.payments.services.refunds import (
     RefundOutcome,
     deferred_refunds_apply,
     refund_create,
+    refund_refusal,
     refund_total_apply,
 )
 
@@ -34,5 +35,6 @@ __all__ = [
     "order_payment_record",
     "payment_link_create",
     "refund_create",
+    "refund_refusal",
     "refund_total_apply",
 ]

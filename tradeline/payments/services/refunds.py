@@ -157,16 +157,36 @@ def deferred_refunds_apply(*, order: Order) -> RefundOutcome | None:
 # ----------------------------------------------------------------------------------------------
 
 
-def _require_refundable(order: Order) -> None:
+def refund_refusal(order: Order) -> Conflict | None:
+    """Why the order cannot be refunded now (the error the refund would raise), or None.
+
+    The one rule behind the refund endpoint and the admin's refund button. A dispute closed LOST
+    already returned the money through the card network (Stripe refuses a refund on that charge):
+    nothing is left to refund. After a WON dispute the money is ours again and at most what remains
+    (paid − refunded) can be refunded, as for any paid order.
+    """
     if order.payment_status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
-        raise Conflict(f"There is nothing to refund: the payment is {order.payment_status}.",
-                       code="NOT_REFUNDABLE", details={"payment_status": order.payment_status})
+        return Conflict(f"There is nothing to refund: the payment is {order.payment_status}.",
+                        code="NOT_REFUNDABLE", details={"payment_status": order.payment_status})
     if order.dispute_status == DisputeStatus.OPEN:
-        raise Conflict("The charge is disputed; it cannot be refunded until the dispute closes.",
-                       code="DISPUTE_OPEN")
+        return Conflict("The charge is disputed; it cannot be refunded until the dispute closes.",
+                        code="DISPUTE_OPEN")
+    if order.dispute_status == DisputeStatus.LOST:
+        return Conflict("The dispute on this charge was lost: the money already went back to the customer "
+                        "through the card network, so there is nothing left to refund.",
+                        code="DISPUTE_LOST", details={"dispute_status": order.dispute_status})
+    if order.amount_paid - order.amount_refunded <= 0:
+        return Conflict("The order is already fully refunded.", code="ALREADY_REFUNDED")
     if order.payment_method == PaymentMethod.STRIPE and not order.stripe_payment_intent:
-        raise Conflict("The Stripe payment of this order is not known yet; try again shortly.",
-                       code="PAYMENT_INTENT_UNKNOWN")
+        return Conflict("The Stripe payment of this order is not known yet; try again shortly.",
+                        code="PAYMENT_INTENT_UNKNOWN")
+    return None
+
+
+def _require_refundable(order: Order) -> None:
+    refusal = refund_refusal(order)
+    if refusal is not None:
+        raise refusal
 
 
 def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order, Refund]:
