@@ -9,10 +9,12 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, StrictInt
 
 from tradeline.brokers.models import AdminRole, BrokerStatus, KeyKind, MarkupType
+from tradeline.core.schemas import TextInSchema
 
 
-class StrictSchema(Schema):
-    """Unknown fields are refused (422), so nobody can sneak in fields they may not set."""
+class StrictSchema(TextInSchema):
+    """Unknown fields are refused (422), so nobody can sneak in fields they may not set; text fields
+    with control characters too."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -124,7 +126,7 @@ class BrokerListOut(Schema):
     pagination: PaginationOut
 
 
-class LoginIn(Schema):
+class LoginIn(TextInSchema):
     email: str = Field(..., min_length=1, max_length=254)
     password: str = Field(..., min_length=1, max_length=256)
 

@@ -6,18 +6,19 @@ from ninja import Field, Schema
 from pydantic import StrictInt
 
 from tradeline.catalog.pricing import MAX_QUANTITY
+from tradeline.core.schemas import TextInSchema
 
 # Generous bounds on the raw request; the cart rules themselves (1..20 distinct lines after
 # merging duplicates, 1..10 per line) are enforced by the order service with precise codes.
 MAX_ITEM_ENTRIES = 200
 
 
-class CheckoutItemIn(Schema):
+class CheckoutItemIn(TextInSchema):
     card_id: str = Field(..., min_length=1, max_length=64)
     quantity: StrictInt = Field(..., ge=1, le=MAX_QUANTITY)
 
 
-class CheckoutIn(Schema):
+class CheckoutIn(TextInSchema):
     customer_email: str = Field(..., max_length=254)
     customer_name: str = Field("", max_length=200)
     items: list[CheckoutItemIn] = Field(..., max_length=MAX_ITEM_ENTRIES)
@@ -40,7 +41,7 @@ class AdminOrderIn(CheckoutIn):
     create_checkout: bool = True
 
 
-class OrderCancelIn(Schema):
+class OrderCancelIn(TextInSchema):
     reason: str = Field("", max_length=500)
 
 

@@ -3,6 +3,8 @@
 from ninja import Field, Schema
 from pydantic import StrictInt
 
+from tradeline.core.schemas import TextInSchema
+
 
 class WebhookAckOut(Schema):
     received: bool
@@ -11,12 +13,12 @@ class WebhookAckOut(Schema):
     type: str
 
 
-class ManualPaymentIn(Schema):
+class ManualPaymentIn(TextInSchema):
     payment_method: str = Field(..., description="CASH, WIRE or CHECK", max_length=16)
     reference: str = Field(..., description="Receipt, wire or check number", max_length=500)
 
 
-class RefundIn(Schema):
+class RefundIn(TextInSchema):
     amount: StrictInt | None = Field(None, description="Cents to refund; default: everything not refunded yet")
     reason: str = Field("", max_length=500)
 

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 
 from tradeline.core.errors import ApplicationError
 from tradeline.core.money import format_usd
+from tradeline.core.text import attachment_header
 from tradeline.dashboard.admin_base import (
     ObjectActionsMixin,
     ReadOnlyAdmin,
@@ -125,8 +126,8 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         if payout is None:
             raise Http404("Payout not found")
         response = HttpResponse(payout_report_csv(payout=payout), content_type="text/csv; charset=utf-8")
-        name = f"payout-{payout.period_start:%Y-%m}-{payout.broker.name}".replace(" ", "-").lower()
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        response["Content-Disposition"] = attachment_header("payout", f"{payout.period_start:%Y-%m}",
+                                                            payout.broker.name, ext="csv")
         return response
 
     def perform_action(self, request, obj, action):

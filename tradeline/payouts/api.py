@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from tradeline.brokers.auth import AdminTokenAuth, BrokerKeyAuth
 from tradeline.core.errors import ValidationFailed
+from tradeline.core.text import attachment_header
 from tradeline.payouts import selectors, services
 from tradeline.payouts.schemas import (
     BrokerPayoutsOut,
@@ -129,8 +130,8 @@ def payout_report(request: HttpRequest, payout_id, query: Query[ReportQuery]):
     payout = selectors.payout_get(payout_id=payout_id, broker=_broker_scope(request))
     if query.format == "csv":
         response = HttpResponse(selectors.payout_report_csv(payout=payout), content_type="text/csv; charset=utf-8")
-        filename = f"payout-{payout.period_start:%Y-%m}-{payout.pk}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Content-Disposition"] = attachment_header("payout", f"{payout.period_start:%Y-%m}", payout.pk,
+                                                            ext="csv")
         return response
     return selectors.payout_report(payout=payout)
 

@@ -6,6 +6,8 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import StrictInt
 
+from tradeline.core.schemas import TextInSchema
+
 
 class PayoutCreateIn(Schema):
     year: StrictInt = Field(..., ge=2000, le=2100)
@@ -13,12 +15,12 @@ class PayoutCreateIn(Schema):
     broker_id: uuid.UUID | None = None
 
 
-class PayoutProcessIn(Schema):
+class PayoutProcessIn(TextInSchema):
     transaction_id: str = Field(..., min_length=1, max_length=200)
     notes: str = Field("", max_length=2000)
 
 
-class PayoutEndIn(Schema):
+class PayoutEndIn(TextInSchema):
     reason: str = Field("", max_length=2000)
 
 

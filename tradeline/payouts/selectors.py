@@ -1,8 +1,5 @@
 """Reads of the payouts app: broker earnings, payout lists and reports (aggregates in SQL)."""
 
-import csv
-import io
-
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
@@ -10,6 +7,7 @@ from tradeline.brokers.models import Broker
 from tradeline.brokers.selectors import broker_scoped_get
 from tradeline.core.errors import NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.core.text import csv_text
 from tradeline.payouts.models import (
     AdjustmentStatus,
     CommissionAdjustment,
@@ -140,7 +138,10 @@ def _adjustment_lines(payout: Payout):
 def payout_report(*, payout: Payout) -> dict:
     """The payout report: broker, period, totals, payment, one line per order and per adjustment.
 
-    totals.total equals Σ orders.commission + Σ adjustments.amount, to the cent.
+    `line_totals` are the column sums every rendering shows on its total line (the admin page, the
+    portal page, the CSV): share and markup over order lines *and* adjustment lines, and their
+    commission column (an order's commission, an adjustment's amount). line_totals.commission
+    equals totals.total, to the cent.
     """
     orders = [
         with_usd({
@@ -174,6 +175,11 @@ def payout_report(*, payout: Payout) -> dict:
         "adjustments": payout.total_adjustments,
         "total": payout.total_amount,
     }, "revenue_share", "markup", "adjustments", "total")
+    line_totals = with_usd({
+        "revenue_share": sum(line["revenue_share"] for line in orders + adjustments),
+        "markup": sum(line["markup"] for line in orders + adjustments),
+        "commission": sum(line["commission"] for line in orders) + sum(line["amount"] for line in adjustments),
+    }, "revenue_share", "markup", "commission")
     return {
         "payout_id": str(payout.pk),
         "broker": {"id": str(broker.pk), "name": broker.name, "business_name": broker.business_name,
@@ -181,6 +187,7 @@ def payout_report(*, payout: Payout) -> dict:
         "period": {"start": payout.period_start.isoformat(), "end": payout.period_end.isoformat(),
                    "month": payout.period_start.strftime("%Y-%m")},
         "totals": totals,
+        "line_totals": line_totals,
         "payment": {"method": payout.payment_method, "status": payout.status,
                     "transaction_id": payout.transaction_id,
                     "processed_at": payout.processed_at.isoformat() if payout.processed_at else None},
@@ -197,21 +204,19 @@ CSV_HEADER = ["type", "order_number", "date", "customer", "items", "order_total_
 
 
 def payout_report_csv(*, payout: Payout) -> str:
-    """The report's lines as CSV (dollars as decimal strings), then a TOTAL line equal to their sum."""
+    """The report's lines as CSV (dollars as decimal strings), then a TOTAL line: the report's
+    line_totals, the same sums the pages show. Cells are spreadsheet-safe (core.text.csv_cell)."""
     report = payout_report(payout=payout)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    rows = [CSV_HEADER]
     for line in report["orders"]:
-        writer.writerow(["order", line["order_number"], line["order_date"], line["customer"], line["items"],
-                         line["order_total_usd"], line["revenue_share_usd"], line["markup_usd"],
-                         line["commission_usd"], ""])
+        rows.append(["order", line["order_number"], line["order_date"], line["customer"], line["items"],
+                     line["order_total_usd"], line["revenue_share_usd"], line["markup_usd"],
+                     line["commission_usd"], ""])
     for line in report["adjustments"]:
-        writer.writerow(["adjustment", line["order_number"], line["date"], "", "", "", line["revenue_share_usd"],
-                         line["markup_usd"], line["amount_usd"], line["reason"]])
-    lines = report["orders"] + report["adjustments"]
-    share = sum(line["revenue_share"] for line in lines)
-    markup = sum(line["markup"] for line in lines)
-    writer.writerow(["total", "", report["period"]["month"], "", "", "", cents_to_usd(share), cents_to_usd(markup),
-                     report["totals"]["total_usd"], ""])
-    return out.getvalue()
+        rows.append(["adjustment", line["order_number"], line["date"], "", "", "", line["revenue_share_usd"],
+                     line["markup_usd"], line["amount_usd"], line["reason"]])
+    sums = report["line_totals"]
+    rows.append(["total", "", report["period"]["month"], "", "", "", sums["revenue_share_usd"], sums["markup_usd"],
+                 sums["commission_usd"], ""])
+    return csv_text(rows)
+

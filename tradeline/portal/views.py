@@ -20,6 +20,7 @@ from tradeline.analytics.selectors import broker_daily_funnel, broker_performanc
 from tradeline.brokers.models import KeyKind, MarkupType
 from tradeline.core.errors import ApplicationError, NotFound, RateLimited
 from tradeline.core.money import cents_to_usd, usd_to_cents
+from tradeline.core.text import attachment_header
 from tradeline.orders.models import OrderStatus
 from tradeline.portal import selectors
 from tradeline.portal.forms import LoginForm, MarkupForm
@@ -177,7 +178,7 @@ def payout_csv(request: HttpRequest, payout_id) -> HttpResponse:
 
     payout = _payout_or_404(request, payout_id)
     response = HttpResponse(payout_report_csv(payout=payout), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="payout-{payout.period_start:%Y-%m}.csv"'
+    response["Content-Disposition"] = attachment_header("payout", f"{payout.period_start:%Y-%m}", ext="csv")
     return response
 
 
