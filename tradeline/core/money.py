@@ -6,6 +6,14 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal(1)
+# The largest amount we accept from outside (events, requests): $10 billion. Far above any single
+# Stripe charge (at most 8 digits of cents), far below a 64-bit column, so arithmetic on it is safe.
+MAX_AMOUNT_CENTS = 10**12
+
+
+def is_cents(value) -> bool:
+    """A plain int (not a bool) within 0..MAX_AMOUNT_CENTS."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_AMOUNT_CENTS
 
 
 def percent_of(amount_cents: int, percent: Decimal) -> int:

@@ -25,6 +25,9 @@ from tradeline.core.money import cents_to_usd
 from tradeline.orders.models import Order, OrderItem, OrderStatus
 
 PAID_STATUSES = (OrderStatus.PROCESSING, OrderStatus.COMPLETED, OrderStatus.REFUNDED)
+# Dates a list filter accepts (inclusive): wide enough for any order, far from the calendar's ends.
+FILTER_FIRST_DAY = date(1970, 1, 1)
+FILTER_LAST_DAY = date(2999, 12, 31)
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
@@ -169,6 +172,12 @@ def _parse_when(value, field: str):
     if parsed is None:
         raise ValidationFailed(f"{field} must be an ISO 8601 date or date-time.", code="INVALID_DATE",
                                details=[{"field": field, "message": "e.g. 2026-11-01 or 2026-11-01T12:00:00Z"}])
+    day = parsed.date() if isinstance(parsed, datetime) else parsed
+    if not FILTER_FIRST_DAY <= day <= FILTER_LAST_DAY:
+        # The next day / UTC conversion of 9999-12-31 overflows Python and PostgreSQL: refuse early.
+        raise ValidationFailed(f"{field} must be between {FILTER_FIRST_DAY} and {FILTER_LAST_DAY}.",
+                               code="DATE_OUT_OF_RANGE",
+                               details=[{"field": field, "message": f"{FILTER_FIRST_DAY} .. {FILTER_LAST_DAY}"}])
     return parsed
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tradeline.core.errors import NotFound
+from tradeline.core.money import MAX_AMOUNT_CENTS, is_cents
 from tradeline.orders.models import Order, PaymentMethod
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.services import (
@@ -65,9 +66,13 @@ def _id_of(value) -> str | None:
 
 
 def _cents(obj: dict, *keys: str, order_id=None) -> int:
+    """The first of `keys` holding an integer; it must be a possible amount (0..MAX_AMOUNT_CENTS)."""
     for key in keys:
         value = obj.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
+            if not is_cents(value):
+                raise PermanentEventProblem(
+                    f"The event's {key} {str(value)[:40]} is outside 0..{MAX_AMOUNT_CENTS} cents.", order_id)
             return value
     raise PermanentEventProblem(f"The event has no integer {' / '.join(keys)}.", order_id)
 
@@ -153,7 +158,7 @@ def _session_paid(event: dict, *, require_paid_status: bool) -> HandlerResult:
     order_id = _metadata_order_uuid(session)
     amount = session.get("amount_total")
     if (order_id is not None and (session.get("payment_status") == "paid" or not require_paid_status)
-            and isinstance(amount, int) and not isinstance(amount, bool) and amount >= 0):
+            and is_cents(amount)):
         # The usual paid event: order_payment_record's locking SELECT is the order's only lookup;
         # an order it does not find is the same permanent problem as below.
         return _record_paid(order_id, amount=amount, currency=session.get("currency"),

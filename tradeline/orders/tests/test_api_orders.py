@@ -327,3 +327,15 @@ def test_checkout_is_rate_limited_per_key(api, catalog, make_broker, settings):
     limited = _post(api, "/api/orders/checkout", body, **headers)
     assert limited.json()["code"] == "RATE_LIMITED" and int(limited["Retry-After"]) >= 1
     _nothing_created()
+
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["end_date=9999-12-31", "start_date=9999-12-31", "end_date=0001-01-01",
+                                   "start_date=0001-01-01T00:00:00-05:00", "end_date=9999-12-31T23:59:59-12:00"])
+def test_dates_out_of_range_are_422_for_admin_and_broker(api, make_broker, admin_auth, query):
+    key = broker_key(make_broker())
+    for url, headers in (("/api/orders", admin_auth), ("/api/orders/broker", _key(key))):
+        response = _get(api, f"{url}?{query}", **headers)
+        assert response.status_code == 422, (url, query, response.content)
+        assert response.json()["code"] == "DATE_OUT_OF_RANGE"
