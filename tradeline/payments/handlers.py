@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tradeline.core.errors import NotFound
+from tradeline.core.errors import NotFound, ValidationFailed
 from tradeline.core.money import MAX_AMOUNT_CENTS, is_cents
 from tradeline.orders.models import Order, PaymentMethod
 from tradeline.payments.models import WebhookEvent
@@ -70,9 +70,9 @@ def _cents(obj: dict, *keys: str, order_id=None) -> int:
     for key in keys:
         value = obj.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
-            if not is_cents(value):
-                raise PermanentEventProblem(
-                    f"The event's {key} {str(value)[:40]} is outside 0..{MAX_AMOUNT_CENTS} cents.", order_id)
+            if not is_cents(value):  # refused like any impossible amount: recorded for review, order untouched
+                raise ValidationFailed(f"The event's {key} {str(value)[:40]} is outside 0..{MAX_AMOUNT_CENTS} cents.",
+                                       code="INVALID_AMOUNT")
             return value
     raise PermanentEventProblem(f"The event has no integer {' / '.join(keys)}.", order_id)
 

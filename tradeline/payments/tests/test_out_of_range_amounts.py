@@ -20,7 +20,7 @@ def test_session_with_an_impossible_amount_total_is_recorded_for_review(client, 
     assert event.status == WebhookEvent.Status.NEEDS_REVIEW
     assert "amount" in event.error.lower()
     order.refresh_from_db()
-    assert (order.status, order.amount_paid) == (OrderStatus.ON_HOLD, 0)  # flagged for an admin
+    assert (order.status, order.amount_paid) == (OrderStatus.PENDING, 0)
     assert not CommissionRecord.objects.exists()
 
 
