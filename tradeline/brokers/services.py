@@ -475,12 +475,13 @@ LOGIN_SCOPE = "admin-login"
 def admin_login(*, email: str, password: str, ip: str | None) -> AdminLogin:
     """Check the credentials and issue a bearer token (ADMIN_TOKEN_TTL_SECONDS).
 
-    Failed attempts count per IP and per email (RATE_LIMIT_LOGIN); once either is used up,
-    every attempt gets 429 until the window ends, right or wrong password.
+    Each attempt takes a slot per IP and per email (RATE_LIMIT_LOGIN) *before* the password is
+    checked, so parallel guesses cannot all be judged; a success gives its slot back. Once either
+    is used up, every attempt gets 429 until the window ends, right or wrong password.
     """
     rule = settings.RATE_LIMIT_LOGIN
     identity = email.strip().lower() if isinstance(email, str) else ""
-    ratelimit.check(None, scope=LOGIN_SCOPE, rule=rule, identity=identity, ip=ip)
+    attempt = ratelimit.acquire(None, scope=LOGIN_SCOPE, rule=rule, identity=identity or None, ip=ip)
     user = None
     if identity and isinstance(password, str) and password and len(password) <= 256:
         user_model = get_user_model()
@@ -490,11 +491,10 @@ def admin_login(*, email: str, password: str, ip: str | None) -> AdminLogin:
             user_model().set_password(password)  # same work as a real check
         elif candidate.check_password(password) and admin_role(candidate) is not None:
             user = candidate
-    if user is None:
-        ratelimit.hit(None, scope=LOGIN_SCOPE, rule=rule, identity=identity, ip=ip)
+    if user is None:  # the attempt keeps its slot
         activity_log(action="admin.login_failed", entity_type="User", metadata={"ip": ip or ""})
         raise NotAuthenticated("The email or password is wrong.", code="INVALID_CREDENTIALS")
-    ratelimit.reset(None, scope=LOGIN_SCOPE, rule=rule, identity=identity)
+    attempt.succeeded()
     with transaction.atomic():
         raw, token = issue_admin_token(user, settings.ADMIN_TOKEN_TTL_SECONDS)
         user.last_login = timezone.now()

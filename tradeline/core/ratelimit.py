@@ -8,8 +8,19 @@ several web processes sharing Redis all count correctly.
     enforce(request, scope="checkout", rule=settings.RATE_LIMIT_CHECKOUT, identity=key_prefix)
 
 counts the request and raises RateLimited (429, Retry-After) once a counter passes its limit.
-For "count only failures" limits (login) use `check(...)` before the attempt and `hit(...)` after
-a failure. `rule` may also name a setting ("RATE_LIMIT_LOGIN").
+
+Work that may turn out to cost nothing (a login whose password is right, a checkout refused before
+Stripe was asked) takes a slot first and gives it back afterwards:
+
+    attempt = acquire(request, scope="admin-login", rule=settings.RATE_LIMIT_LOGIN, identity=email)
+    ... verify the password ...      # only attempts that got a slot are ever judged
+    attempt.succeeded()              # right password: the slot back, the email's failures cleared
+
+`acquire` bumps every counter *before* the work (one atomic INCR each), so N parallel attempts get
+N distinct counter values and at most `count` of them proceed; an attempt refused by any counter
+takes back what it added (a refused request never counts again). `release()` gives a slot back.
+`check(...)`/`hit(...)` count after the fact and are kept for callers that only observe.
+`rule` may also name a setting ("RATE_LIMIT_LOGIN").
 
 If the cache itself is down the limiter lets requests through (and logs it): an outage of the
 cache must not take the API down with it.
@@ -124,6 +135,64 @@ def hit(request: HttpRequest | None, *, scope: str, rule: str, identity: str | N
     if raise_over and highest > parsed.count:
         _raise(scope, retry_after)
     return highest
+
+
+class Attempt:
+    """The counter slots one acquired attempt holds (see the module doc)."""
+
+    def __init__(self, scope: str, keys: list[str], identity_key: str | None):
+        self.scope, self._keys, self._identity_key = scope, keys, identity_key
+
+    def release(self) -> None:
+        """Give the slots back: the attempt cost nothing. Once only."""
+        keys, self._keys = self._keys, []
+        _decrement(self.scope, keys)
+
+    def succeeded(self) -> None:
+        """A login that succeeded: its slots back and the identity's earlier failures forgotten."""
+        self.release()
+        if self._identity_key:
+            try:
+                cache.delete(self._identity_key)
+            except Exception:
+                logger.warning("rate limiter cache unavailable (scope %s)", self.scope, exc_info=True)
+
+
+def _decrement(scope: str, keys: list[str]) -> None:
+    for key in keys:
+        try:
+            cache.decr(key)
+        except ValueError:
+            pass  # the window ended meanwhile: nothing to give back
+        except Exception:
+            logger.warning("rate limiter cache unavailable (scope %s)", scope, exc_info=True)
+
+
+def acquire(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None,
+            ip: str | None = None) -> Attempt:
+    """Take one slot per subject (the client IP first, then the identity) before the work.
+
+    Raises RateLimited when any subject has no slot left, after taking back every slot this call
+    took. The cache being down lets the attempt through (an Attempt holding nothing)."""
+    parsed = Rule.parse(rule)
+    window, retry_after = _window(parsed, time.time())
+    subjects = _subjects(request, identity, ip)
+    keys = [_counter_key(scope, subject, parsed, window) for subject in subjects]
+    identity_key = keys[-1] if identity and subjects and subjects[-1].startswith("id:") else None
+    taken: list[str] = []
+    try:
+        for key in keys:
+            count = _increment(key, parsed.seconds + 1)
+            taken.append(key)
+            if count > parsed.count:
+                _decrement(scope, taken)
+                _raise(scope, retry_after)
+    except RateLimited:
+        raise
+    except Exception:  # the cache is down: fail open, loudly
+        logger.warning("rate limiter cache unavailable (scope %s); request allowed", scope, exc_info=True)
+        return Attempt(scope, [], None)
+    return Attempt(scope, taken, identity_key)
 
 
 def check(request: HttpRequest | None, *, scope: str, rule: str, identity: str | None = None,

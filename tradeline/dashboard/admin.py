@@ -19,7 +19,8 @@ LOGIN_SCOPE = "admin-login"
 
 
 def throttled_login(login_view):
-    """Count failed sign-ins; over the limit the form answers 429 without checking the password."""
+    """Each sign-in takes a slot before the password is checked (ratelimit.acquire); over the limit
+    the form answers 429 without checking it; a success gives its slot back."""
 
     @wraps(login_view)
     def view(request, extra_context=None):
@@ -28,7 +29,7 @@ def throttled_login(login_view):
         username = (request.POST.get("username") or "").strip().lower()[:254]
         rule = settings.RATE_LIMIT_LOGIN
         try:
-            ratelimit.check(request, scope=LOGIN_SCOPE, rule=rule, identity=username or None)
+            attempt = ratelimit.acquire(request, scope=LOGIN_SCOPE, rule=rule, identity=username or None)
         except RateLimited as exc:
             response = HttpResponse(
                 f"Too many sign-in attempts. Try again in {exc.retry_after} seconds.", status=429,
@@ -37,9 +38,7 @@ def throttled_login(login_view):
             return response
         response = login_view(request, extra_context)
         if response.status_code == 302:
-            ratelimit.reset(None, scope=LOGIN_SCOPE, rule=rule, identity=username or None)
-        else:
-            ratelimit.hit(request, scope=LOGIN_SCOPE, rule=rule, identity=username or None)
+            attempt.succeeded()
         return response
 
     return view

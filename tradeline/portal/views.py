@@ -50,13 +50,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
         email = form.cleaned_data["email"].strip().lower()
         try:
-            ratelimit.check(request, scope=LOGIN_SCOPE, rule=_login_rule(), identity=email)
+            # A slot per IP and email is taken before the password is checked (parallel guesses
+            # cannot all be judged); a success gives it back.
+            attempt = ratelimit.acquire(request, scope=LOGIN_SCOPE, rule=_login_rule(), identity=email)
             broker = broker_authenticate(email=email, password=form.cleaned_data["password"])
             if broker is None:
-                ratelimit.hit(request, scope=LOGIN_SCOPE, rule=_login_rule(), identity=email)
                 error, status = "That email and password do not match an active broker account.", 400
             else:
-                ratelimit.reset(None, scope=LOGIN_SCOPE, rule=_login_rule(), identity=email)
+                attempt.succeeded()
                 portal_login(request, broker)
                 return redirect(safe_next(request, reverse("portal:dashboard")))
         except RateLimited as exc:

@@ -135,3 +135,48 @@ def test_cache_outage_fails_open(monkeypatch):
     for _ in range(3):
         ratelimit.enforce(_request(), scope=scope, rule="1/60")
         ratelimit.check(_request(), scope=scope, rule="1/60")
+
+
+def test_acquire_counts_before_the_work_and_refused_attempts_take_their_slot_back():
+    scope = _scope()
+    attempts = [ratelimit.acquire(_request(), scope=scope, rule="2/60", identity="a@example.com") for _ in range(2)]
+    for _ in range(3):
+        with pytest.raises(RateLimited):
+            ratelimit.acquire(_request(), scope=scope, rule="2/60", identity="a@example.com")
+    # the refused ones added nothing: one slot given back frees exactly one attempt
+    attempts[0].release()
+    attempts[0].release()  # once only
+    ratelimit.acquire(_request(), scope=scope, rule="2/60", identity="a@example.com")
+    with pytest.raises(RateLimited):
+        ratelimit.acquire(_request(), scope=scope, rule="2/60", identity="a@example.com")
+
+
+def test_acquire_refused_by_the_identity_gives_the_ip_slot_back():
+    scope = _scope()
+    ratelimit.acquire(_request("10.0.0.1"), scope=scope, rule="1/60", identity="k1")
+    with pytest.raises(RateLimited):
+        ratelimit.acquire(_request("10.0.0.2"), scope=scope, rule="1/60", identity="k1")
+    ratelimit.acquire(_request("10.0.0.2"), scope=scope, rule="1/60", identity="k2")  # 10.0.0.2 was not charged
+
+
+def test_succeeded_clears_the_identity_failures_but_not_the_ip():
+    scope = _scope()
+    ratelimit.acquire(_request("10.0.0.1"), scope=scope, rule="2/60", identity="u")
+    ratelimit.acquire(_request("10.0.0.2"), scope=scope, rule="2/60", identity="u").succeeded()
+    ratelimit.acquire(_request("10.0.0.3"), scope=scope, rule="2/60", identity="u")
+    ratelimit.acquire(_request("10.0.0.3"), scope=scope, rule="2/60", identity="u")
+
+
+def test_parallel_acquires_never_pass_the_limit():
+    scope = _scope()
+
+    def attempt():
+        try:
+            ratelimit.acquire(_request(), scope=scope, rule="5/60", identity="victim@example.com")
+            return "judged"
+        except RateLimited:
+            return "refused"
+
+    results = run_together([attempt] * 40)
+    assert raised(results) == []
+    assert results.count("judged") == 5
