@@ -80,7 +80,7 @@ def run(ctx: Context) -> list[Figure]:
     try:
         wait_until_answering(stripe_url + "/_sim/events", stripe, "the local Stripe server", stripe_log)
         web_env = {**shared_env, "STRIPE_API_BASE": stripe_url, "TRADELINE_API_URL": "",
-                   "RATE_LIMIT_CHECKOUT": "1000000/60"}
+                   "RATE_LIMIT_CHECKOUT": "1000000/60", "RATE_LIMIT_CHECKOUT_KEY": "2000000/60"}
         with GunicornServer(web_env, WORKERS, name="checkout-gunicorn") as web:
             url = web.url + "/api/orders/checkout"
 

@@ -11,5 +11,21 @@ COMMISSION_HOLD_DAYS = env_int("COMMISSION_HOLD_DAYS", 0)
 ADMIN_TOKEN_TTL_SECONDS = env_int("ADMIN_TOKEN_TTL_SECONDS", 8 * 3600)
 # Rate limits: "<count>/<seconds>".
 RATE_LIMIT_LOGIN = env_list("RATE_LIMIT_LOGIN", "5/300")[0]
+# Checkout counts only requests that reach Stripe (a Checkout Session): per client address, and under
+# a per-key ceiling that one address can never reach on its own (checked below).
 RATE_LIMIT_CHECKOUT = env_list("RATE_LIMIT_CHECKOUT", "30/60")[0]
+RATE_LIMIT_CHECKOUT_KEY = env_list("RATE_LIMIT_CHECKOUT_KEY", "600/60")[0]
 RATE_LIMIT_CATALOG = env_list("RATE_LIMIT_CATALOG", "600/60")[0]
+
+
+def _per_second(rule: str) -> float:
+    count, seconds = (int(part) for part in str(rule).split("/", 1))
+    return count / seconds
+
+
+if _per_second(RATE_LIMIT_CHECKOUT_KEY) <= _per_second(RATE_LIMIT_CHECKOUT):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"RATE_LIMIT_CHECKOUT_KEY ({RATE_LIMIT_CHECKOUT_KEY}) must allow more than RATE_LIMIT_CHECKOUT "
+        f"({RATE_LIMIT_CHECKOUT}): one client address must not be able to use up a broker key's checkouts.")

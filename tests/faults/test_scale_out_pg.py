@@ -103,7 +103,8 @@ def test_two_web_processes_and_two_workers_lose_nothing_and_double_nothing(suppl
     for card in cards:
         supplier_sim.set_stock(card, 500)
     assert supplier_sim.sync().status == "SUCCEEDED"
-    env = process_env(RATE_LIMIT_CHECKOUT="100000/60", CATALOG_TTL_SECONDS=3600, TRADELINE_TIMEOUT_SECONDS=5,
+    env = process_env(RATE_LIMIT_CHECKOUT="100000/60", RATE_LIMIT_CHECKOUT_KEY="200000/60", CATALOG_TTL_SECONDS=3600,
+                      TRADELINE_TIMEOUT_SECONDS=5,
                       TRADELINE_MAX_RETRIES=1, FULFILLMENT_BACKOFF_SECONDS=1, REDIS_URL="")
     processes = []
     balancer = None

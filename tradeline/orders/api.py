@@ -14,7 +14,7 @@ from ninja import Query, Router, Status
 from tradeline.brokers import keys
 from tradeline.brokers.auth import AdminTokenAuth, BrokerKeyAuth
 from tradeline.core import ratelimit
-from tradeline.core.errors import ValidationFailed
+from tradeline.core.errors import RateLimited, ValidationFailed
 from tradeline.core.money import cents_to_usd
 from tradeline.orders import selectors, services
 from tradeline.orders.schemas import (
@@ -40,6 +40,20 @@ def _is_admin(request: HttpRequest) -> bool:
     return getattr(request, "admin_user", None) is not None
 
 
+def _checkout_slots(request: HttpRequest) -> list[ratelimit.Attempt]:
+    """A checkout slot of the client address (RATE_LIMIT_CHECKOUT), then of the key (its ceiling,
+    RATE_LIMIT_CHECKOUT_KEY, which one address cannot reach). Refused by either: 429 and nothing
+    counted. The caller gives the slots back when the request never reached Stripe."""
+    per_address = ratelimit.acquire(request, scope="checkout", rule=settings.RATE_LIMIT_CHECKOUT)
+    try:
+        per_key = ratelimit.acquire(None, scope="checkout-key", rule=settings.RATE_LIMIT_CHECKOUT_KEY,
+                                    identity=keys.split_prefix(request.headers.get("x-api-key", "").strip()) or "?")
+    except RateLimited:
+        per_address.release()
+        raise
+    return [per_address, per_key]
+
+
 # Beyond the shared error responses (core.errors): rate limit, and Stripe refusing (402/400) or failing (502).
 CHECKOUT_ERRORS = {402: ErrorOut, 429: ErrorOut, 502: ErrorOut}
 
@@ -48,16 +62,23 @@ CHECKOUT_ERRORS = {402: ErrorOut, 429: ErrorOut, 502: ErrorOut}
              auth=[BrokerKeyAuth(publishable_ok=True)],
              summary="Start a Stripe Checkout for a cart (broker publishable or secret key)")
 def checkout(request: HttpRequest, payload: CheckoutIn):
-    ratelimit.enforce(request, scope="checkout", rule=settings.RATE_LIMIT_CHECKOUT,
-                      identity=keys.split_prefix(request.headers.get("x-api-key", "").strip()))
-    order, session = services.checkout_create(
-        broker=request.broker,
-        customer_email=payload.customer_email,
-        customer_name=payload.customer_name,
-        items=[(item.card_id, item.quantity) for item in payload.items],
-        success_url=payload.success_url,
-        cancel_url=payload.cancel_url,
-    )
+    slots = _checkout_slots(request)
+    stripe_asked = []
+    try:
+        order, session = services.checkout_create(
+            broker=request.broker,
+            customer_email=payload.customer_email,
+            customer_name=payload.customer_name,
+            items=[(item.card_id, item.quantity) for item in payload.items],
+            success_url=payload.success_url,
+            cancel_url=payload.cancel_url,
+            on_stripe_call=lambda: stripe_asked.append(True),
+        )
+    except Exception:
+        if not stripe_asked:  # refused before Stripe (bad cart, inactive broker): it cost nothing
+            for slot in slots:
+                slot.release()
+        raise
     return Status(201, {
         "session_id": session.id,
         "checkout_url": session.url,

@@ -13,6 +13,7 @@ without a payment page is ever left behind.
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
@@ -322,8 +323,12 @@ def checkout_create(
     success_url: str | None = None,
     cancel_url: str | None = None,
     actor_user=None,
+    on_stripe_call: Callable[[], None] | None = None,
 ):
     """Create the order (committed) and its Stripe Checkout Session; returns (order, session).
+
+    `on_stripe_call` is called just before Stripe is asked (the API's rate limit counts only the
+    requests that got this far: a Checkout Session is what costs).
 
     Stripe is called outside any transaction. On a Stripe failure the order is cancelled and the
     gateway's error (502 STRIPE_UNAVAILABLE, 4xx STRIPE_REJECTED) is raised. Counts one checkout
@@ -342,6 +347,8 @@ def checkout_create(
                          items=items, actor_user=actor_user, checkout_expires_at=expected_expiry)
     success, cancel = checkout_return_urls(broker=broker, order_number=order.order_number,
                                            success_url=success_url, cancel_url=cancel_url)
+    if on_stripe_call is not None:
+        on_stripe_call()
     try:
         session = stripe_gateway.create_checkout_session(order=order, success_url=success, cancel_url=cancel)
     except ApplicationError as exc:

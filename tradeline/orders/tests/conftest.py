@@ -43,6 +43,7 @@ def catalog(db, settings):
 def fast_test_settings(settings):
     # Many checkouts from one test client IP: the limiter's own test sets a tight rule.
     settings.RATE_LIMIT_CHECKOUT = "100000/60"
+    settings.RATE_LIMIT_CHECKOUT_KEY = "200000/60"
 
 
 def broker_key(broker, kind: str = KeyKind.SECRET) -> str:

@@ -317,17 +317,16 @@ def test_checkout_with_stale_catalog_is_503(api, catalog, make_broker, settings)
 
 
 @pytest.mark.django_db
-def test_checkout_is_rate_limited_per_key(api, catalog, make_broker, settings):
+def test_checkout_refused_before_stripe_is_never_counted(api, catalog, make_broker, settings):
+    """Junk checkouts (unknown cards) cost no Stripe session: they never use up the limit (issue 14,
+    item 7; the per-key limit used to count them and let one address block a broker's sales)."""
     settings.RATE_LIMIT_CHECKOUT = "2/60"
     key = broker_key(make_broker(), KeyKind.PUBLISHABLE)  # a fresh key: its own counter
     headers = {**_key(key), "REMOTE_ADDR": f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.7"}
     body = {"customer_email": "a@example.com", "items": [{"card_id": "card-unknown", "quantity": 1}]}
-    statuses = [_post(api, "/api/orders/checkout", body, **headers).status_code for _ in range(3)]
-    assert statuses == [422, 422, 429]
-    limited = _post(api, "/api/orders/checkout", body, **headers)
-    assert limited.json()["code"] == "RATE_LIMITED" and int(limited["Retry-After"]) >= 1
+    statuses = [_post(api, "/api/orders/checkout", body, **headers).status_code for _ in range(30)]
+    assert statuses == [422] * 30
     _nothing_created()
-
 
 
 @pytest.mark.django_db
