@@ -10,6 +10,10 @@ REQUIRED_IN_PRODUCTION = (
     "TRADELINE_CONSUMER_KEY",
     "TRADELINE_CONSUMER_SECRET",
     "ALLOWED_HOSTS",
+    # One cache shared by every web process: a revoked API key fails in all of them at once (a
+    # per-process cache would keep serving it for up to KEY_CACHE_SECONDS), and login and checkout
+    # limits count across processes instead of once per process.
+    "REDIS_URL",
 )
 
 
