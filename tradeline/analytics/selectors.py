@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tradeline.analytics.models import BrokerDailyStats
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
+from tradeline.orders.selectors import earned_totals
 
 ZERO = 0
 # Orders whose money counts as sales: paid and accepted (an ON_HOLD payment is under review).
@@ -140,7 +141,10 @@ def _percent(numerator: int, denominator: int) -> Decimal | None:
 
 
 def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -> dict:
-    """A broker's figures: all time and the last `days` days (sales, earnings, refunds, funnel)."""
+    """A broker's figures: all time and the last `days` days (sales, earnings, refunds, funnel).
+
+    `earnings` come from the commission ledger (net of refunds and lost disputes); `revenue_share`
+    and `markup` are the sold orders' terms at sale."""
     today = (now or timezone.now()).astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
     recent = Q(paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC))
@@ -152,8 +156,6 @@ def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -
         refunded=Coalesce(Sum("amount_refunded"), ZERO),
         recent_orders=Count("id", filter=recent),
         recent_sales=_sum("total_charged", recent),
-        recent_revenue_share=_sum("broker_revenue_share", recent),
-        recent_markup=_sum("broker_markup", recent),
     )
     funnel = BrokerDailyStats.objects.filter(broker=broker, date__gte=first).aggregate(
         widget_loads=Coalesce(Sum("widget_loads"), ZERO),
@@ -165,7 +167,7 @@ def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -
         "all_time": {
             "orders": money["orders"],
             "sales": money["sales"],
-            "earnings": money["revenue_share"] + money["markup"],
+            "earnings": earned_totals(Order.objects.filter(broker=broker))["total"],
             "revenue_share": money["revenue_share"],
             "markup": money["markup"],
             "refunded": money["refunded"],
@@ -173,7 +175,8 @@ def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -
         "recent": {
             "orders": money["recent_orders"],
             "sales": money["recent_sales"],
-            "earnings": money["recent_revenue_share"] + money["recent_markup"],
+            "earnings": earned_totals(Order.objects.filter(
+                broker=broker, paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC)))["total"],
         },
         "funnel": {
             **funnel,

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 
 from tradeline.core.money import format_usd
 from tradeline.orders.models import Order
+from tradeline.orders.selectors import order_earnings
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ def _context(order: Order) -> dict:
         "total": format_usd(order.total_charged),
         "seller": (broker.business_name or broker.name) if broker else "Tradeline Marketplace",
         "broker": broker,
-        "broker_earnings": format_usd(order.broker_earnings),
+        # From the commission ledger: what the broker earns now (after any refund already made).
+        "broker_earnings": format_usd(order_earnings(order)["total"]) if broker else format_usd(0),
         "revenue_share": format_usd(order.broker_revenue_share),
         "markup": format_usd(order.broker_markup),
         "base_url": settings.PUBLIC_BASE_URL,

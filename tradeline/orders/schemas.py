@@ -81,6 +81,8 @@ class BrokerRefOut(Schema):
 
 
 class OrderItemOut(Schema):
+    """One line as its broker sees it (no platform commission)."""
+
     id: str
     card_id: str
     bank_name: str
@@ -91,8 +93,6 @@ class OrderItemOut(Schema):
     credit_limit_usd: str
     base_price: int
     base_price_usd: str
-    platform_gross: int
-    platform_gross_usd: str
     revenue_share: int
     revenue_share_usd: str
     markup: int
@@ -101,8 +101,6 @@ class OrderItemOut(Schema):
     customer_price_usd: str
     total_base: int
     total_base_usd: str
-    total_platform_gross: int
-    total_platform_gross_usd: str
     total_revenue_share: int
     total_revenue_share_usd: str
     total_markup: int
@@ -111,17 +109,18 @@ class OrderItemOut(Schema):
     total_customer_price_usd: str
 
 
-class BreakdownOut(Schema):
-    """customer paid = supplier cost + platform net + broker total (cents, with `_usd` beside)."""
+class AdminOrderItemOut(OrderItemOut):
+    platform_gross: int
+    platform_gross_usd: str
+    total_platform_gross: int
+    total_platform_gross_usd: str
+
+
+class BrokerBreakdownOut(Schema):
+    """The broker's part of the customer's money (cents, with `_usd` beside), as frozen at sale."""
 
     subtotal_base: int
     subtotal_base_usd: str
-    supplier_cost: int
-    supplier_cost_usd: str
-    platform_gross: int
-    platform_gross_usd: str
-    platform_net: int
-    platform_net_usd: str
     broker_revenue_share: int
     broker_revenue_share_usd: str
     broker_markup: int
@@ -134,12 +133,25 @@ class BreakdownOut(Schema):
     customer_paid_usd: str
     refunded: int
     refunded_usd: str
-    platform_commission_percent: str
     revenue_share_percent: str
 
 
+class BreakdownOut(BrokerBreakdownOut):
+    """customer paid = supplier cost + platform net + broker total (cents, with `_usd` beside)."""
+
+    supplier_cost: int
+    supplier_cost_usd: str
+    platform_gross: int
+    platform_gross_usd: str
+    platform_net: int
+    platform_net_usd: str
+    platform_commission_percent: str
+
+
 class OrderDetailOut(Schema):
-    """One order as its broker sees it."""
+    """One order as its broker sees it: customer price, its share, markup and earnings; never our
+    margins. broker_revenue_share / broker_markup are the order's terms at sale; earned_* and
+    broker_earnings come from the commission ledger (0 unless paid, net of refunds and disputes)."""
 
     id: str
     order_number: str
@@ -165,12 +177,6 @@ class OrderDetailOut(Schema):
     refunded_at: str | None
     subtotal_base: int
     subtotal_base_usd: str
-    supplier_cost: int
-    supplier_cost_usd: str
-    platform_gross: int
-    platform_gross_usd: str
-    platform_net_revenue: int
-    platform_net_revenue_usd: str
     broker_revenue_share: int
     broker_revenue_share_usd: str
     broker_markup: int
@@ -181,15 +187,29 @@ class OrderDetailOut(Schema):
     amount_paid_usd: str
     amount_refunded: int
     amount_refunded_usd: str
+    earned_revenue_share: int
+    earned_revenue_share_usd: str
+    earned_markup: int
+    earned_markup_usd: str
+    clawed_back: int
+    clawed_back_usd: str
     broker_earnings: int
     broker_earnings_usd: str
     items: list[OrderItemOut]
-    commission_breakdown: BreakdownOut
+    commission_breakdown: BrokerBreakdownOut
 
 
 class AdminOrderDetailOut(OrderDetailOut):
-    """One order as an admin sees it: with the internal notes."""
+    """One order as an admin sees it: with our margins and the internal notes."""
 
+    supplier_cost: int
+    supplier_cost_usd: str
+    platform_gross: int
+    platform_gross_usd: str
+    platform_net_revenue: int
+    platform_net_revenue_usd: str
+    items: list[AdminOrderItemOut]
+    commission_breakdown: BreakdownOut
     review_reason: str
     cancellation_reason: str
     fulfillment_attempts: int
@@ -197,6 +217,9 @@ class AdminOrderDetailOut(OrderDetailOut):
 
 
 class OrderRowOut(Schema):
+    """One order in a list. In a broker's list, broker_revenue_share, broker_markup and
+    broker_earnings are what it earns per the commission ledger (0 unless paid, net of clawbacks)."""
+
     id: str
     order_number: str
     customer_email: str
@@ -226,7 +249,8 @@ class AdminOrderRowOut(OrderRowOut):
 
 
 class SummaryOut(Schema):
-    """Over the paid orders (PROCESSING, COMPLETED, REFUNDED) among those matching the filters."""
+    """Over the paid orders (PROCESSING, COMPLETED, REFUNDED) among those matching the filters. In a
+    broker's list, revenue_share, markup and commission come from the commission ledger."""
 
     orders_count: int
     paid_orders_count: int
@@ -237,14 +261,17 @@ class SummaryOut(Schema):
     refunded_usd: str
     net_revenue: int
     net_revenue_usd: str
-    platform_net_revenue: int
-    platform_net_revenue_usd: str
     revenue_share: int
     revenue_share_usd: str
     markup: int
     markup_usd: str
     commission: int
     commission_usd: str
+
+
+class AdminSummaryOut(SummaryOut):
+    platform_net_revenue: int
+    platform_net_revenue_usd: str
 
 
 class BrokerOrderListOut(Schema):
@@ -256,7 +283,7 @@ class BrokerOrderListOut(Schema):
 class AdminOrderListOut(Schema):
     orders: list[AdminOrderRowOut]
     pagination: PaginationOut
-    summary: SummaryOut
+    summary: AdminSummaryOut
 
 
 class AdminOrderOut(Schema):

@@ -9,12 +9,17 @@ PENDING, CANCELLED, FAILED and ON_HOLD (payment under review) are listed but not
   platform_net_revenue   = Σ platform_net_revenue (as frozen at sale, before refunds)
   commission             = Σ broker_revenue_share + Σ broker_markup (as frozen at sale, before refunds;
                            the commission ledger in payouts holds the refund-adjusted figures)
+
+What a broker sees (`order_list(broker=...)`, `order_detail(internal=False)`) is different in two ways:
+- its earnings come from the commission ledger (`earned_*` below): 0 for an order never paid, net
+  of every clawback after refunds and lost disputes; the summary's share, markup and commission too;
+- it never includes our margins: no supplier cost, platform commission or platform net revenue.
 """
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -38,6 +43,47 @@ def _money(name: str, cents: int) -> dict:
 
 def _iso(value) -> str | None:
     return value.isoformat() if value else None
+
+
+# --- the broker's earnings, from the commission ledger ---------------------------------------------
+# An order's earnings are what its commission record still holds (refunds before a payout reduce it)
+# plus its adjustments (clawbacks booked after a payout, negative). An order never paid has no
+# commission: 0. Read through the reverse relations the payouts app puts on Order ("commission",
+# "commission__adjustments"), so this app does not import payouts.
+
+def _adjusted(field: str) -> Subquery:
+    return Subquery(Order.objects.filter(pk=OuterRef("pk")).values("pk")
+                    .annotate(total=Sum(f"commission__adjustments__{field}")).values("total")[:1])
+
+
+def earned_annotations() -> dict:
+    """Per-order expressions: earned_revenue_share, earned_markup (cents, from the ledger)."""
+    zero = Value(0)
+    return {
+        "earned_revenue_share": Coalesce(F("commission__revenue_share_amount"), zero)
+        + Coalesce(_adjusted("revenue_share_amount"), zero),
+        "earned_markup": Coalesce(F("commission__markup_amount"), zero) + Coalesce(_adjusted("markup_amount"), zero),
+    }
+
+
+def earned_totals(queryset: QuerySet[Order]) -> dict:
+    """Σ of the ledger's share and markup over the orders (two aggregate queries: the adjustments'
+    join would otherwise count each commission once per adjustment)."""
+    held = queryset.aggregate(share=Sum("commission__revenue_share_amount", default=0),
+                              markup=Sum("commission__markup_amount", default=0))
+    adjusted = queryset.aggregate(share=Sum("commission__adjustments__revenue_share_amount", default=0),
+                                  markup=Sum("commission__adjustments__markup_amount", default=0))
+    share, markup = int(held["share"]) + int(adjusted["share"]), int(held["markup"]) + int(adjusted["markup"])
+    return {"revenue_share": share, "markup": markup, "total": share + markup}
+
+
+def order_earnings(order: Order) -> dict:
+    """One order's earnings from the ledger: revenue_share, markup, total, and clawed_back (what the
+    order's terms promised at sale minus the total; for a paid order, what refunds and disputes took)."""
+    earned = earned_totals(Order.objects.filter(pk=order.pk))
+    promised = order.broker_revenue_share + order.broker_markup
+    has_commission = Order.objects.filter(pk=order.pk, commission__isnull=False).exists()
+    return {**earned, "clawed_back": promised - earned["total"] if has_commission else 0}
 
 
 # --- one order -----------------------------------------------------------------------------------
@@ -65,10 +111,17 @@ def order_get(*, order_id, broker: Broker | None = None) -> Order:
                              not_found=NotFound("Order not found.", code="ORDER_NOT_FOUND"))
 
 
-def order_breakdown(order: Order) -> dict:
+# Figures of our own margins: in the admin's views only, never in a broker's.
+INTERNAL_ORDER_MONEY = ("supplier_cost", "platform_gross", "platform_net_revenue")
+INTERNAL_ITEM_MONEY = ("platform_gross", "total_platform_gross")
+INTERNAL_BREAKDOWN = ("supplier_cost", "platform_gross", "platform_net", "platform_commission_percent")
+
+
+def order_breakdown(order: Order, *, internal: bool = True) -> dict:
     """Where the customer's money goes, in cents with `_usd` strings beside each figure.
 
     customer paid = supplier cost + platform net + broker total (to the cent, for a paid order).
+    `internal=False` (a broker's view): without supplier cost, platform commission and net.
     """
     broker_total = order.broker_revenue_share + order.broker_markup
     out: dict = {}
@@ -84,13 +137,15 @@ def order_breakdown(order: Order) -> dict:
         ("customer_paid", order.amount_paid),
         ("refunded", order.amount_refunded),
     ):
-        out.update(_money(name, cents))
-    out["platform_commission_percent"] = str(order.platform_commission_percent)
+        if internal or name not in INTERNAL_BREAKDOWN:
+            out.update(_money(name, cents))
+    if internal:
+        out["platform_commission_percent"] = str(order.platform_commission_percent)
     out["revenue_share_percent"] = str(order.revenue_share_percent)
     return out
 
 
-def _item(item: OrderItem) -> dict:
+def _item(item: OrderItem, *, internal: bool = True) -> dict:
     out = {
         "id": str(item.pk),
         "card_id": item.card_id,
@@ -102,7 +157,8 @@ def _item(item: OrderItem) -> dict:
     for name in ("credit_limit", "base_price", "platform_gross", "revenue_share", "markup", "customer_price",
                  "total_base", "total_platform_gross", "total_revenue_share", "total_markup",
                  "total_customer_price"):
-        out.update(_money(name, getattr(item, name)))
+        if internal or name not in INTERNAL_ITEM_MONEY:
+            out.update(_money(name, getattr(item, name)))
     return out
 
 
@@ -116,7 +172,9 @@ def order_detail(*, order: Order, internal: bool = True) -> dict:
     """Everything about one order: statuses, frozen money, items, commission breakdown.
 
     `internal=False` (a broker looking at its own order) leaves out the admin-only notes
-    (review and cancellation reasons, fulfillment errors).
+    (review and cancellation reasons, fulfillment errors) and our margins (supplier cost, platform
+    commission and net revenue). Earnings (`broker_earnings`, `earned_*`, `clawed_back`) come from
+    the commission ledger in both views.
     """
     out = {
         "id": str(order.pk),
@@ -144,10 +202,15 @@ def order_detail(*, order: Order, internal: bool = True) -> dict:
     }
     for name in ("subtotal_base", "supplier_cost", "platform_gross", "platform_net_revenue", "broker_revenue_share",
                  "broker_markup", "total_charged", "amount_paid", "amount_refunded"):
-        out.update(_money(name, getattr(order, name)))
-    out.update(_money("broker_earnings", order.broker_revenue_share + order.broker_markup))
-    out["items"] = [_item(item) for item in order.items.all()]
-    out["commission_breakdown"] = order_breakdown(order)
+        if internal or name not in INTERNAL_ORDER_MONEY:
+            out.update(_money(name, getattr(order, name)))
+    earnings = order_earnings(order)
+    out.update(_money("earned_revenue_share", earnings["revenue_share"]))
+    out.update(_money("earned_markup", earnings["markup"]))
+    out.update(_money("clawed_back", earnings["clawed_back"]))
+    out.update(_money("broker_earnings", earnings["total"]))
+    out["items"] = [_item(item, internal=internal) for item in order.items.all()]
+    out["commission_breakdown"] = order_breakdown(order, internal=internal)
     if internal:
         out["review_reason"] = order.review_reason
         out["cancellation_reason"] = order.cancellation_reason
@@ -234,8 +297,11 @@ def order_filter(
     return queryset
 
 
-def order_summary(queryset: QuerySet[Order]) -> dict:
-    """One aggregate query over the paid orders of `queryset` (see the module docstring)."""
+def order_summary(queryset: QuerySet[Order], *, broker_view: bool = False) -> dict:
+    """One aggregate query over the paid orders of `queryset` (see the module docstring).
+
+    `broker_view`: share, markup and commission from the commission ledger (net of clawbacks),
+    and no platform net revenue."""
     zero = Value(0)
     paid = Q(status__in=PAID_STATUSES)
     figures = queryset.aggregate(
@@ -253,6 +319,13 @@ def order_summary(queryset: QuerySet[Order]) -> dict:
         out.update(_money(name, int(figures[name])))
     out.update(_money("net_revenue", int(figures["revenue"]) - int(figures["refunded"])))
     out.update(_money("commission", int(figures["revenue_share"]) + int(figures["markup"])))
+    if broker_view:
+        earned = earned_totals(queryset)
+        out.update(_money("revenue_share", earned["revenue_share"]))
+        out.update(_money("markup", earned["markup"]))
+        out.update(_money("commission", earned["total"]))
+        for name in ("platform_net_revenue", "platform_net_revenue_usd"):
+            del out[name]
     return out
 
 
@@ -269,6 +342,8 @@ def _row(order: dict, *, with_broker: bool) -> dict:
         "created_at": _iso(order["created_at"]),
         "paid_at": _iso(order["paid_at"]),
     }
+    if not with_broker:  # the broker's own view: what it earns, from the ledger
+        order = {**order, "broker_revenue_share": order["earned_revenue_share"], "broker_markup": order["earned_markup"]}
     for name in ("total_charged", "broker_revenue_share", "broker_markup", "amount_refunded"):
         out.update(_money(name, order[name]))
     out.update(_money("broker_earnings", order["broker_revenue_share"] + order["broker_markup"]))
@@ -306,18 +381,22 @@ def order_list(
         broker_id, direct_only = broker.pk, False
     queryset = order_filter(broker_id=broker_id, direct_only=direct_only, status=status,
                             start_date=start_date, end_date=end_date)
-    summary = order_summary(queryset)
+    with_broker = broker is None
+    summary = order_summary(queryset, broker_view=not with_broker)
     total = summary["orders_count"]
     offset = (page - 1) * limit
+    fields = ["id", "order_number", "customer_email", "customer_name", "status", "payment_status",
+              "fulfillment_status", "created_at", "paid_at", "total_charged", "broker_revenue_share",
+              "broker_markup", "amount_refunded", "items_count"]
+    if with_broker:
+        fields += ["platform_net_revenue", "broker_id", "broker__name", "broker__business_name"]
+    else:
+        fields += ["earned_revenue_share", "earned_markup"]
     rows = (
         queryset.order_by("-created_at", "-pk")
-        .annotate(items_count=Count("items"))
-        .values("id", "order_number", "customer_email", "customer_name", "status", "payment_status",
-                "fulfillment_status", "created_at", "paid_at", "total_charged", "broker_revenue_share",
-                "broker_markup", "amount_refunded", "platform_net_revenue", "broker_id", "broker__name",
-                "broker__business_name", "items_count")[offset:offset + limit]
+        .annotate(items_count=Count("items"), **({} if with_broker else earned_annotations()))
+        .values(*fields)[offset:offset + limit]
     )
-    with_broker = broker is None
     return {
         "orders": [_row(row, with_broker=with_broker) for row in rows],
         "pagination": {"page": page, "limit": limit, "total": total, "pages": (total + limit - 1) // limit},

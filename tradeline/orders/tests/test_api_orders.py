@@ -6,11 +6,13 @@ import uuid
 
 import pytest
 from django.db.models import F
+from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog
 from tradeline.brokers.models import AdminRole, BrokerStatus, KeyKind
 from tradeline.orders.models import Order, OrderItem, OrderStatus, PaymentStatus
 from tradeline.orders.tests.conftest import admin_bearer, broker_key, old, seed_catalog
+from tradeline.payouts.services import commission_create_for_order
 
 
 def _get(api, path, **headers):
@@ -77,7 +79,9 @@ def test_broker_list_shows_own_orders_with_summary(api, make_broker, make_order)
     broker, other = make_broker(), make_broker()
     mine = [make_order(broker=broker, prices=(100_000,)) for _ in range(3)]
     make_order(broker=other)
-    Order.objects.filter(pk=mine[0].pk).update(status=OrderStatus.COMPLETED, amount_paid=F("total_charged"))
+    Order.objects.filter(pk=mine[0].pk).update(status=OrderStatus.COMPLETED, amount_paid=F("total_charged"),
+                                               payment_status=PaymentStatus.SUCCEEDED, paid_at=timezone.now())
+    commission_create_for_order(order=mine[0])  # what the paid transition books: the broker's figures
     key = broker_key(broker)
 
     response = _get(api, "/api/orders/broker?limit=2", **_key(key))

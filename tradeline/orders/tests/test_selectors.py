@@ -58,7 +58,9 @@ def test_detail_has_items_and_hides_internal_notes_from_brokers(make_broker, mak
     assert detail["review_reason"] == "amount mismatch"
     public = selectors.order_detail(order=order, internal=False)
     assert "review_reason" not in public and "fulfillment_last_error" not in public
-    assert public["commission_breakdown"] == detail["commission_breakdown"]
+    # The broker's breakdown is the admin's without our margins (issue 14, item 5).
+    assert public["commission_breakdown"] == {k: v for k, v in detail["commission_breakdown"].items()
+                                              if k.removesuffix("_usd") not in selectors.INTERNAL_BREAKDOWN}
 
 
 @pytest.mark.django_db
