@@ -62,7 +62,8 @@ def test_random_marketplace_reconciles_to_zero(quiet_catalog):
     assert tally.outcomes["paid"] >= n * 0.7
     for outcome in ("declined_then_expired", "expired", "async_failed", "paid_after_expiry", "amount_mismatch",
                     "expired_after_paid", "refund_before_paid", "partial_refund", "full_refund", "dispute_opened",
-                    "dispute_lost", "dispute_won"):
+                    "dispute_lost", "dispute_won", "refund_after_won_dispute",
+                    "refund_refused_after_lost_dispute"):
         assert tally.outcomes[outcome] > 0, outcome
     assert Order.objects.filter(broker__isnull=True, payment_status="SUCCEEDED").exists()  # direct sales paid
     assert CommissionRecord.objects.count() == Order.objects.filter(

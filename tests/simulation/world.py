@@ -25,9 +25,11 @@ from tradeline.brokers.models import MarkupType
 from tradeline.catalog.models import Tradeline
 from tradeline.orders.models import Order
 from tradeline.orders.services import order_create
+from tradeline.core.errors import Conflict
 from tradeline.payments.services import (
     order_dispute_closed,
     order_mark_paid,
+    refund_create,
     refund_total_apply,
 )
 from tradeline.payments.webhooks import webhook_process
@@ -241,9 +243,17 @@ class Shard:
         candidates = rng.sample(self.paid, min(len(self.paid), max(1, len(self.paid) // 8)))
         for order in candidates:
             order.refresh_from_db(fields=["amount_paid", "amount_refunded", "dispute_status", "payment_status"])
-            if order.dispute_status != "NONE" or order.amount_refunded >= order.amount_paid:
+            if order.dispute_status == "LOST":
+                self._refund_after_lost_dispute(order)
+                continue
+            if order.dispute_status == "OPEN" or order.amount_refunded >= order.amount_paid:
                 continue
             roll = rng.random()
+            if order.dispute_status == "WON":  # the money came back to us: what remains may be refunded
+                if roll < 0.7:
+                    self._refund_to(order, rng.randint(order.amount_refunded + 1, order.amount_paid))
+                    self.tally.outcomes["refund_after_won_dispute"] += 1
+                continue
             if roll < 0.45:
                 # Partial refund(s), cumulative as Stripe reports them.
                 total = order.amount_refunded + rng.randint(1, max(1, (order.amount_paid - order.amount_refunded) // 2))
@@ -257,6 +267,16 @@ class Shard:
                 assert deliver(event) == "processed"
                 self.disputed.append(order)
                 self.tally.outcomes["dispute_opened"] += 1
+
+    def _refund_after_lost_dispute(self, order: Order) -> None:
+        """An admin trying to refund a charge whose dispute was lost is refused before Stripe."""
+        try:
+            refund_create(order_id=order.pk, amount=None, admin=None, reason="after a lost dispute")
+        except Conflict as exc:
+            assert exc.code == "DISPUTE_LOST", exc.code
+            self.tally.outcomes["refund_refused_after_lost_dispute"] += 1
+            return
+        raise AssertionError(f"order {order.order_number}: refunded after a lost dispute")
 
     def _refund_to(self, order: Order, total: int) -> None:
         if self.rng.random() < 0.5:
