@@ -46,3 +46,15 @@ def throttled_login(login_view):
 
 
 admin.site.login = throttled_login(admin.site.login)
+
+# The model registrations of every domain app live beside this module, so that no domain app
+# imports the dashboard; Django's autodiscovery imports this package, which imports them.
+from tradeline.dashboard.admin import (  # noqa: E402, F401  (registration side effects)
+    analytics,
+    audit,
+    brokers,
+    catalog,
+    orders,
+    payments,
+    payouts,
+)
