@@ -75,10 +75,10 @@ def ensure_demo_admin(password: str) -> dict:
 # Each app that has demo data provides `<module>.seed(env) -> dict`; the dicts are merged into the
 # credentials file. Steps run in this order; a module that does not exist (yet) is skipped.
 SEED_STEPS: list[str] = [
-    "tradeline.catalog.demo",  # sync the catalog from the supplier simulator
-    "tradeline.brokers.demo",  # the ACTIVE demo broker and its keys
-    "tradeline.widget.demo",  # the demo page that embeds the widget
-    "tradeline.payouts.demo",  # past orders, refunds, disputes and payouts
+    "tradeline.devtools.seed.catalog",  # sync the catalog from the supplier simulator
+    "tradeline.devtools.seed.brokers",  # the ACTIVE demo broker and its keys
+    "tradeline.devtools.seed.widget",  # the demo page that embeds the widget
+    "tradeline.devtools.seed.history",  # past orders, refunds, disputes and payouts
 ]
 
 

@@ -1,6 +1,6 @@
 """Demo data: the page at /demo/ that embeds the widget as the demo broker's website would.
 
-Runs after tradeline.brokers.demo (see tradeline/devtools/demo.py), which issues the demo broker's
+Runs after tradeline.devtools.seed.brokers (see tradeline/devtools/demo.py), which issues the demo broker's
 keys; their plaintext reaches this step through env["DEMO_CREDENTIALS"]. Without them (run alone)
 a new publishable key is issued here.
 """
@@ -8,6 +8,7 @@ a new publishable key is issued here.
 from django.conf import settings
 
 from tradeline.brokers.models import Broker, BrokerStatus
+from tradeline.brokers.services import broker_keys_rotate
 from tradeline.widget.services import demo_page_set
 
 DEMO_BROKER_EMAIL = "broker@demo.local"
@@ -27,8 +28,6 @@ def seed(env: dict) -> dict:
     publishable = known.get("publishable_key") if known.get("id") in (None, str(broker.pk)) else None
     extra: dict = {}
     if not publishable:
-        from tradeline.brokers.services import broker_keys_rotate
-
         publishable = broker_keys_rotate(broker_id=broker.pk, kind="PUBLISHABLE")["publishable_key"]
         extra = {"broker": {"publishable_key": publishable}}
     demo_page_set(broker=broker, publishable_key=publishable,

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tradeline.payouts import demo
+from tradeline.devtools.seed import history as demo
 
 
 class Command(BaseCommand):

@@ -3,13 +3,13 @@ import pytest
 from tradeline.brokers.keys import hash_key
 from tradeline.brokers.models import BrokerApiKey
 from tradeline.devtools.demo import _merge
-from tradeline.widget import demo as widget_demo
+from tradeline.devtools.seed import widget as widget_demo
 from tradeline.widget.models import DemoPage
 
 
 @pytest.mark.django_db
 def test_demo_page_uses_the_key_the_broker_step_issued(settings):
-    from tradeline.brokers import demo as brokers_demo
+    from tradeline.devtools.seed import brokers as brokers_demo
 
     env = {"PUBLIC_BASE_URL": "http://127.0.0.1:18000", "DEMO_BROKER_PASSWORD": "demo-broker-pass-1"}
     creds = brokers_demo.seed(env)

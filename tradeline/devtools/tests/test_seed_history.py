@@ -7,7 +7,7 @@ from django.db.models import Sum
 
 from tradeline.brokers.models import BrokerStatus
 from tradeline.orders.models import Order
-from tradeline.payouts import demo
+from tradeline.devtools.seed import history as demo
 from tradeline.payouts.models import CommissionAdjustment, CommissionStatus, Payout, PayoutStatus
 from tradeline.payouts.selectors import payout_report
 

@@ -22,8 +22,10 @@ from django.utils import timezone
 from tradeline.analytics.services import stats_increment
 from tradeline.brokers.models import Broker, BrokerStatus
 from tradeline.core.errors import ApplicationError
+from tradeline.devtools.demo import DEMO_ADMIN_EMAIL
 from tradeline.orders.models import Order
 from tradeline.payouts.models import CommissionRecord
+from tradeline.payouts.services import payout_mark_paid, payout_run_month
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +147,6 @@ class _Seeder:
 
 def seed(env: dict | None = None, *, months: int | None = None) -> dict:
     """Seed `months` (default DEMO_HISTORY_MONTHS or 3) past months of history; see the module doc."""
-    from tradeline.payouts.services import payout_mark_paid, payout_run_month
-
     env = env or {}
     months = months or int(env.get("DEMO_HISTORY_MONTHS") or 3)
     summary = Summary()
@@ -162,7 +162,6 @@ def seed(env: dict | None = None, *, months: int | None = None) -> dict:
     if not brokers:
         summary.skipped = "no ACTIVE demo broker (run the brokers demo seed first)"
         return {"demo_history": summary.as_dict()}
-    from tradeline.devtools.demo import DEMO_ADMIN_EMAIL
 
     admin = get_user_model().objects.filter(username=DEMO_ADMIN_EMAIL).first()
     rng = random.Random(20261001)
