@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from tradeline.analytics.models import BrokerDailyStats
-from tradeline.audit.reconcile import CODES, reconcile_run
+from tradeline.ledger.reconcile import CODES, reconcile_run
 from tradeline.brokers.models import MarkupType
 from tradeline.orders.models import Order, OrderItem
 from tradeline.payments.models import Refund

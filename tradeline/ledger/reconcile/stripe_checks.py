@@ -17,6 +17,7 @@ from django.db.models import Q
 
 from tradeline.core.errors import ApplicationError, UpstreamError
 from tradeline.orders.models import DisputeStatus, Order, OrderStatus, PaymentMethod, PaymentStatus
+from tradeline.payments import stripe_gateway
 from tradeline.payments.models import Refund
 
 PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
@@ -58,8 +59,6 @@ def _get(fn, object_id: str):
 
 
 def _check_session(facts: OrderFacts, found: list) -> None:
-    from tradeline.payments import stripe_gateway
-
     try:
         session = _get(stripe_gateway.retrieve_checkout_session, facts.session_id)
     except _Missing:
@@ -86,8 +85,6 @@ def _check_session(facts: OrderFacts, found: list) -> None:
 
 
 def _check_payment(facts: OrderFacts, found: list) -> None:
-    from tradeline.payments import stripe_gateway
-
     if not facts.payment_intent:
         found.append(("STRIPE_PAYMENT_UNKNOWN", f"paid by Stripe ({facts.payment_status}) with no payment intent"))
         return

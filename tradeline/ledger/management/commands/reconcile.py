@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tradeline.audit.reconcile import reconcile_run
+from tradeline.ledger.reconcile import reconcile_run
 
 
 def _since(value: str) -> date | datetime:

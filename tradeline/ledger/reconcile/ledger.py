@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Round
 
+from tradeline.analytics.models import BrokerDailyStats
 from tradeline.core.money import proportion_of
 from tradeline.orders.models import DisputeStatus, FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 from tradeline.payments.models import Refund
@@ -362,8 +363,6 @@ def check_broker_ledgers(c, *, say: Say) -> int:
 
 def check_analytics(c, *, say: Say) -> None:
     """The brokers' daily figures, summed over all days, against their paid orders."""
-    from tradeline.analytics.models import BrokerDailyStats
-
     stats = _by_broker(BrokerDailyStats.objects, orders=Sum("orders_count", default=0),
                        sales=Sum("total_sales", default=0), share=Sum("revenue_share_earned", default=0),
                        markup=Sum("markup_earned", default=0), refunded=Sum("refunded_amount", default=0))

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from tradeline.audit.reconcile import reconcile_run
+from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import Order
 from tradeline.payments.models import Refund
 from tradeline.payments.tests import sim

@@ -16,7 +16,7 @@ What is checked (codes in `CODES`):
   cancelled payouts hold no lines; lines belong to the payout's broker and period;
 - per broker: commissions earned - clawbacks == what payouts took + what is still pending, and the
   daily analytics add up to the paid orders;
-- Stripe (tradeline.audit.reconcile.stripe_checks): each order agrees with its Checkout Session,
+- Stripe (tradeline.ledger.reconcile.stripe_checks): each order agrees with its Checkout Session,
   payment intent, charge (refunded amount, dispute) and refunds.
 
 Set-based SQL does the work: the database returns only the rows that disagree. The few checks that
@@ -24,10 +24,13 @@ need arithmetic per row (clawbacks of refunded orders, Stripe look-ups) stream t
 Nothing here writes.
 """
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+from tradeline.ledger.reconcile import ledger, stripe_checks
 
 CODES = {
     # orders
@@ -146,10 +149,6 @@ def reconcile_run(*, since: date | datetime | None = None, stripe: bool = True,
     midnight for a date) and the payout checks to periods ending after it; the per-broker ledger
     always covers everything (it is one aggregate per broker).
     """
-    import time
-
-    from tradeline.audit.reconcile import ledger, stripe_checks
-
     started = time.perf_counter()
     since_dt = _as_datetime(since)
     report = ReconcileReport(since=since_dt, stripe=stripe)
