@@ -140,10 +140,10 @@ def _order_action(model_admin: OrderAdmin, request, order: Order, action: str):
         form = ReasonForm(request.POST)
         if not form.is_valid():
             return model_admin.rerender_invalid(request, order, action, form)
-        from tradeline.orders.services import order_cancel
+        from tradeline.payments.services.checkout import checkout_cancel
 
-        run_service(request, lambda: order_cancel(order_id=order.pk, actor_user=user,
-                                                  reason=form.cleaned_data["reason"]),
+        run_service(request, lambda: checkout_cancel(order_id=order.pk, actor_user=user,
+                                                     reason=form.cleaned_data["reason"]),
                     lambda o: f"Order {o.order_number} cancelled.")
     return back_to(detail_url)
 

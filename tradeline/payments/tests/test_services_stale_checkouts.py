@@ -8,8 +8,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog
-from tradeline.orders import services
+from tradeline.orders.services import order_create
 from tradeline.orders.models import Order, OrderStatus
+from tradeline.orders.tests.conftest import catalog, fast_test_settings  # noqa: F401
+from tradeline.payments.services import checkout as services
 
 
 @pytest.fixture
@@ -36,9 +38,9 @@ def test_sweep_cancels_only_what_can_no_longer_be_paid(catalog, broker, stripe_s
     stripe_sim.pay(paid_session.id, deliver=False)  # paid; its events are still on their way
     still_open, _ = _checkout(broker)
     linked, _ = _checkout(broker)
-    never_opened = services.order_create(broker=broker, customer_email="b@example.com", items=[("card-chase", 1)],
+    never_opened = order_create(broker=broker, customer_email="b@example.com", items=[("card-chase", 1)],
                                          checkout_expires_at=past)
-    manual = services.order_create(broker=None, customer_email="c@example.com", items=[("card-chase", 1)])
+    manual = order_create(broker=None, customer_email="c@example.com", items=[("card-chase", 1)])
     Order.objects.filter(pk__in=[expired.pk, paid.pk, still_open.pk, linked.pk]).update(checkout_expires_at=past)
     Order.objects.filter(pk=linked.pk).update(stripe_payment_link_id="plink_test_1")
 
@@ -90,7 +92,7 @@ def test_checkout_records_the_expected_expiry_before_stripe_is_called(catalog, b
 
 @pytest.mark.django_db
 def test_command_reports_counts(catalog, broker):
-    services.order_create(broker=broker, customer_email="b@example.com", items=[("card-chase", 1)],
+    order_create(broker=broker, customer_email="b@example.com", items=[("card-chase", 1)],
                           checkout_expires_at=timezone.now() - timedelta(hours=1))
     out = StringIO()
     call_command("expire_stale_orders", "--dry-run", stdout=out)

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tradeline.orders.services import order_expire_stale_checkouts
+from tradeline.payments.services.checkout import order_expire_stale_checkouts
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""checkout_create and order_cancel against the local Stripe server (real HTTP through the SDK)."""
+"""checkout_create and checkout_cancel against the local Stripe server (real HTTP through the SDK)."""
 
 import json
 from datetime import UTC
@@ -10,9 +10,9 @@ from tradeline.analytics.models import BrokerDailyStats
 from tradeline.audit.models import ActivityLog
 from tradeline.brokers.models import AdminRole, KeyKind
 from tradeline.core.errors import ApplicationError, UpstreamError
-from tradeline.orders import services
 from tradeline.orders.models import Order, OrderStatus, PaymentStatus
-from tradeline.orders.tests.conftest import admin_bearer, broker_key
+from tradeline.orders.tests.conftest import admin_auth, admin_bearer, api, broker_key, catalog, fast_test_settings  # noqa: F401
+from tradeline.payments.services import checkout as services
 from tradeline.payouts.models import CommissionRecord
 
 
@@ -112,7 +112,7 @@ def test_unconfigured_stripe_cancels_the_order(catalog, broker, settings):
 def test_cancel_expires_the_stripe_session(catalog, broker, stripe_sim, admin_user):
     order, session = services.checkout_create(broker=broker, customer_email="a@example.com",
                                               items=[("card-chase", 1)])
-    cancelled = services.order_cancel(order_id=order.pk, actor_user=admin_user, reason="duplicate")
+    cancelled = services.checkout_cancel(order_id=order.pk, actor_user=admin_user, reason="duplicate")
     assert (cancelled.status, cancelled.cancellation_reason) == (OrderStatus.CANCELLED, "duplicate")
     assert stripe_sim.session(session.id)["status"] == "expired"
 
@@ -121,7 +121,7 @@ def test_cancel_expires_the_stripe_session(catalog, broker, stripe_sim, admin_us
 def test_cancel_still_cancels_when_stripe_is_down(catalog, broker, stripe_sim, admin_user):
     order, _ = services.checkout_create(broker=broker, customer_email="a@example.com", items=[("card-chase", 1)])
     stripe_sim.set_faults(status=500)
-    services.order_cancel(order_id=order.pk, actor_user=admin_user)
+    services.checkout_cancel(order_id=order.pk, actor_user=admin_user)
     order.refresh_from_db()
     assert (order.status, order.cancellation_reason) == (OrderStatus.CANCELLED, "cancelled by admin")
 
