@@ -11,8 +11,8 @@ from ninja import Router, Status
 
 from tradeline.brokers.auth import AdminTokenAuth
 from tradeline.fulfillment.services import fulfillment_retry
+from tradeline.orders.schemas import OrderOut
 from tradeline.orders.selectors import order_detail
-from tradeline.payments.schemas import OrderOut
 
 router = Router()
 

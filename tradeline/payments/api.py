@@ -27,13 +27,13 @@ from tradeline.orders.schemas import (
     CheckoutOut,
     ErrorOut,
     OrderCancelIn,
+    OrderOut,
 )
 from tradeline.orders.selectors import order_detail, order_get
 from tradeline.payments import services
 from tradeline.payments.services import checkout as checkout_services
 from tradeline.payments.schemas import (
     ManualPaymentIn,
-    OrderOut,
     PaymentLinkOut,
     RefundIn,
     RefundOut,
