@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tradeline.brokers.models import AdminProfile, AdminRole
+
 DEMO_ADMIN_EMAIL = "admin@demo.local"
 STRIPE_SIM_PORT_OFFSET = 1
 SUPPLIER_SIM_PORT_OFFSET = 2
@@ -58,8 +60,6 @@ def demo_environment(port: int, var_dir: Path) -> dict[str, str]:
 
 def ensure_demo_admin(password: str) -> dict:
     from django.contrib.auth import get_user_model
-
-    from tradeline.brokers.models import AdminProfile, AdminRole
 
     user_model = get_user_model()
     user, _ = user_model.objects.get_or_create(

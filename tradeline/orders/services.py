@@ -24,6 +24,8 @@ from tradeline.audit.services import activity_log
 from tradeline.brokers.auth import require_active
 from tradeline.brokers.models import Broker
 from tradeline.catalog.pricing import OrderQuote, PricingPolicy, merge_cart, quote_order
+from tradeline.catalog.selectors import checkout_catalog
+from tradeline.catalog.services import pricing_policy_for
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from tradeline.core.locks import lock_one
 from tradeline.core.money import cents_to_usd
@@ -167,9 +169,6 @@ def _cart(items) -> list[tuple[str, int]]:
 # --- create --------------------------------------------------------------------------------------
 
 def _quote(*, broker: Broker | None, cart: list[tuple[str, int]]):
-    from tradeline.catalog.selectors import checkout_catalog
-    from tradeline.catalog.services import pricing_policy_for
-
     policy = pricing_policy_for(broker)
     catalog = checkout_catalog()
     return policy, quote_order(cart, catalog, policy)

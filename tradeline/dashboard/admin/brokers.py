@@ -9,6 +9,8 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from tradeline.analytics.selectors import broker_performance, daily_sales
+from tradeline.brokers import services
 from tradeline.brokers.models import AdminProfile, AdminToken, Broker, BrokerApiKey, BrokerStatus
 from tradeline.core.money import format_usd
 from tradeline.dashboard.admin_base import (
@@ -87,10 +89,8 @@ class BrokerAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             raise Http404
         form = BrokerCreateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            from tradeline.brokers.services import broker_create
-
             data = form.cleaned_data
-            broker = run_service(request, lambda: broker_create(
+            broker = run_service(request, lambda: services.broker_create(
                 name=data["name"], email=data["email"], business_name=data["business_name"],
                 website=data["website"], revenue_share_percent=data["revenue_share_percent"],
                 actor_user=request.user), lambda b: f"Broker {b} created (pending approval).")
@@ -101,8 +101,6 @@ class BrokerAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         return TemplateResponse(request, "admin/brokers/broker/add.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from tradeline.analytics.selectors import broker_performance, daily_sales
-
         broker = self.get_object(request, unquote(object_id))
         if broker is None:
             raise Http404("Broker not found")
@@ -144,8 +142,6 @@ class BrokerAdmin(ObjectActionsMixin, ReadOnlyAdmin):
 
 
 def _broker_action(model_admin: BrokerAdmin, request, broker: Broker, action: str):
-    from tradeline.brokers import services
-
     url = model_admin.change_url(broker)
     user = request.user
     if action == "approve":

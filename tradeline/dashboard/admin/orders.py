@@ -17,7 +17,12 @@ from tradeline.dashboard.admin_base import (
     status_column,
 )
 from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
+from tradeline.dashboard.selectors import order_history, order_money_records
+from tradeline.fulfillment.services import fulfillment_retry
 from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
+from tradeline.orders.selectors import order_detail
+from tradeline.payments.services import manual_payment_record, payment_link_create, refund_create
+from tradeline.payments.services.checkout import checkout_cancel
 
 ACTIONS = ("manual-payment", "payment-link", "refund", "retry-fulfillment", "cancel")
 
@@ -69,9 +74,6 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         }
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from tradeline.dashboard.selectors import order_history, order_money_records
-        from tradeline.orders.selectors import order_detail
-
         order = self.get_object(request, unquote(object_id))
         if order is None:
             raise Http404("Order not found")
@@ -109,50 +111,34 @@ def _order_action(model_admin: OrderAdmin, request, order: Order, action: str):
         form = ManualPaymentForm(request.POST)
         if not form.is_valid():
             return model_admin.rerender_invalid(request, order, action, form)
-        from tradeline.payments.services import manual_payment_record
 
         run_service(request, lambda: manual_payment_record(order_id=order.pk, method=form.cleaned_data["method"],
                                                            reference=form.cleaned_data["reference"], admin=user),
                     lambda o: f"Payment recorded: order {o.order_number} is {o.status.lower()}.")
     elif action == "payment-link":
-        from tradeline.payments.services import payment_link_create
-
         run_service(request, lambda: payment_link_create(order_id=order.pk, admin=user),
                     lambda o: f"Payment link created: {o.stripe_payment_link_url}")
     elif action == "refund":
         form = RefundForm(request.POST)
         if not form.is_valid():
             return model_admin.rerender_invalid(request, order, action, form)
-        from tradeline.payments.services import refund_create
 
         run_service(request, lambda: refund_create(order_id=order.pk, amount=form.cleaned_data["amount"], admin=user,
                                                    reason=form.cleaned_data["reason"]),
                     lambda r: f"Refunded {format_usd(r.amount)}; {format_usd(r.order.amount_refunded)} "
                               f"of {format_usd(r.order.amount_paid)} refunded in total.")
     elif action == "retry-fulfillment":
-        try:
-            from tradeline.fulfillment.services import fulfillment_retry
-        except ImportError:
-            return _unavailable(request, detail_url, "Fulfillment retries are not available in this build.")
         run_service(request, lambda: fulfillment_retry(order_id=order.pk, admin=user),
                     "Fulfillment queued again; the order completes when the supplier accepts it.")
     elif action == "cancel":
         form = ReasonForm(request.POST)
         if not form.is_valid():
             return model_admin.rerender_invalid(request, order, action, form)
-        from tradeline.payments.services.checkout import checkout_cancel
 
         run_service(request, lambda: checkout_cancel(order_id=order.pk, actor_user=user,
                                                      reason=form.cleaned_data["reason"]),
                     lambda o: f"Order {o.order_number} cancelled.")
     return back_to(detail_url)
-
-
-def _unavailable(request, url, text):
-    from django.contrib import messages
-
-    messages.error(request, text)
-    return back_to(url)
 
 
 @admin.register(OrderItem)

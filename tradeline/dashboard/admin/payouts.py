@@ -21,6 +21,8 @@ from tradeline.dashboard.admin_base import (
 )
 from tradeline.dashboard.forms import MarkPaidForm, PayoutRunForm, ReasonForm
 from tradeline.payouts.models import CommissionAdjustment, CommissionRecord, Payout, PayoutStatus
+from tradeline.payouts.selectors import payout_report, payout_report_csv
+from tradeline.payouts.services import payout_cancel, payout_mark_paid, payout_run_month
 
 PAYOUT_ACTIONS = ("mark-paid", "cancel")
 OUTCOME_TEXT = {
@@ -64,8 +66,6 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
 
     def run_view(self, request):
         """GET: the form. POST step=preview: dry run. POST step=confirm: create the payouts."""
-        from tradeline.payouts.services import payout_run_month
-
         if not can_write(request):
             messages.error(request, "Your role may only read; ask an administrator to run payouts.")
             return back_to(reverse("admin:payouts_payout_changelist"))
@@ -101,8 +101,6 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     # --- one payout -------------------------------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from tradeline.payouts.selectors import payout_report
-
         payout = self.get_object(request, unquote(object_id))
         if payout is None:
             raise Http404("Payout not found")
@@ -119,8 +117,6 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         return TemplateResponse(request, "admin/payouts/payout/detail.html", context)
 
     def csv_view(self, request, object_id):
-        from tradeline.payouts.selectors import payout_report_csv
-
         payout = self.get_object(request, unquote(object_id))
         if payout is None:
             raise Http404("Payout not found")
@@ -134,8 +130,6 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
 
 
 def _payout_action(model_admin: PayoutAdmin, request, payout: Payout, action: str):
-    from tradeline.payouts.services import payout_cancel, payout_mark_paid
-
     url = model_admin.change_url(payout)
     if action == "mark-paid":
         form = MarkPaidForm(request.POST)
