@@ -26,7 +26,7 @@ from tradeline.core.money import cents_to_usd, usd_to_cents
 from tradeline.orders.models import OrderStatus
 from tradeline.orders.selectors import order_detail as order_detail_data
 from tradeline.orders.selectors import order_get, order_list
-from tradeline.payouts.selectors import payout_report, payout_report_csv
+from tradeline.payouts.selectors import broker_earnings, payout_report, payout_report_csv
 from tradeline.portal import selectors
 from tradeline.portal.forms import LoginForm, MarkupForm
 from tradeline.portal.session import broker_required, current_broker, portal_login, portal_logout, safe_next
@@ -80,10 +80,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 def _earnings(broker) -> dict | None:
-    try:
-        from tradeline.payouts.selectors import broker_earnings
-    except ImportError:
-        return None
     return broker_earnings(broker=broker)
 
 

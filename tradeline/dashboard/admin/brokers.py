@@ -22,6 +22,7 @@ from tradeline.dashboard.admin_base import (
     status_column,
 )
 from tradeline.dashboard.forms import RotateKeysForm, ShareForm
+from tradeline.payouts.selectors import broker_earnings
 
 BROKER_ACTIONS = ("approve", "suspend", "deactivate", "share", "rotate-keys", "password", "profile")
 
@@ -105,12 +106,7 @@ class BrokerAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         if broker is None:
             raise Http404("Broker not found")
         bound = getattr(request, "_tl_forms", {})
-        try:
-            from tradeline.payouts.selectors import broker_earnings
-
-            earnings = broker_earnings(broker=broker)
-        except ImportError:
-            earnings = None
+        earnings = broker_earnings(broker=broker)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
