@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from tradeline.brokers.auth import AdminTokenAuth
-from tradeline.fulfillment.services import fulfillment_retry
+from tradeline.fulfillment.dispatch import fulfillment_retry
 from tradeline.orders.schemas import OrderOut
 from tradeline.orders.selectors import order_detail
 

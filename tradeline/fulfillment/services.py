@@ -1,122 +1,189 @@
-"""Putting paid orders on the fulfillment queue: enqueue, one attempt now, the admin retry and the
-periodic sweep. The attempt itself (claim, supplier, record) is in placement.py; the task that runs
-it is tasks.fulfil_order.
+"""Placing a paid order at the supplier, outside any payment transaction.
+
+An attempt:
+1. claim — one conditional UPDATE: the order is PROCESSING, not placed, due (no attempt in flight,
+   backoff over) and its attempt counter is still the one we read; the counter goes up and a lease
+   (`fulfillment_next_attempt_at`) keeps other workers away while we talk to the supplier;
+2. the supplier — no transaction, no row lock: look for an order already placed for ours
+   (a timeout may have hidden a success), else create it;
+3. record — one short transaction: a conditional UPDATE completes the order (only one worker can;
+   the unique supplier_order_id guards too), or schedules the next attempt with exponential backoff
+   (FULFILLMENT_BACKOFF_SECONDS * 2^(n-1)), or after FULFILLMENT_MAX_ATTEMPTS / a rejected order
+   marks the fulfillment FAILED for an admin (activity log + email to ADMIN_EMAILS).
+The payment is never touched here.
 """
 
-from datetime import datetime, timedelta
+import logging
+from datetime import timedelta
+from enum import StrEnum
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
+from django_tasks.base import Task
 
+from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
-from tradeline.core.errors import Conflict, NotFound
-from tradeline.core.locks import lock_one
-from tradeline.fulfillment.placement import FulfillmentOutcome, fulfillment_attempt, lease_seconds
-from tradeline.fulfillment.tasks import fulfil_order
+from tradeline.catalog.supplier.client import SupplierClient
+from tradeline.catalog.supplier.errors import SupplierError
+from tradeline.fulfillment import emails
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
 
-LIVE_TASK_STATUSES = ("READY", "RUNNING")
+logger = logging.getLogger(__name__)
 
 
-def fulfillment_enqueue(*, order: Order, run_after: datetime | None = None) -> None:
-    """Enqueue the fulfillment task. Call inside the transaction that makes the order due: with the
-    database task backend the task row commits (or rolls back) with it."""
-    task = fulfil_order.using(run_after=run_after) if run_after is not None else fulfil_order
-    task.enqueue(order_id=str(order.pk))
+class FulfillmentOutcome(StrEnum):
+    COMPLETED = "COMPLETED"
+    SKIPPED = "SKIPPED"  # not due, already placed, not paid, or another worker holds it
+    RETRY_SCHEDULED = "RETRY_SCHEDULED"
+    FAILED = "FAILED"  # gave up: an admin must retry or refund
 
 
-def fulfillment_place(*, order_id) -> FulfillmentOutcome:
-    """One fulfillment attempt now, in this process (what the task runs); retries go to the queue."""
-    return fulfillment_attempt(order_id=order_id, requeue=fulfil_order)
+def lease_seconds() -> float:
+    """How long a claimed attempt keeps other workers away: enough for a search and a create."""
+    return float(settings.TRADELINE_TIMEOUT_SECONDS) * 4 + 30
 
 
-# ----------------------------------------------------------------------------------------------
-# Admin retry and the periodic sweep
-# ----------------------------------------------------------------------------------------------
+def backoff_seconds(attempt: int) -> int:
+    return int(settings.FULFILLMENT_BACKOFF_SECONDS) * 2 ** max(attempt - 1, 0)
 
 
-def _live_task_order_ids(order_ids=None) -> set[str]:
-    """Order ids with a fulfillment task waiting or running (a RUNNING task older than the lease is
-    considered dead: its worker crashed)."""
-    stale = timezone.now() - timedelta(seconds=lease_seconds())
-    rows = DBTaskResult.objects.filter(task_path=fulfil_order.module_path).filter(
-        Q(status="READY") | Q(status="RUNNING", started_at__gte=stale)
-    )
-    wanted = {str(pk) for pk in order_ids} if order_ids is not None else set()
-    result = set()
-    for args in rows.values_list("args_kwargs", flat=True):
-        order_id = str(((args or {}).get("kwargs") or {}).get("order_id") or "")
-        if order_id and (order_ids is None or order_id in wanted):
-            result.add(order_id)
-    return result
-
-
-def fulfillment_retry(*, order_id, admin) -> Order:
-    """Admin: try the supplier again now, with a fresh set of attempts. For a paid order that is not
-    placed yet and has no attempt scheduled or running (Conflict otherwise)."""
-    with transaction.atomic():
-        try:
-            order = lock_one(Order, pk=order_id)
-        except (Order.DoesNotExist, ValueError):
-            raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
-        if order.status != OrderStatus.PROCESSING or order.supplier_order_id:
-            raise Conflict(f"Only a paid order not yet placed at the supplier can be retried; this one is "
-                           f"{order.status}.", code="NOT_RETRYABLE", details={"status": order.status})
-        if order.fulfillment_status != FulfillmentStatus.FAILED and str(order.pk) in _live_task_order_ids([order.pk]):
-            raise Conflict("A fulfillment attempt is already scheduled or running for this order.",
-                           code="FULFILLMENT_SCHEDULED",
-                           details={"next_attempt_at": order.fulfillment_next_attempt_at})
-        order.fulfillment_status = FulfillmentStatus.QUEUED
-        order.fulfillment_attempts = 0
-        order.fulfillment_next_attempt_at = None
-        order.save(update_fields=["fulfillment_status", "fulfillment_attempts", "fulfillment_next_attempt_at",
-                                  "updated_at"])
-        fulfillment_enqueue(order=order)
-        activity_log(action="order.fulfillment_retried", entity=order, actor_user=admin, broker=order.broker,
-                     metadata={"order_number": order.order_number, "last_error": order.fulfillment_last_error[:300]})
-    return order
-
-
-def fulfillment_due_orders():
-    """Paid orders not placed at the supplier, not given up on, whose next attempt is due."""
+def _claim(order_id) -> tuple[Order, int] | None:
+    order = Order.objects.select_related("broker").filter(pk=order_id).first()
+    if order is None or order.status != OrderStatus.PROCESSING or order.supplier_order_id:
+        return None
+    if order.fulfillment_status in (FulfillmentStatus.FAILED, FulfillmentStatus.SUCCEEDED):
+        return None
     now = timezone.now()
-    return (
-        Order.objects.filter(status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
-                             fulfillment_status__in=[FulfillmentStatus.NOT_STARTED, FulfillmentStatus.QUEUED])
-        .filter(Q(fulfillment_next_attempt_at__isnull=True) | Q(fulfillment_next_attempt_at__lte=now))
-        .order_by("paid_at")
+    due = Q(fulfillment_next_attempt_at__isnull=True) | Q(fulfillment_next_attempt_at__lte=now)
+    attempt = order.fulfillment_attempts + 1
+    claimed = (
+        Order.objects.filter(due, pk=order.pk, status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
+                             fulfillment_attempts=order.fulfillment_attempts)
+        .exclude(fulfillment_status__in=[FulfillmentStatus.FAILED, FulfillmentStatus.SUCCEEDED])
+        .update(fulfillment_attempts=attempt, fulfillment_status=FulfillmentStatus.QUEUED,
+                fulfillment_next_attempt_at=now + timedelta(seconds=lease_seconds()), updated_at=now)
     )
+    if not claimed:
+        return None
+    return order, attempt
 
 
-def fulfillment_reconcile(*, dry_run: bool = False, limit: int = 1000, progress=None) -> list[Order]:
-    """Re-enqueue due orders that have no live task (lost task row, crashed worker, a worker
-    that was down). Returns the orders (re-)enqueued, at most `limit`."""
-    candidates = list(fulfillment_due_orders()[: limit * 2])
-    live = _live_task_order_ids([o.pk for o in candidates])
-    picked = [o for o in candidates if str(o.pk) not in live][:limit]
-    for n, order in enumerate(picked, 1):
-        if not dry_run:
-            with transaction.atomic():
-                updated = Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING,
-                                               supplier_order_id__isnull=True).update(
-                    fulfillment_status=FulfillmentStatus.QUEUED, updated_at=timezone.now())
-                if updated:
-                    fulfillment_enqueue(order=order)
-                    activity_log(action="order.fulfillment_requeued", entity=order, broker=order.broker,
-                                 metadata={"order_number": order.order_number,
-                                           "attempts": order.fulfillment_attempts})
-        if progress is not None:
-            progress(n, len(picked), order)
-    return picked
+def _split_name(name: str) -> tuple[str, str]:
+    parts = (name or "").split()
+    if not parts:
+        return "", ""
+    return parts[0], " ".join(parts[1:])
 
 
-__all__ = [
-    "FulfillmentOutcome",
-    "fulfillment_due_orders",
-    "fulfillment_enqueue",
-    "fulfillment_place",
-    "fulfillment_reconcile",
-    "fulfillment_retry",
-]
+def fulfillment_attempt(*, order_id, requeue: Task) -> FulfillmentOutcome:
+    """One fulfillment attempt for a paid order (see the module doc). Safe to run twice. A retry is
+    scheduled by enqueueing `requeue` (the fulfillment task, which passes itself)."""
+    claim = _claim(order_id)
+    if claim is None:
+        return FulfillmentOutcome.SKIPPED
+    order, attempt = claim
+    items = [(item.card_id, item.quantity) for item in order.items.all()]
+    first_name, last_name = _split_name(order.customer_name)
+    try:
+        with SupplierClient.from_settings() as client:
+            placed = client.find_order_for(platform_order_id=str(order.pk), customer_email=order.customer_email)
+            found = placed is not None
+            if placed is None:
+                placed = client.create_order(
+                    platform_order_id=str(order.pk), order_number=order.order_number,
+                    customer_email=order.customer_email, first_name=first_name, last_name=last_name,
+                    phone=order.customer_phone, items=items,
+                )
+    except SupplierError as exc:
+        return _attempt_failed(order, attempt, exc, requeue=requeue)
+    return _complete(order, attempt, supplier_order_id=placed.id, supplier_status=placed.status, found=found)
+
+
+def _complete(order: Order, attempt: int, *, supplier_order_id: str, supplier_status: str,
+              found: bool) -> FulfillmentOutcome:
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            done = Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING,
+                                        supplier_order_id__isnull=True).update(
+                status=OrderStatus.COMPLETED, fulfillment_status=FulfillmentStatus.SUCCEEDED,
+                supplier_order_id=supplier_order_id, supplier_order_status=supplier_status[:32], completed_at=now,
+                fulfillment_next_attempt_at=None, fulfillment_last_error="", updated_at=now,
+            )
+            if done:
+                activity_log(action="order.fulfilled", entity=order, broker=order.broker,
+                             actor_type=ActorType.SUPPLIER,
+                             metadata={"order_number": order.order_number, "supplier_order_id": supplier_order_id,
+                                       "supplier_status": supplier_status, "attempt": attempt,
+                                       "found_existing": found})
+                transaction.on_commit(lambda: emails.send_order_completed(order_id=order.pk))
+                return FulfillmentOutcome.COMPLETED
+            # The order changed while we were at the supplier (refunded, held): keep the supplier
+            # order id so an admin sees what was placed.
+            kept = Order.objects.filter(pk=order.pk, supplier_order_id__isnull=True).update(
+                supplier_order_id=supplier_order_id, supplier_order_status=supplier_status[:32],
+                fulfillment_next_attempt_at=None, updated_at=now)
+            if kept:
+                current = Order.objects.get(pk=order.pk)
+                reason = (f"Supplier order {supplier_order_id} was placed while the order became {current.status}: "
+                          "check whether it must be cancelled at the supplier.")
+                Order.objects.filter(pk=order.pk).update(review_reason=_joined(current.review_reason, reason))
+                activity_log(action="order.fulfilled_after_change", entity=order, broker=order.broker,
+                             actor_type=ActorType.SUPPLIER,
+                             metadata={"order_number": order.order_number, "supplier_order_id": supplier_order_id,
+                                       "status": current.status})
+    except IntegrityError:
+        logger.error("order %s: supplier order id %s already belongs to another order", order.pk, supplier_order_id)
+        return _give_up(order, attempt, f"supplier order id {supplier_order_id} already belongs to another order")
+    return FulfillmentOutcome.SKIPPED
+
+
+def _joined(existing: str, reason: str) -> str:
+    return f"{existing}\n{reason}".strip() if reason not in existing else existing
+
+
+def _still_this_attempt(order: Order, attempt: int):
+    """The order, only while this failed attempt still owns it: PROCESSING, no supplier order and no
+    later attempt claimed. An update through it touches no row when anything moved on meanwhile."""
+    return Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
+                                fulfillment_attempts=attempt)
+
+
+def _attempt_failed(order: Order, attempt: int, exc, *, requeue: Task) -> FulfillmentOutcome:
+    message = f"{exc.code}: {exc.message}"[:1000]
+    logger.warning("order %s: fulfillment attempt %d failed (%s)", order.pk, attempt, exc.code)
+    if not exc.retryable or attempt >= int(settings.FULFILLMENT_MAX_ATTEMPTS):
+        return _give_up(order, attempt, message)
+    delay = backoff_seconds(attempt)
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int | float) and retry_after > delay:
+        delay = int(retry_after) + 1
+    now = timezone.now()
+    when = now + timedelta(seconds=delay)
+    with transaction.atomic():
+        scheduled = _still_this_attempt(order, attempt).update(
+            fulfillment_status=FulfillmentStatus.QUEUED, fulfillment_last_error=message,
+            fulfillment_next_attempt_at=when, updated_at=now)
+        if not scheduled:
+            return FulfillmentOutcome.SKIPPED
+        requeue.using(run_after=when).enqueue(order_id=str(order.pk))
+        activity_log(action="order.fulfillment_retry_scheduled", entity=order, broker=order.broker,
+                     metadata={"order_number": order.order_number, "attempt": attempt, "delay_seconds": delay,
+                               "error": exc.code})
+    return FulfillmentOutcome.RETRY_SCHEDULED
+
+
+def _give_up(order: Order, attempt: int, message: str) -> FulfillmentOutcome:
+    now = timezone.now()
+    with transaction.atomic():
+        failed = _still_this_attempt(order, attempt).update(
+            fulfillment_status=FulfillmentStatus.FAILED, fulfillment_last_error=message,
+            fulfillment_next_attempt_at=None, updated_at=now)
+        if not failed:
+            return FulfillmentOutcome.SKIPPED
+        activity_log(action="order.fulfillment_failed", entity=order, broker=order.broker,
+                     metadata={"order_number": order.order_number, "attempts": attempt, "error": message[:300]})
+        transaction.on_commit(lambda: emails.send_fulfillment_failed(order_id=order.pk))
+    return FulfillmentOutcome.FAILED

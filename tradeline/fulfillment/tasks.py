@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from tradeline.fulfillment.placement import fulfillment_attempt
+from tradeline.fulfillment.services import fulfillment_attempt
 
 
 @task(queue_name="fulfillment")

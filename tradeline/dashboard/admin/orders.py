@@ -18,7 +18,7 @@ from tradeline.dashboard.admin_base import (
 )
 from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
 from tradeline.dashboard.selectors import order_history, order_money_records
-from tradeline.fulfillment.services import fulfillment_retry
+from tradeline.fulfillment.dispatch import fulfillment_retry
 from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 from tradeline.orders.selectors import order_detail
 from tradeline.payments.services import manual_payment_record, payment_link_create, refund_create

@@ -27,7 +27,7 @@ from tradeline.audit.services import activity_entry, activity_log, activity_log_
 from tradeline.core.db import update_returning
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
-from tradeline.fulfillment.services import fulfillment_enqueue
+from tradeline.fulfillment.dispatch import fulfillment_enqueue
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus, PaymentMethod, PaymentStatus
 from tradeline.payments import stripe_gateway
 from tradeline.payments.services.common import PAID_PAYMENT_STATES, is_uuid, order_get_locked, review_reason_append
