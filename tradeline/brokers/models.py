@@ -27,7 +27,7 @@ BROKER_FIELD_SHAPES = {
     "name": lambda value: v.clean_text("name", value, max_length=200, required=True),
     "business_name": lambda value: v.clean_text("business_name", value, max_length=200),
     "phone": lambda value: v.clean_text("phone", value, max_length=40),
-    "notes": lambda value: v.clean_text("notes", value, max_length=10_000),
+    "notes": lambda value: v.clean_text("notes", value, max_length=10_000, multiline=True),
     "email": v.clean_email,
     "website": v.clean_website,
     "allowed_origins": v.clean_origins,

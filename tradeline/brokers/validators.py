@@ -14,6 +14,7 @@ from django.core.validators import URLValidator, validate_email
 
 from tradeline.core.cors import normalize_origin
 from tradeline.core.errors import ValidationFailed
+from tradeline.core.text import control_characters
 
 MARKUP_FIXED_MAX_CENTS = 10_000_000  # $100,000.00 per unit: anything above is a typo
 MAX_ALLOWED_ORIGINS = 20
@@ -23,11 +24,17 @@ def invalid_field(field: str, message: str, code: str = "VALIDATION_ERROR") -> V
     return ValidationFailed(message, code=code, details=[{"field": field, "message": message, "type": code.lower()}])
 
 
-def clean_text(field: str, value: Any, *, max_length: int, required: bool = False) -> str:
+def clean_text(field: str, value: Any, *, max_length: int, required: bool = False,
+               multiline: bool = False) -> str:
+    """Stripped text; control characters refused (newlines and tabs allowed with `multiline`), so a
+    name typed in the admin's forms is held to the same rule as one sent to the API."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise invalid_field(field, f"{field} must be a string.")
+    found = control_characters(value.strip(), multiline=multiline)
+    if found:
+        raise invalid_field(field, f"{field} must not contain control characters (found {', '.join(found)}).")
     value = value.strip()
     if required and not value:
         raise invalid_field(field, f"{field} is required.")

@@ -55,3 +55,15 @@ def test_admin_notes_keep_their_line_breaks(client, admin_headers, make_broker):
     response = client.patch(f"/api/admin/brokers/{broker.pk}", {"notes": "bell\x07"}, content_type=JSON,
                             **admin_headers())
     assert response.status_code == 422
+
+
+def test_the_service_behind_the_admin_forms_refuses_control_characters_too():
+    from tradeline.brokers.services import broker_create
+    from tradeline.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as caught:
+        broker_create(name="Acme\r\nLtd", email="acme@example.com")
+    assert caught.value.details[0]["field"] == "name"
+    assert not Broker.objects.exists()
+    broker = broker_create(name="  Acme Ltd \n", email="acme@example.com")  # surrounding whitespace is trimmed
+    assert broker.name == "Acme Ltd"
