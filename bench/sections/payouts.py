@@ -48,7 +48,6 @@ ORDER_EXPRESSIONS = {
     "currency": "'usd'",
     "platform_commission_percent": "50",
     "revenue_share_percent": "10",
-    "payment_method": "'STRIPE'",
     "amount_paid": "s.base + s.base / 5",
     "amount_refunded": "0",
     "paid_at": "s.paid_at",

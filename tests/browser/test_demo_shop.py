@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,7 +144,7 @@ def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
     # --- the task worker places the order at the supplier -------------------------------------------
     _run_worker()
     order.refresh_from_db()
-    assert order.status == OrderStatus.COMPLETED and order.supplier_order_id
+    assert order.status == OrderStatus.COMPLETED and supplier_of(order).supplier_order_id
 
     # --- the admin sees it COMPLETED and refunds part of it ----------------------------------------
     admin = new_page()

@@ -20,6 +20,7 @@ from tradeline.core.money import percent_of
 from tradeline.orders.models import Order
 from tradeline.payments.stripe_gateway import verify_webhook
 from tradeline.testing.factories import make_broker
+from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
 
 WEBHOOK_PATH = "/api/orders/webhook/stripe"
 
@@ -97,7 +98,7 @@ def test_checkout_session_and_signed_paid_event(live_server, supplier_sim, strip
     unit = {card.card_id: card.price + percent_of(card.price, Decimal("7.5")) for card, _ in cart}
     expected_total = sum(unit[card.card_id] * quantity for card, quantity in cart)
     assert out["total_charged"] == order.total_charged == expected_total
-    assert out["order_number"] == order.order_number and out["session_id"] == order.stripe_session_id
+    assert out["order_number"] == order.order_number and out["session_id"] == session_of(order)
 
     # 2. The local Stripe holds the session with our line items at the customer unit prices.
     session = stripe_sim.session(out["session_id"])

@@ -1,16 +1,18 @@
 """Placing a paid order at the supplier, outside any payment transaction.
 
+Each paid order has one SupplierOrder row (made by the paid transition, see fulfillment_start).
 An attempt:
-1. claim — one conditional UPDATE: the order is PROCESSING, not placed, due (no attempt in flight,
-   backoff over) and its attempt counter is still the one we read; the counter goes up and a lease
-   (`fulfillment_next_attempt_at`) keeps other workers away while we talk to the supplier;
+1. claim — one conditional UPDATE of the SupplierOrder: the order is PROCESSING, not placed, due
+   (no lease held, backoff over) and its attempt counter is still the one we read; the counter
+   goes up and a lease (`leased_until`) keeps other workers away while we talk to the supplier;
 2. the supplier — no transaction, no row lock: look for an order already placed for ours
    (a timeout may have hidden a success), else create it;
-3. record — one short transaction: a conditional UPDATE completes the order (only one worker can;
-   the unique supplier_order_id guards too), or schedules the next attempt with exponential backoff
-   (FULFILLMENT_BACKOFF_SECONDS * 2^(n-1)), or after FULFILLMENT_MAX_ATTEMPTS / a rejected order
-   marks the fulfillment FAILED for an admin (activity log + email to ADMIN_EMAILS).
-The payment is never touched here.
+3. record — one short transaction, order locked first (docs/domain.md "Lock order"): the supplier
+   order id is stored (unique) and the order COMPLETED, or the next attempt is scheduled with
+   exponential backoff (FULFILLMENT_BACKOFF_SECONDS * 2^(n-1)), or after FULFILLMENT_MAX_ATTEMPTS /
+   a rejected order the SupplierOrder is FAILED for an admin (activity log + email to ADMIN_EMAILS).
+The payment is never touched here. The order's `fulfillment_status` summary is computed here from
+the SupplierOrder and saved through orders.services.order_transition (docs/domain.md "Summaries").
 """
 
 import logging
@@ -18,6 +20,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -25,9 +28,10 @@ from django.utils import timezone
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
 from tradeline.core.errors import Conflict, NotFound
-from tradeline.core.locks import lock_one
 from tradeline.fulfillment import emails
+from tradeline.fulfillment.models import SupplierOrder
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
+from tradeline.orders.services import order_transition
 
 logger = logging.getLogger(__name__)
 
@@ -59,25 +63,27 @@ def fulfillment_enqueue(*, order: Order, run_after: datetime | None = None) -> N
     task.enqueue(order_id=str(order.pk))
 
 
-def _claim(order_id) -> tuple[Order, int] | None:
-    order = Order.objects.select_related("broker").filter(pk=order_id).first()
-    if order is None or order.status != OrderStatus.PROCESSING or order.supplier_order_id:
+def fulfillment_start(*, order: Order) -> None:
+    """In the paid transition: the order's SupplierOrder row (QUEUED) and its first task."""
+    SupplierOrder.objects.bulk_create([SupplierOrder(order=order)], ignore_conflicts=True)
+    fulfillment_enqueue(order=order)
+
+
+def _claim(order_id) -> tuple[Order, SupplierOrder, int] | None:
+    row = SupplierOrder.objects.select_related("order", "order__broker").filter(order_id=order_id).first()
+    if row is None or row.order.status != OrderStatus.PROCESSING or row.supplier_order_id:
         return None
-    if order.fulfillment_status in (FulfillmentStatus.FAILED, FulfillmentStatus.SUCCEEDED):
+    if row.status in (FulfillmentStatus.FAILED, FulfillmentStatus.SUCCEEDED):
         return None
     now = timezone.now()
-    due = Q(fulfillment_next_attempt_at__isnull=True) | Q(fulfillment_next_attempt_at__lte=now)
-    attempt = order.fulfillment_attempts + 1
-    claimed = (
-        Order.objects.filter(due, pk=order.pk, status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
-                             fulfillment_attempts=order.fulfillment_attempts)
-        .exclude(fulfillment_status__in=[FulfillmentStatus.FAILED, FulfillmentStatus.SUCCEEDED])
-        .update(fulfillment_attempts=attempt, fulfillment_status=FulfillmentStatus.QUEUED,
-                fulfillment_next_attempt_at=now + timedelta(seconds=lease_seconds()), updated_at=now)
-    )
+    attempt = row.attempts + 1
+    claimed = SupplierOrder.objects.due(now).filter(pk=row.pk, attempts=row.attempts,
+                                                    order__status=OrderStatus.PROCESSING).update(
+        attempts=attempt, status=FulfillmentStatus.QUEUED, leased_until=now + timedelta(seconds=lease_seconds()),
+        next_attempt_at=None, updated_at=now)
     if not claimed:
         return None
-    return order, attempt
+    return row.order, row, attempt
 
 
 def _split_name(name: str) -> tuple[str, str]:
@@ -95,7 +101,7 @@ def fulfillment_place(*, order_id) -> FulfillmentOutcome:
     claim = _claim(order_id)
     if claim is None:
         return FulfillmentOutcome.SKIPPED
-    order, attempt = claim
+    order, _row, attempt = claim
     items = [(item.card_id, item.quantity) for item in order.items.all()]
     first_name, last_name = _split_name(order.customer_name)
     try:
@@ -110,22 +116,30 @@ def fulfillment_place(*, order_id) -> FulfillmentOutcome:
                 )
     except SupplierError as exc:
         return _attempt_failed(order, attempt, exc)
-    return _complete(order, attempt, supplier_order_id=placed.id, supplier_status=placed.status, found=found)
+    return _complete(order, attempt, supplier_order_id=placed.id, supplier_status=placed.status,
+                     supplier_number=str(placed.raw.get("number") or placed.id), found=found)
 
 
-def _complete(order: Order, attempt: int, *, supplier_order_id: str, supplier_status: str,
+def _complete(order: Order, attempt: int, *, supplier_order_id: str, supplier_status: str, supplier_number: str,
               found: bool) -> FulfillmentOutcome:
     now = timezone.now()
     try:
         with transaction.atomic():
-            done = Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING,
-                                        supplier_order_id__isnull=True).update(
-                status=OrderStatus.COMPLETED, fulfillment_status=FulfillmentStatus.SUCCEEDED,
-                supplier_order_id=supplier_order_id, supplier_order_status=supplier_status[:32], completed_at=now,
-                fulfillment_next_attempt_at=None, fulfillment_last_error="", updated_at=now,
-            )
-            if done:
-                activity_log(action="order.fulfilled", entity=order, broker=order.broker,
+            order = Order.objects.select_related("broker").locked(order.pk)
+            row = SupplierOrder.objects.select_for_update(of=("self",)).get(order_id=order.pk)
+            if row.supplier_order_id:
+                return FulfillmentOutcome.SKIPPED  # another worker placed it
+            row.supplier_order_id = supplier_order_id
+            row.supplier_order_number = supplier_number[:64]
+            row.supplier_status = supplier_status[:32]
+            row.status = FulfillmentStatus.SUCCEEDED
+            row.placed_at = now
+            row.leased_until = row.next_attempt_at = None
+            row.last_error = ""
+            row.save()
+            if order.status == OrderStatus.PROCESSING:
+                order_transition(order=order, to=OrderStatus.COMPLETED, fulfillment_status=FulfillmentStatus.SUCCEEDED)
+                activity_log(action="order.fulfilled", entity=order, broker_id=order.broker_id,
                              actor_type=ActorType.SUPPLIER,
                              metadata={"order_number": order.order_number, "supplier_order_id": supplier_order_id,
                                        "supplier_status": supplier_status, "attempt": attempt,
@@ -134,18 +148,13 @@ def _complete(order: Order, attempt: int, *, supplier_order_id: str, supplier_st
                 return FulfillmentOutcome.COMPLETED
             # The order changed while we were at the supplier (refunded, held): keep the supplier
             # order id so an admin sees what was placed.
-            kept = Order.objects.filter(pk=order.pk, supplier_order_id__isnull=True).update(
-                supplier_order_id=supplier_order_id, supplier_order_status=supplier_status[:32],
-                fulfillment_next_attempt_at=None, updated_at=now)
-            if kept:
-                current = Order.objects.get(pk=order.pk)
-                reason = (f"Supplier order {supplier_order_id} was placed while the order became {current.status}: "
-                          "check whether it must be cancelled at the supplier.")
-                Order.objects.filter(pk=order.pk).update(review_reason=_joined(current.review_reason, reason))
-                activity_log(action="order.fulfilled_after_change", entity=order, broker=order.broker,
-                             actor_type=ActorType.SUPPLIER,
-                             metadata={"order_number": order.order_number, "supplier_order_id": supplier_order_id,
-                                       "status": current.status})
+            reason = (f"Supplier order {supplier_order_id} was placed while the order became {order.status}: "
+                      "check whether it must be cancelled at the supplier.")
+            order_transition(order=order, review_reason=_joined(order.review_reason, reason))
+            activity_log(action="order.fulfilled_after_change", entity=order, broker_id=order.broker_id,
+                         actor_type=ActorType.SUPPLIER,
+                         metadata={"order_number": order.order_number, "supplier_order_id": supplier_order_id,
+                                   "status": order.status})
     except IntegrityError:
         logger.error("order %s: supplier order id %s already belongs to another order", order.pk, supplier_order_id)
         return _give_up(order, attempt, f"supplier order id {supplier_order_id} already belongs to another order")
@@ -157,10 +166,11 @@ def _joined(existing: str, reason: str) -> str:
 
 
 def _still_this_attempt(order: Order, attempt: int):
-    """The order, only while this failed attempt still owns it: PROCESSING, no supplier order and no
-    later attempt claimed. An update through it touches no row when anything moved on meanwhile."""
-    return Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
-                                fulfillment_attempts=attempt)
+    """The SupplierOrder, only while this failed attempt still owns it: the order PROCESSING, no
+    supplier order and no later attempt claimed. An update through it touches no row when anything
+    moved on meanwhile."""
+    return SupplierOrder.objects.filter(order_id=order.pk, order__status=OrderStatus.PROCESSING,
+                                        supplier_order_id__isnull=True, attempts=attempt)
 
 
 def _attempt_failed(order: Order, attempt: int, exc) -> FulfillmentOutcome:
@@ -176,8 +186,8 @@ def _attempt_failed(order: Order, attempt: int, exc) -> FulfillmentOutcome:
     when = now + timedelta(seconds=delay)
     with transaction.atomic():
         scheduled = _still_this_attempt(order, attempt).update(
-            fulfillment_status=FulfillmentStatus.QUEUED, fulfillment_last_error=message,
-            fulfillment_next_attempt_at=when, updated_at=now)
+            status=FulfillmentStatus.QUEUED, last_error=message, next_attempt_at=when, leased_until=None,
+            updated_at=now)
         if not scheduled:
             return FulfillmentOutcome.SKIPPED
         fulfillment_enqueue(order=order, run_after=when)
@@ -190,11 +200,13 @@ def _attempt_failed(order: Order, attempt: int, exc) -> FulfillmentOutcome:
 def _give_up(order: Order, attempt: int, message: str) -> FulfillmentOutcome:
     now = timezone.now()
     with transaction.atomic():
+        order = Order.objects.select_related("broker").locked(order.pk)
         failed = _still_this_attempt(order, attempt).update(
-            fulfillment_status=FulfillmentStatus.FAILED, fulfillment_last_error=message,
-            fulfillment_next_attempt_at=None, updated_at=now)
+            status=FulfillmentStatus.FAILED, last_error=message, next_attempt_at=None, leased_until=None,
+            failed_at=now, updated_at=now)
         if not failed:
             return FulfillmentOutcome.SKIPPED
+        order_transition(order=order, fulfillment_status=FulfillmentStatus.FAILED)
         activity_log(action="order.fulfillment_failed", entity=order, broker=order.broker,
                      metadata={"order_number": order.order_number, "attempts": attempt, "error": message[:300]})
         transaction.on_commit(lambda: emails.send_fulfillment_failed(order_id=order.pk))
@@ -231,36 +243,33 @@ def fulfillment_retry(*, order_id, admin) -> Order:
     placed yet and has no attempt scheduled or running (Conflict otherwise)."""
     with transaction.atomic():
         try:
-            order = lock_one(Order, pk=order_id)
-        except (Order.DoesNotExist, ValueError):
+            order = Order.objects.select_related("broker").locked(order_id)
+        except (Order.DoesNotExist, ValueError, ValidationError):
             raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
-        if order.status != OrderStatus.PROCESSING or order.supplier_order_id:
+        row = SupplierOrder.objects.select_for_update(of=("self",)).filter(order_id=order.pk).first()
+        if order.status != OrderStatus.PROCESSING or row is None or row.supplier_order_id:
             raise Conflict(f"Only a paid order not yet placed at the supplier can be retried; this one is "
                            f"{order.status}.", code="NOT_RETRYABLE", details={"status": order.status})
-        if order.fulfillment_status != FulfillmentStatus.FAILED and str(order.pk) in _live_task_order_ids([order.pk]):
+        if row.status != FulfillmentStatus.FAILED and str(order.pk) in _live_task_order_ids([order.pk]):
             raise Conflict("A fulfillment attempt is already scheduled or running for this order.",
                            code="FULFILLMENT_SCHEDULED",
-                           details={"next_attempt_at": order.fulfillment_next_attempt_at})
-        order.fulfillment_status = FulfillmentStatus.QUEUED
-        order.fulfillment_attempts = 0
-        order.fulfillment_next_attempt_at = None
-        order.save(update_fields=["fulfillment_status", "fulfillment_attempts", "fulfillment_next_attempt_at",
-                                  "updated_at"])
+                           details={"next_attempt_at": row.next_attempt_at or row.leased_until})
+        row.status = FulfillmentStatus.QUEUED
+        row.attempts = 0
+        row.next_attempt_at = row.leased_until = None
+        row.save(update_fields=["status", "attempts", "next_attempt_at", "leased_until", "updated_at"])
+        order_transition(order=order, fulfillment_status=FulfillmentStatus.QUEUED)
         fulfillment_enqueue(order=order)
-        activity_log(action="order.fulfillment_retried", entity=order, actor_user=admin, broker=order.broker,
-                     metadata={"order_number": order.order_number, "last_error": order.fulfillment_last_error[:300]})
+        activity_log(action="order.fulfillment_retried", entity=order, actor_user=admin, broker_id=order.broker_id,
+                     metadata={"order_number": order.order_number, "last_error": row.last_error[:300]})
     return order
 
 
 def fulfillment_due_orders():
     """Paid orders not placed at the supplier, not given up on, whose next attempt is due."""
-    now = timezone.now()
-    return (
-        Order.objects.filter(status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
-                             fulfillment_status__in=[FulfillmentStatus.NOT_STARTED, FulfillmentStatus.QUEUED])
-        .filter(Q(fulfillment_next_attempt_at__isnull=True) | Q(fulfillment_next_attempt_at__lte=now))
-        .order_by("paid_at")
-    )
+    due = SupplierOrder.objects.due(timezone.now())
+    return (Order.objects.filter(status=OrderStatus.PROCESSING, supplier_order__in=due)
+            .select_related("supplier_order", "broker").order_by("paid_at"))
 
 
 def fulfillment_reconcile(*, dry_run: bool = False, limit: int = 1000, progress=None) -> list[Order]:
@@ -272,14 +281,15 @@ def fulfillment_reconcile(*, dry_run: bool = False, limit: int = 1000, progress=
     for n, order in enumerate(picked, 1):
         if not dry_run:
             with transaction.atomic():
-                updated = Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING,
-                                               supplier_order_id__isnull=True).update(
-                    fulfillment_status=FulfillmentStatus.QUEUED, updated_at=timezone.now())
+                updated = SupplierOrder.objects.filter(order_id=order.pk, order__status=OrderStatus.PROCESSING,
+                                                       supplier_order_id__isnull=True).update(
+                    status=FulfillmentStatus.QUEUED, updated_at=timezone.now())
                 if updated:
+                    order_transition(order=order, fulfillment_status=FulfillmentStatus.QUEUED)
                     fulfillment_enqueue(order=order)
-                    activity_log(action="order.fulfillment_requeued", entity=order, broker=order.broker,
+                    activity_log(action="order.fulfillment_requeued", entity=order, broker_id=order.broker_id,
                                  metadata={"order_number": order.order_number,
-                                           "attempts": order.fulfillment_attempts})
+                                           "attempts": order.supplier_order.attempts})
         if progress is not None:
             progress(n, len(picked), order)
     return picked
@@ -292,4 +302,5 @@ __all__ = [
     "fulfillment_place",
     "fulfillment_reconcile",
     "fulfillment_retry",
+    "fulfillment_start",
 ]

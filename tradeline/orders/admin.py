@@ -31,7 +31,7 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     )
     list_display = ("order_number", "broker", "customer_email", "status_col", "payment_col", "fulfillment_col",
                     "total_col", "refunded_col", "created_at")
-    list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payment_method", "broker",
+    list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payments__method", "broker",
                    "created_at")
     search_fields = ("order_number", "customer_email", "broker__name", "broker__business_name", "broker__email")
     list_select_related = ("broker",)
@@ -60,7 +60,8 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         paid_like = order.status in (OrderStatus.PROCESSING, OrderStatus.COMPLETED, OrderStatus.ON_HOLD)
         return {
             "manual_payment": order.status == OrderStatus.PENDING,
-            "payment_link": order.status == OrderStatus.PENDING and not order.stripe_payment_link_id,
+            "payment_link": order.status == OrderStatus.PENDING
+            and not order.payments.filter(stripe_payment_link_id__isnull=False).exists(),
             "cancel": order.status == OrderStatus.PENDING,
             "refund": paid_like and order.amount_refunded < order.amount_paid
             and order.payment_status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED),
@@ -118,7 +119,7 @@ def _order_action(model_admin: OrderAdmin, request, order: Order, action: str):
         from tradeline.payments.services import payment_link_create
 
         run_service(request, lambda: payment_link_create(order_id=order.pk, admin=user),
-                    lambda o: f"Payment link created: {o.stripe_payment_link_url}")
+                    lambda p: f"Payment link created: {p.stripe_payment_link_url}")
     elif action == "refund":
         form = RefundForm(request.POST)
         if not form.is_valid():

@@ -38,11 +38,26 @@ class DisputeStatus(models.TextChoices):
     LOST = "LOST"
 
 
+# The payment states in which money was taken (and may since have been refunded): the one definition.
+PAID_PAYMENT_STATES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+UNPAID_PAYMENT_STATES = (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.CANCELLED)
+
+
 class PaymentMethod(models.TextChoices):
     STRIPE = "STRIPE"
     CASH = "CASH"
     WIRE = "WIRE"
     CHECK = "CHECK"
+
+
+MANUAL_METHODS = (PaymentMethod.CASH, PaymentMethod.WIRE, PaymentMethod.CHECK)
+
+
+class OrderQuerySet(models.QuerySet):
+    def locked(self, pk) -> "Order":
+        """The order row locked FOR UPDATE (the first lock of docs/domain.md "Lock order"); only
+        this row, not the broker's. Raises Order.DoesNotExist. Call inside transaction.atomic()."""
+        return self.select_for_update(of=("self",)).get(pk=pk)
 
 
 class Order(TimeStampedModel):
@@ -82,35 +97,24 @@ class Order(TimeStampedModel):
     platform_commission_percent = models.DecimalField(max_digits=5, decimal_places=2)
     revenue_share_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
 
-    # Payment.
-    payment_method = models.CharField(max_length=8, choices=PaymentMethod.choices, blank=True)
-    payment_reference = models.CharField(max_length=200, blank=True)
+    # Payment summary: copies of the paying payments.Payment row (docs/domain.md "Denormalised
+    # summaries"). Written only through orders.services.order_transition, with the values
+    # payments.services.summary.payment_summary computes; Stripe ids and manual-payment details
+    # live on the Payment rows.
     amount_paid = models.BigIntegerField(default=0)
     amount_refunded = models.BigIntegerField(default=0)  # cumulative, as Stripe reports it
     paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    paid_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    stripe_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_payment_intent = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_charge_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_payment_link_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_payment_link_url = models.URLField(max_length=500, blank=True)
+    # When an unpaid order's checkout is expected to close (the sweep cancels it afterwards).
     checkout_expires_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.TextField(blank=True)
-
-    # Fulfillment at the supplier.
-    supplier_order_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    supplier_order_status = models.CharField(max_length=32, blank=True)
-    fulfillment_attempts = models.IntegerField(default=0)
-    fulfillment_last_error = models.TextField(blank=True)
-    fulfillment_next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # Why a PENDING order was cancelled (admin reason, failed checkout, expired session).
     cancellation_reason = models.CharField(max_length=500, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -129,8 +133,7 @@ class Order(TimeStampedModel):
                 & Q(broker_markup__gte=0)
                 & Q(total_charged__gte=0)
                 & Q(amount_paid__gte=0)
-                & Q(amount_refunded__gte=0)
-                & Q(fulfillment_attempts__gte=0),
+                & Q(amount_refunded__gte=0),
                 name="order_money_nonneg",
             ),
             models.CheckConstraint(
@@ -155,6 +158,21 @@ class Order(TimeStampedModel):
     @property
     def broker_earnings(self) -> int:
         return self.broker_revenue_share + self.broker_markup
+
+    @property
+    def paying_payment(self):
+        """The payments.Payment that pays this order (role PAYING), else the latest attempt, else
+        None. Reads the prefetched `payments` when they were prefetched."""
+        payments = sorted(self.payments.all(), key=lambda p: (p.role != "PAYING", -p.created_at.timestamp()))
+        return payments[0] if payments else None
+
+    @property
+    def supplier(self):
+        """The fulfillment.SupplierOrder of this order, or None before the order was paid."""
+        try:
+            return self.supplier_order
+        except models.ObjectDoesNotExist:
+            return None
 
 
 class OrderItem(TimeStampedModel):

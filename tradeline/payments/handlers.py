@@ -14,9 +14,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from tradeline.core.errors import NotFound
 from tradeline.orders.models import Order, PaymentMethod
-from tradeline.payments.models import WebhookEvent
+from tradeline.payments.models import Payment, WebhookEvent
 from tradeline.payments.services import (
     PaidOutcome,
     RefundOutcome,
@@ -26,6 +28,7 @@ from tradeline.payments.services import (
     order_dispute_opened,
     order_payment_attempt_failed,
     order_payment_record,
+    payment_charge_store,
     refund_total_apply,
 )
 
@@ -112,11 +115,11 @@ def _order_for_charge(obj: dict, *, charge_id: str | None, payment_intent: str |
     order = _order_from_metadata(obj)
     if order is not None:
         return order
-    if payment_intent:
-        order = Order.objects.filter(stripe_payment_intent=payment_intent).first()
-    if order is None and charge_id:
-        order = Order.objects.filter(stripe_charge_id=charge_id).first()
-    return order
+    ids = Q(stripe_payment_intent=payment_intent) if payment_intent else Q(pk__in=[])
+    if charge_id:
+        ids |= Q(stripe_charge_id=charge_id)
+    payment = Payment.objects.filter(ids).select_related("order").order_by("created_at").first()
+    return payment.order if payment is not None else None
 
 
 def _ignored(note: str) -> HandlerResult:
@@ -235,9 +238,8 @@ def on_charge_refunded(event: dict) -> HandlerResult:
             return HandlerResult(Status.DEFERRED, note="no order knows this payment intent yet")
         return _ignored("no order for this charge")
     amount_refunded = _cents(charge, "amount_refunded", order_id=order.pk)
-    if charge_id and not order.stripe_charge_id and order.stripe_payment_intent == payment_intent:
-        if not Order.objects.filter(stripe_charge_id=charge_id).exists():
-            Order.objects.filter(pk=order.pk, stripe_charge_id__isnull=True).update(stripe_charge_id=charge_id)
+    if charge_id and payment_intent:
+        payment_charge_store(order_id=order.pk, payment_intent=payment_intent, charge_id=charge_id)
     outcome = refund_total_apply(order_id=order.pk, amount_refunded=amount_refunded)
     if outcome == RefundOutcome.NOT_PAID:
         return HandlerResult(Status.DEFERRED, order.pk, note="order not paid yet")

@@ -59,12 +59,12 @@ def _services():
         from tradeline.catalog.selectors import checkout_catalog
         from tradeline.orders.services import order_create
         from tradeline.payments.services.disputes import order_dispute_closed, order_dispute_opened
-        from tradeline.payments.services.paid import order_mark_paid
+        from tradeline.payments.services.paid import order_payment_record
         from tradeline.payments.services.refunds import refund_total_apply
     except ImportError as exc:
         return None, str(exc)
     return {
-        "checkout_catalog": checkout_catalog, "order_create": order_create, "order_mark_paid": order_mark_paid,
+        "checkout_catalog": checkout_catalog, "order_create": order_create, "order_payment_record": order_payment_record,
         "refund_total_apply": refund_total_apply, "order_dispute_opened": order_dispute_opened,
         "order_dispute_closed": order_dispute_closed,
     }, ""
@@ -109,9 +109,9 @@ class _Seeder:
         cards = self.rng.sample(self.catalog, k=min(len(self.catalog), self.rng.choice((1, 1, 1, 2))))
         order = self.s["order_create"](broker=broker, customer_email=f"{handle}{self.seq}@example.com",
                                       customer_name=name, items=[(c.card_id, 1) for c in cards])
-        self.s["order_mark_paid"](order_id=order.pk, amount=order.total_charged, currency=order.currency,
-                                  method="WIRE", reference=f"{REFERENCE_PREFIX}{self.seq:04d}",
-                                  actor_user=self.admin)
+        self.s["order_payment_record"](order_id=order.pk, amount=order.total_charged, currency=order.currency,
+                                       method="WIRE", reference=f"{REFERENCE_PREFIX}{self.seq:04d}",
+                                       actor_user=self.admin)
         order.refresh_from_db()
         today = order.paid_at.date()
         Order.objects.filter(pk=order.pk).update(created_at=when - timedelta(minutes=self.rng.randint(2, 40)),
@@ -150,7 +150,7 @@ def seed(env: dict | None = None, *, months: int | None = None) -> dict:
     env = env or {}
     months = months or int(env.get("DEMO_HISTORY_MONTHS") or 3)
     summary = Summary()
-    if Order.objects.filter(payment_reference__startswith=REFERENCE_PREFIX).exists():
+    if Order.objects.filter(payments__reference__startswith=REFERENCE_PREFIX).exists():
         summary.skipped = "demo history already present"
         return {"demo_history": summary.as_dict()}
     services, missing = _services()

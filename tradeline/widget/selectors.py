@@ -13,7 +13,7 @@ def demo_order_for_return(*, session_id: str = "", order_number: str = "") -> Or
     (the demo success page shows only its number and status)."""
     fields = ("order_number", "status", "total_charged")
     if session_id and len(session_id) <= 255 and "{" not in session_id:
-        return Order.objects.filter(stripe_session_id=session_id).only(*fields).first()
+        return Order.objects.filter(payments__stripe_session_id=session_id).only(*fields).first()
     if order_number and len(order_number) <= 32:
         return Order.objects.filter(order_number=order_number).only(*fields).first()
     return None

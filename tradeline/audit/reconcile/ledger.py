@@ -13,6 +13,8 @@ from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Sub
 from django.db.models.functions import Cast, Coalesce, Round
 
 from tradeline.core.money import proportion_of
+from tradeline.orders.models import PAID_PAYMENT_STATES as PAID
+from tradeline.orders.models import UNPAID_PAYMENT_STATES as UNPAID
 from tradeline.orders.models import DisputeStatus, FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 from tradeline.payments.models import Refund
 from tradeline.payouts.models import (
@@ -24,8 +26,6 @@ from tradeline.payouts.models import (
     PayoutStatus,
 )
 
-PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
-UNPAID = (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.CANCELLED)
 LIVE_PAYOUT = (PayoutStatus.PENDING, PayoutStatus.COMPLETED)
 CHUNK = 2_000
 PROGRESS_EVERY = 50_000
@@ -168,9 +168,10 @@ def check_order_money(c, *, since, say: Say) -> None:
         | (Q(status__in=(OrderStatus.PROCESSING, OrderStatus.COMPLETED)) & ~Q(payment_status__in=settled))
         | (Q(status=OrderStatus.CANCELLED) & ~Q(payment_status=PaymentStatus.CANCELLED))
         | (Q(status=OrderStatus.FAILED) & ~Q(payment_status=PaymentStatus.FAILED))
-        | (Q(status=OrderStatus.COMPLETED) & Q(supplier_order_id__isnull=True))
+        | (Q(status=OrderStatus.COMPLETED) & Q(supplier_order__supplier_order_id__isnull=True))
     )
-    rows = orders.filter(wrong_status).values_list("order_number", "status", "payment_status", "supplier_order_id")
+    rows = orders.filter(wrong_status).values_list("order_number", "status", "payment_status",
+                                                   "supplier_order__supplier_order_id")
     for number, status, payment, supplier_order in _stream(rows, say, "order states"):
         extra = ", no supplier order" if status == OrderStatus.COMPLETED and not supplier_order else ""
         c.add("ORDER_STATUS", "order", number, f"order {status} with payment {payment}{extra}")

@@ -15,16 +15,18 @@ from tradeline.brokers.models import MarkupType
 from tradeline.orders.models import Order, OrderItem
 from tradeline.payments.models import Refund
 from tradeline.payments.services import (
+    PaidOutcome,
     manual_payment_record,
     order_checkout_expired,
     order_dispute_closed,
     order_dispute_opened,
-    order_mark_paid,
+    order_payment_record,
     refund_create,
     refund_total_apply,
 )
 from tradeline.payouts.models import CommissionAdjustment, CommissionRecord, Payout
 from tradeline.payouts.services import month_period, payout_cancel, payout_mark_paid, payout_run_month
+from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
 
 pytestmark = pytest.mark.django_db
 
@@ -48,8 +50,8 @@ class Ledger:
 
 
 def _pay(order: Order) -> Order:
-    assert order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                           payment_intent=f"pi_{order.pk.hex}", charge_id=f"ch_{order.pk.hex}")
+    assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+                           payment_intent=f"pi_{order.pk.hex}", charge_id=f"ch_{order.pk.hex}") == PaidOutcome.PAID
     order.refresh_from_db()
     return order
 
@@ -72,7 +74,8 @@ def ledger(make_broker, make_order, admin_user, settings) -> Ledger:
     refund_total_apply(order_id=partial.pk, amount_refunded=partial.total_charged * 3 // 10)
     refunded_later = _pay(make_order(broker=a, prices=(70_000,)))
     direct = _pay(make_order(prices=(100_000,)))
-    expired = make_order(broker=a, prices=(10_000,), stripe_session_id="cs_test_expired")
+    expired = make_order(broker=a, prices=(10_000,))
+    add_checkout_session(expired, "cs_test_expired")
     assert order_checkout_expired(order_id=expired.pk, session_id="cs_test_expired")
     pending = make_order(broker=b, prices=(20_000,))
     cash = make_order(broker=b, prices=(25_000,))

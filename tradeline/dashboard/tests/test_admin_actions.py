@@ -10,6 +10,8 @@ from tradeline.orders.models import Order, OrderStatus
 from tradeline.payments.models import Refund
 from tradeline.payouts.models import CommissionRecord, CommissionStatus, Payout, PayoutStatus
 from tradeline.testing.factories import make_admin
+from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
+from tradeline.fulfillment.models import SupplierOrder
 
 
 def _messages(response) -> list[str]:
@@ -49,7 +51,7 @@ def test_manual_payment_then_partial_refund_from_the_order_page(admin_client, ma
     paid = admin_client.post(_action(order, "manual-payment"), {"method": "WIRE", "reference": "WIRE-778"})
     assert paid.status_code == 302
     order.refresh_from_db()
-    assert (order.status, order.amount_paid, order.payment_method, order.payment_reference) == (
+    assert (order.status, order.amount_paid, payment_of(order).method, payment_of(order).reference) == (
         OrderStatus.PROCESSING, 120_000, "WIRE", "WIRE-778")
 
     refunded = admin_client.post(_action(order, "refund"), {"amount": "300.00", "reason": "one slot unused"})
@@ -205,15 +207,16 @@ def test_retry_fulfillment_from_the_order_page_queues_it_again(admin_client, mak
     order = make_order(prices=(10_000,))
     admin_client.post(_action(order, "manual-payment"), {"method": "CASH", "reference": "R-7"})
     # Setup: the supplier refused every attempt.
-    Order.objects.filter(pk=order.pk).update(fulfillment_status=FulfillmentStatus.FAILED, fulfillment_attempts=5,
-                                             fulfillment_last_error="supplier said no")
+    Order.objects.filter(pk=order.pk).update(fulfillment_status=FulfillmentStatus.FAILED)
+    SupplierOrder.objects.filter(order_id=order.pk).update(status=FulfillmentStatus.FAILED, attempts=5,
+                                                           last_error="supplier said no")
     page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert "Fulfillment failed" in page and "Retry fulfillment" in page
 
     response = admin_client.post(_action(order, "retry-fulfillment"))
     assert response.status_code == 302
     order.refresh_from_db()
-    assert (order.fulfillment_status, order.fulfillment_attempts) == (FulfillmentStatus.QUEUED, 0)
+    assert (order.fulfillment_status, supplier_of(order).attempts) == (FulfillmentStatus.QUEUED, 0)
     assert ActivityLog.objects.filter(action="order.fulfillment_retried", entity_id=str(order.pk)).count() == 1
 
 
@@ -223,10 +226,11 @@ def test_payment_link_for_a_pending_order(admin_client, make_order, stripe_sim):
     response = admin_client.post(_action(order, "payment-link"))
     assert response.status_code == 302
     order.refresh_from_db()
-    assert order.stripe_payment_link_id.startswith("plink_")
-    assert _messages(response) == [f"Payment link created: {order.stripe_payment_link_url}"]
+    link = payment_of(order)
+    assert link.stripe_payment_link_id.startswith("plink_")
+    assert _messages(response) == [f"Payment link created: {link.stripe_payment_link_url}"]
     page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
-    assert f'id="payment-link">{order.stripe_payment_link_url}<' in page
+    assert f'id="payment-link">{link.stripe_payment_link_url}<' in page
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentMetho
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.tests import events
 from tradeline.payouts.models import CommissionRecord, CommissionStatus
+from tradeline.testing.factories import payment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +33,8 @@ def test_completed_paid_makes_the_paid_transition(client, order):
     assert (order.status, order.payment_status, order.fulfillment_status) == (
         OrderStatus.PROCESSING, PaymentStatus.SUCCEEDED, FulfillmentStatus.QUEUED)
     assert order.amount_paid == 120_000
-    assert order.payment_method == PaymentMethod.STRIPE
-    assert order.stripe_payment_intent == f"pi_for_{order.pk.hex[:16]}"
+    assert payment_of(order).method == PaymentMethod.STRIPE
+    assert payment_of(order).stripe_payment_intent == f"pi_for_{order.pk.hex[:16]}"
     assert (order.customer_name, order.customer_phone) == ("Ada Lovelace", "+15550100")
     assert order.paid_at is not None
     commission = CommissionRecord.objects.get(order=order)
@@ -104,8 +105,7 @@ def test_expiry_of_another_session_does_not_cancel(client, order):
 
 
 def test_order_with_a_payment_link_survives_its_checkout_expiring(client, order):
-    order.stripe_payment_link_id = "plink_1"
-    order.save(update_fields=["stripe_payment_link_id"])
+    order.payments.update(stripe_payment_link_id="plink_1")
     events.post(client, events.event("checkout.session.expired", events.session(order, payment_status="unpaid")))
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
@@ -116,7 +116,7 @@ def test_payment_intent_succeeded_is_a_backup_paid_signal(client, order):
     assert response.json()["status"] == "processed"
     order.refresh_from_db()
     assert order.status == OrderStatus.PROCESSING
-    assert order.stripe_charge_id == f"ch_for_{order.pk.hex[:16]}"
+    assert payment_of(order).stripe_charge_id == f"ch_for_{order.pk.hex[:16]}"
     assert CommissionRecord.objects.filter(order=order).count() == 1
 
 
@@ -191,7 +191,7 @@ def test_online_payment_after_manual_payment_is_flagged(client, order, admin_use
     assert response.json()["status"] == "needs_review"
     order.refresh_from_db()
     assert order.status == OrderStatus.PROCESSING  # the order goes on; the extra money needs a refund
-    assert order.payment_method == PaymentMethod.WIRE
+    assert payment_of(order).method == PaymentMethod.WIRE
     assert "second payment" in order.review_reason
     assert CommissionRecord.objects.filter(order=order).count() == 1
     assert len(_tasks(order)) == 1

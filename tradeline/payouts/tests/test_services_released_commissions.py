@@ -16,9 +16,10 @@ from tradeline.audit.models import ActivityLog
 from tradeline.audit.reconcile import reconcile_run
 from tradeline.orders.models import DisputeStatus, Order
 from tradeline.payments.services import (
+    PaidOutcome,
     order_dispute_closed,
     order_dispute_opened,
-    order_mark_paid,
+    order_payment_record,
     refund_total_apply,
 )
 from tradeline.payouts.models import (
@@ -57,8 +58,8 @@ def broker(make_broker):
 
 def _paid(make_order, broker) -> Order:
     order = make_order(broker=broker, prices=(100_000,))
-    assert order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                           payment_intent=f"pi_{order.pk.hex}", charge_id=f"ch_{order.pk.hex}")
+    assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+                           payment_intent=f"pi_{order.pk.hex}", charge_id=f"ch_{order.pk.hex}") == PaidOutcome.PAID
     return order
 
 
