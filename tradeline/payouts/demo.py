@@ -116,6 +116,7 @@ class _Seeder:
         today = order.paid_at.date()
         Order.objects.filter(pk=order.pk).update(created_at=when - timedelta(minutes=self.rng.randint(2, 40)),
                                                  paid_at=when, updated_at=when)
+        order.payments.update(paid_at=when, created_at=when)  # the paying payment: the order's summary source
         CommissionRecord.objects.filter(order_id=order.pk).update(order_paid_at=when, created_at=when)
         _move_day_figures(broker.pk, today, when.date(), orders_count=1, total_sales=order.total_charged,
                           revenue_share_earned=order.broker_revenue_share, markup_earned=order.broker_markup)
