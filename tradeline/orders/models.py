@@ -55,8 +55,10 @@ MANUAL_METHODS = (PaymentMethod.CASH, PaymentMethod.WIRE, PaymentMethod.CHECK)
 
 class OrderQuerySet(models.QuerySet):
     def locked(self, pk) -> "Order":
-        """The order row locked FOR UPDATE (the first lock of docs/domain.md "Lock order"); only
-        this row, not the broker's. Raises Order.DoesNotExist. Call inside transaction.atomic()."""
+        """The order row locked FOR UPDATE: the one way an order is locked, and the first lock of
+        docs/domain.md "Lock order"; only this row, not the broker's (of=self). Raises
+        Order.DoesNotExist (ValueError / ValidationError for a malformed pk). Call inside
+        transaction.atomic(); on SQLite the database-wide write lock serialises writers instead."""
         return self.select_for_update(of=("self",)).get(pk=pk)
 
 

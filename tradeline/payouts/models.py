@@ -15,6 +15,11 @@ class CommissionStatus(models.TextChoices):
 
 
 class CommissionQuerySet(models.QuerySet):
+    def locked_of_order(self, order_id) -> "CommissionRecord | None":
+        """The order's commission locked FOR UPDATE (None if it has none); after the order's and
+        its payments' locks (docs/domain.md "Lock order")."""
+        return self.select_for_update(of=("self",)).filter(order_id=order_id).first()
+
     def of_payout(self, payout: "Payout"):
         """The payout's commission lines, found through the broker index (payout_id has none)."""
         return self.filter(broker_id=payout.broker_id, payout_id=payout.pk)

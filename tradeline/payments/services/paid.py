@@ -40,6 +40,7 @@ from tradeline.payments.services.records import (
     free_unique,
     is_uuid,
     order_flag_for_review,
+    order_locked_or_none,
     payment_summary,
     paying_payment,
     payments_locked,
@@ -83,7 +84,7 @@ def order_payment_record(*, order_id, amount: int, currency: str, method: str, r
     # handler savepoint) an error rolls back with the caller's. The refusals are decided before
     # anything is written and raised after the block, so a caller may catch them and go on.
     with transaction.atomic(savepoint=False):
-        order = Order.objects.filter(pk=order_id).select_for_update(of=("self",)).first() if is_uuid(order_id) else None
+        order = order_locked_or_none(order_id)
         refusal = _refusal(order, method)
         if refusal is None:
             payments = payments_locked(order)
@@ -292,10 +293,8 @@ def order_checkout_expired(*, order_id, session_id: str) -> bool:
 
 def order_async_payment_failed(*, order_id) -> bool:
     """`checkout.session.async_payment_failed`: the delayed payment was declined; PENDING -> FAILED."""
-    if not is_uuid(order_id):
-        return False
     with transaction.atomic():
-        order = Order.objects.filter(pk=order_id).select_for_update(of=("self",)).first()
+        order = order_locked_or_none(order_id)
         if order is None or order.status != OrderStatus.PENDING:
             return False
         _attempts_close(order.pk, PaymentStatus.FAILED)

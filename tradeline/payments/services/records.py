@@ -28,12 +28,20 @@ def is_uuid(value) -> bool:
 
 def order_locked(order_id) -> Order:
     """The order row locked (Order.objects.locked), or NotFound (404 ORDER_NOT_FOUND)."""
-    if not is_uuid(order_id):
+    order = order_locked_or_none(order_id)
+    if order is None:
         raise NotFound("Order not found.", code="ORDER_NOT_FOUND")
+    return order
+
+
+def order_locked_or_none(order_id) -> Order | None:
+    """The order row locked (Order.objects.locked); None for an unknown or malformed id."""
+    if not is_uuid(order_id):
+        return None
     try:
         return Order.objects.locked(order_id)
     except Order.DoesNotExist:
-        raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
+        return None
 
 
 def payments_locked(order: Order) -> list[Payment]:
@@ -80,7 +88,7 @@ def order_flag_for_review(*, order_id, reason: str) -> bool:
     """Flag an order an admin must look at: `review_reason` is set and an order not placed at the
     supplier yet (PENDING, PROCESSING) is put ON_HOLD; a fulfilled or ended one keeps its status."""
     with transaction.atomic():
-        order = Order.objects.filter(pk=order_id).select_for_update(of=("self",)).first() if is_uuid(order_id) else None
+        order = order_locked_or_none(order_id)
         if order is None:
             return False
         previous = order.status

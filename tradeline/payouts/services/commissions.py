@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog
 from tradeline.audit.services import activity_entry, activity_log, activity_log_many
-from tradeline.core.locks import lock_one
 from tradeline.core.money import proportion_of
 from tradeline.core.db import insert_unless_present
 from tradeline.orders.models import DisputeStatus, Order
@@ -102,9 +101,7 @@ def _target(commission: CommissionRecord, order: Order) -> Clawback:
 
 
 def _lock(order: Order) -> tuple[Order, CommissionRecord | None]:
-    locked_order = lock_one(Order, pk=order.pk)
-    commission = CommissionRecord.objects.select_for_update().filter(order_id=order.pk).first()
-    return locked_order, commission
+    return Order.objects.locked(order.pk), CommissionRecord.objects.locked_of_order(order.pk)
 
 
 def _book_clawback(
