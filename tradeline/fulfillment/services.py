@@ -150,7 +150,8 @@ def _complete(order: Order, attempt: int, *, supplier_order_id: str, supplier_st
             # order id so an admin sees what was placed.
             reason = (f"Supplier order {supplier_order_id} was placed while the order became {order.status}: "
                       "check whether it must be cancelled at the supplier.")
-            order_transition(order=order, review_reason=_joined(order.review_reason, reason))
+            order_transition(order=order, fulfillment_status=FulfillmentStatus.SUCCEEDED,
+                             review_reason=_joined(order.review_reason, reason))
             activity_log(action="order.fulfilled_after_change", entity=order, broker_id=order.broker_id,
                          actor_type=ActorType.SUPPLIER,
                          metadata={"order_number": order.order_number, "supplier_order_id": supplier_order_id,

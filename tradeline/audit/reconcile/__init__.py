@@ -42,6 +42,8 @@ CODES = {
     "REFUND_STATE": "the payment/order status does not match the refunded amount",
     "LOCAL_REFUNDS_EXCEED": "refunds recorded here add up to more than the order's refunded total",
     "ORDER_STATUS": "the order status does not match its payment status",
+    "PAYMENT_SUMMARY": "the order's payment summary differs from its paying Payment (or it has money and none)",
+    "FULFILLMENT_SUMMARY": "the order's fulfillment status differs from its SupplierOrder",
     # commissions
     "MISSING_COMMISSION": "a paid broker order has no commission",
     "UNEXPECTED_COMMISSION": "an unpaid order or a direct sale has a commission",

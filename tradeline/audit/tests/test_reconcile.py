@@ -13,7 +13,8 @@ from tradeline.analytics.models import BrokerDailyStats
 from tradeline.audit.reconcile import CODES, reconcile_run
 from tradeline.brokers.models import MarkupType
 from tradeline.orders.models import Order, OrderItem
-from tradeline.payments.models import Refund
+from tradeline.fulfillment.models import SupplierOrder
+from tradeline.payments.models import Payment, Refund
 from tradeline.payments.services import (
     PaidOutcome,
     manual_payment_record,
@@ -26,7 +27,7 @@ from tradeline.payments.services import (
 )
 from tradeline.payouts.models import CommissionAdjustment, CommissionRecord, Payout
 from tradeline.payouts.services import month_period, payout_cancel, payout_mark_paid, payout_run_month
-from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
+from tradeline.testing.factories import add_checkout_session
 
 pytestmark = pytest.mark.django_db
 
@@ -111,6 +112,12 @@ def _update(model, pk, **values) -> None:
     _sql(f"UPDATE {meta.db_table} SET {sets} WHERE id = %s", [*params, _key(model, pk)])
 
 
+def _paid_amount(order, amount: int) -> None:
+    """The order's paid amount changed on the paying payment and on the order's summary alike."""
+    _update(Order, order.pk, amount_paid=amount)
+    _update(Payment, Payment.objects.get(order=order, role="PAYING").pk, amount=amount)
+
+
 def _key(model, pk):
     return model._meta.pk.get_db_prep_value(pk, connection)
 
@@ -149,8 +156,14 @@ CORRUPTIONS = {
         lambda lg: _update(Order, lg.pending.pk, revenue_share_percent=Decimal("21.00")),
         {"ITEM_PRICING": "pending"}),
     "paid_amount": (
-        lambda lg: _update(Order, lg.paid.pk, amount_paid=lg.paid.amount_paid + 1),
+        lambda lg: _paid_amount(lg.paid, lg.paid.amount_paid + 1),
         {"PAID_SPLIT": "paid"}),
+    "summary_differs_from_its_payment": (
+        lambda lg: _update(Payment, Payment.objects.get(order=lg.paid, role="PAYING").pk, amount_refunded=1),
+        {"PAYMENT_SUMMARY": "paid"}),
+    "fulfillment_summary_differs_from_its_supplier_order": (
+        lambda lg: _update(SupplierOrder, SupplierOrder.objects.get(order=lg.paid).pk, status="FAILED"),
+        {"FULFILLMENT_SUMMARY": "paid"}),
     "money_on_expired_order": (
         lambda lg: _update(Order, lg.expired.pk, amount_paid=500),
         {"UNPAID_WITH_MONEY": "expired"}),
@@ -158,7 +171,8 @@ CORRUPTIONS = {
         lambda lg: _update(Order, lg.direct.pk, paid_at=None),
         {"PAID_WITHOUT_MONEY": "direct"}),
     "refund_status": (
-        lambda lg: _update(Order, lg.partial_open.pk, payment_status="SUCCEEDED"),
+        lambda lg: (_update(Order, lg.partial_open.pk, payment_status="SUCCEEDED"),
+                    _update(Payment, Payment.objects.get(order=lg.partial_open, role="PAYING").pk, status="SUCCEEDED")),
         {"REFUND_STATE": "partial_open"}),
     "local_refund_amount": (
         lambda lg: _update(Refund, Refund.objects.get(order=lg.cash).pk, amount=5_000),
@@ -269,7 +283,7 @@ def test_command_prints_a_summary_and_exits_0_when_balanced(ledger, capsys):
 
 
 def test_command_prints_each_discrepancy_and_exits_1(ledger, capsys):
-    _update(Order, ledger.paid.pk, amount_paid=ledger.paid.amount_paid + 1)
+    _paid_amount(ledger.paid, ledger.paid.amount_paid + 1)
     _update(Order, ledger.expired.pk, amount_paid=500)
     with pytest.raises(CommandError) as error:
         call_command("reconcile", "--skip-stripe", "--quiet")

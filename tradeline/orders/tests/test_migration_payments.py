@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
@@ -98,7 +99,8 @@ def test_orders_in_every_state_carry_over_and_back(back_to_latest):
     def payments(name):
         return [(p.method, p.role, p.status, p.amount, p.amount_refunded, p.dispute_status, p.stripe_session_id,
                  p.stripe_payment_intent, p.stripe_charge_id, p.stripe_payment_link_id, p.reference)
-                for p in Payment.objects.filter(order_id=ids[name]).order_by("role", "stripe_payment_link_id")]
+                for p in Payment.objects.filter(order_id=ids[name]).order_by(
+                    "role", F("stripe_payment_link_id").asc(nulls_first=True))]
 
     assert payments("stripe") == [("STRIPE", "PAYING", "SUCCEEDED", TOTAL, 0, "NONE", "cs_1", "pi_1", "ch_1", None,
                                    "pi_1")]

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog
 from tradeline.audit.services import activity_entry, activity_log, activity_log_many
-from tradeline.core.money import proportion_of
+from tradeline.core.money import clawback_cents, proportion_of
 from tradeline.core.db import insert_unless_present
 from tradeline.orders.models import DisputeStatus, Order
 from tradeline.payouts.models import (
@@ -71,11 +71,9 @@ def split_clawback(*, original_share: int, original_markup: int, target: int) ->
 
 
 def refund_clawback(*, original_share: int, original_markup: int, amount_refunded: int, total_charged: int) -> Clawback:
-    """The clawback a cumulative refund calls for: broker earnings × refunded / charged."""
-    if total_charged <= 0 or amount_refunded <= 0:
-        return Clawback(0, 0)
-    refunded = min(amount_refunded, total_charged)
-    target = proportion_of(original_share + original_markup, refunded, total_charged)
+    """The clawback a cumulative refund calls for (core.money.clawback_cents), split."""
+    target = clawback_cents(earnings=original_share + original_markup, amount_refunded=amount_refunded,
+                            total_charged=total_charged)
     return split_clawback(original_share=original_share, original_markup=original_markup, target=target)
 
 
@@ -89,15 +87,12 @@ def _booked(commission: CommissionRecord) -> Clawback:
 
 
 def _target(commission: CommissionRecord, order: Order) -> Clawback:
-    """The clawback the order's current state calls for (a lost dispute takes everything)."""
-    if order.dispute_status == DisputeStatus.LOST:
-        return Clawback(commission.original_revenue_share, commission.original_markup)
-    return refund_clawback(
-        original_share=commission.original_revenue_share,
-        original_markup=commission.original_markup,
-        amount_refunded=order.amount_refunded,
-        total_charged=order.total_charged,
-    )
+    """The clawback the order's current state calls for (core.money.clawback_cents), split."""
+    target = clawback_cents(earnings=commission.original_revenue_share + commission.original_markup,
+                            amount_refunded=order.amount_refunded, total_charged=order.total_charged,
+                            dispute_lost=order.dispute_status == DisputeStatus.LOST)
+    return split_clawback(original_share=commission.original_revenue_share,
+                          original_markup=commission.original_markup, target=target)
 
 
 def _lock(order: Order) -> tuple[Order, CommissionRecord | None]:
