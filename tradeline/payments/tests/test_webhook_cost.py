@@ -37,7 +37,7 @@ def _paid_statements(client, order) -> int:
     commission = CommissionRecord.objects.get(order=order)
     assert commission.status == CommissionStatus.PAYABLE
     assert ActivityLog.objects.filter(entity_id=str(order.pk), action="order.paid").count() == 1
-    assert ActivityLog.objects.filter(entity_id=str(commission.pk), action="COMMISSION_CREATED").count() == 1
+    assert ActivityLog.objects.filter(entity_id=str(commission.pk), action="commission.created").count() == 1
     assert WebhookEvent.objects.get(event_id=evt["id"]).status == WebhookEvent.Status.PROCESSED
     return len(ctx)
 

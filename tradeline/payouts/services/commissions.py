@@ -190,7 +190,7 @@ def commission_create_for_order(*, order: Order, current: bool = False,
             raise IntegrityError(f"the commission of order {order.pk} was not inserted")
         return existing
     entry = activity_entry(
-        action="COMMISSION_CREATED",
+        action="commission.created",
         entity=commission,
         broker_id=order.broker_id,
         metadata={"order_number": order.order_number, "total_commission": commission.total_commission,
@@ -233,11 +233,11 @@ def commission_apply_refund(*, order: Order) -> None:
                 "total_charged": order.total_charged, "clawback_total": target.total}
     if isinstance(booked, CommissionAdjustment):
         metadata["adjustment_amount"] = booked.amount
-        action = "COMMISSION_CLAWBACK_BOOKED"
+        action = "commission.clawback_booked"
     else:
         metadata["reduced_by"] = booked.total
         metadata["remaining"] = commission.total_commission
-        action = "COMMISSION_REDUCED"
+        action = "commission.reduced"
     activity_log(action=action, entity=commission, broker=commission.broker, metadata=metadata)
 
 
@@ -254,7 +254,7 @@ def commission_hold_for_dispute(*, order: Order) -> CommissionRecord | None:
     if commission.status == CommissionStatus.PAYABLE:
         commission.status = CommissionStatus.HELD
         commission.save(update_fields=["status", "updated_at"])
-        activity_log(action="COMMISSION_HELD", entity=commission, broker=commission.broker,
+        activity_log(action="commission.held", entity=commission, broker=commission.broker,
                      metadata={"order_number": order.order_number, "total_commission": commission.total_commission})
     return commission
 
@@ -286,12 +286,12 @@ def commission_dispute_closed(*, order: Order, won: bool) -> CommissionRecord | 
                 metadata["adjustment_amount"] = booked.amount
             else:
                 metadata["reduced_by"] = booked.total
-            activity_log(action="COMMISSION_DISPUTE_LOST", entity=commission, broker=commission.broker,
+            activity_log(action="commission.dispute_lost", entity=commission, broker=commission.broker,
                          metadata=metadata)
     if commission.status == CommissionStatus.HELD:
         commission.status = CommissionStatus.PAYABLE
         commission.save(update_fields=["status", "updated_at"])
-        activity_log(action="COMMISSION_RELEASED", entity=commission, broker=commission.broker,
+        activity_log(action="commission.released", entity=commission, broker=commission.broker,
                      metadata={"order_number": order.order_number,
                                "reason": "dispute won" if won else "dispute lost, clawed back by adjustments"})
     return commission

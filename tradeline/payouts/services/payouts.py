@@ -353,15 +353,15 @@ def _write_totals(payouts: list[Payout]) -> None:
 
 
 def _log_created(payouts: list[Payout], names: dict, *, year: int, month: int, actor_user) -> None:
-    """One PAYOUT_CREATED activity row per payout, written in one INSERT for a month-end run."""
+    """One payout.created activity row per payout, written in one INSERT for a month-end run."""
     if len(payouts) == 1:
         p = payouts[0]
-        activity_log(action="PAYOUT_CREATED", entity=p, actor_user=actor_user, broker=p.broker,
+        activity_log(action="payout.created", entity=p, actor_user=actor_user, broker=p.broker,
                      metadata=_created_metadata(p, year, month))
         return
     actor_type = ActorType.ADMIN if actor_user is not None else ActorType.SYSTEM
     ActivityLog.objects.bulk_create(
-        [ActivityLog(action="PAYOUT_CREATED", entity_type="Payout", entity_id=str(p.pk), actor_type=actor_type,
+        [ActivityLog(action="payout.created", entity_type="Payout", entity_id=str(p.pk), actor_type=actor_type,
                      actor_user=actor_user, broker_id=p.broker_id, metadata=_created_metadata(p, year, month))
          for p in payouts],
         batch_size=1000,
@@ -415,7 +415,7 @@ def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_u
     n_adj = CommissionAdjustment.objects.filter(payout_id=payout.pk, status=AdjustmentStatus.IN_PAYOUT).update(
         status=AdjustmentStatus.APPLIED, updated_at=now
     )
-    activity_log(action="PAYOUT_COMPLETED", entity=payout, actor_user=actor_user, broker=payout.broker,
+    activity_log(action="payout.completed", entity=payout, actor_user=actor_user, broker=payout.broker,
                  metadata={"transaction_id": transaction_id, "total_amount": payout.total_amount,
                            "commissions": n_comm, "adjustments": n_adj})
     return payout
@@ -452,11 +452,11 @@ def _end(*, payout_id, to: str, reason: str, actor_user, action: str) -> Payout:
 def payout_fail(*, payout_id, reason: str = "", actor_user=None) -> Payout:
     """PENDING -> FAILED (the transfer bounced): its commissions and adjustments carry over."""
     return _end(payout_id=payout_id, to=PayoutStatus.FAILED, reason=reason, actor_user=actor_user,
-                action="PAYOUT_FAILED")
+                action="payout.failed")
 
 
 @transaction.atomic
 def payout_cancel(*, payout_id, reason: str = "", actor_user=None) -> Payout:
     """PENDING -> CANCELLED: its commissions and adjustments carry over to the next payout."""
     return _end(payout_id=payout_id, to=PayoutStatus.CANCELLED, reason=reason, actor_user=actor_user,
-                action="PAYOUT_CANCELLED")
+                action="payout.cancelled")

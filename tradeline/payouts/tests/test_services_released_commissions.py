@@ -146,10 +146,10 @@ class TestLostDisputeAfterRelease:
         assert not order_dispute_closed(order_id=order.pk, won=False, dispute_id=f"dp_{order.pk.hex}", status="lost")
         commission_dispute_closed(order=order, won=False)
         assert (_commission(order), _adjustments(order)) == before
-        released = ActivityLog.objects.filter(action="COMMISSION_RELEASED", entity_id=str(CommissionRecord.objects.get(
+        released = ActivityLog.objects.filter(action="commission.released", entity_id=str(CommissionRecord.objects.get(
             order=order).pk))
         assert [log.metadata["reason"] for log in released] == ["dispute lost, clawed back by adjustments"]
-        assert ActivityLog.objects.filter(action="COMMISSION_DISPUTE_LOST").count() == 1
+        assert ActivityLog.objects.filter(action="commission.dispute_lost").count() == 1
         _assert_balanced()
 
     def test_a_commission_left_held_is_repaired_by_closing_again(self, make_order, broker):
@@ -259,5 +259,5 @@ def test_concurrent_lost_closes_after_release_book_once(make_order, broker):
     assert _commission(order) == (CommissionStatus.PAYABLE, 10_000, 20_000, 30_000, None)
     assert [(a[0], a[4]) for a in _adjustments(order)] == [
         (f"refund:{order.pk}:30000", -7_500), (f"dispute:{order.pk}", -22_500)]
-    assert ActivityLog.objects.filter(action="COMMISSION_RELEASED").count() == 1
+    assert ActivityLog.objects.filter(action="commission.released").count() == 1
     _assert_balanced()
