@@ -1,4 +1,4 @@
-"""Business rules (DOMAIN.md, "Money, per unit"). Percentages are Decimals, money integer cents."""
+"""Business rules (docs/domain.md, "Money rules"). Percentages are Decimals, money integer cents."""
 
 from config.settings.env import env_decimal, env_int, env_list
 

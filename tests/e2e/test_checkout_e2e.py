@@ -80,7 +80,7 @@ def test_checkout_session_and_signed_paid_event(live_server, supplier_sim, strip
     cards = list(Tradeline.objects.filter(is_available=True, stock__gte=2).order_by("card_id")[:2])
     assert len(cards) == 2
 
-    # DOMAIN.md's rounding example rates: share 12.5 %, markup 7.5 %.
+    # docs/domain.md's rounding example rates: share 12.5 %, markup 7.5 %.
     broker = make_broker(share="12.5", markup_percent="7.5", website="https://broker.example.com")
     key, prefix, key_hash = keys.new_key(keys.PUBLISHABLE_PREFIX)
     BrokerApiKey.objects.create(broker=broker, kind=KeyKind.PUBLISHABLE, prefix=prefix, key_hash=key_hash)

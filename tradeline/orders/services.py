@@ -1,6 +1,6 @@
 """Order writes: create (priced and frozen), checkout (order + Stripe session), cancel.
 
-Money rules: DOMAIN.md, "Money, per unit". Every price is computed by the pricing engine
+Money rules: docs/domain.md, "Money rules". Every price is computed by the pricing engine
 (tradeline.catalog.pricing) from the current catalog and frozen on the order and its items; nothing
 here rounds or adds money itself except summing the engine's line totals (done by OrderQuote).
 

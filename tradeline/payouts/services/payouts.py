@@ -1,4 +1,4 @@
-"""Monthly broker payouts (DOMAIN.md, "Payouts").
+"""Monthly broker payouts (docs/domain.md, "Payout").
 
 A payout for a broker and a UTC month takes, in one transaction:
   - every PAYABLE commission in no payout yet whose order was paid before the period's end (earlier
