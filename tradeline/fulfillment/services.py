@@ -1,6 +1,7 @@
 """Placing a paid order at the supplier, outside any payment transaction.
 
-Each paid order has one SupplierOrder row (made by the paid transition, see fulfillment_start).
+Each paid order has one SupplierOrder row (made by the paid transition: dispatch.fulfillment_start).
+The queue side (enqueue, admin retry, sweep) is in dispatch.py.
 An attempt:
 1. claim — one conditional UPDATE of the SupplierOrder: the order is PROCESSING, not placed, due
    (no lease held, backoff over) and its attempt counter is still the one we read; the counter
@@ -16,26 +17,24 @@ the SupplierOrder and saved through orders.services.order_transition (docs/domai
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
+from django_tasks.base import Task
 
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
-from tradeline.core.errors import Conflict, NotFound
+from tradeline.catalog.supplier.client import SupplierClient
+from tradeline.catalog.supplier.errors import SupplierError
 from tradeline.fulfillment import emails
 from tradeline.fulfillment.models import SupplierOrder
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
 from tradeline.orders.services import order_transition
 
 logger = logging.getLogger(__name__)
-
-LIVE_TASK_STATUSES = ("READY", "RUNNING")
 
 
 class FulfillmentOutcome(StrEnum):
@@ -52,21 +51,6 @@ def lease_seconds() -> float:
 
 def backoff_seconds(attempt: int) -> int:
     return int(settings.FULFILLMENT_BACKOFF_SECONDS) * 2 ** max(attempt - 1, 0)
-
-
-def fulfillment_enqueue(*, order: Order, run_after: datetime | None = None) -> None:
-    """Enqueue the fulfillment task. Call inside the transaction that makes the order due: with the
-    database task backend the task row commits (or rolls back) with it."""
-    from tradeline.fulfillment.tasks import fulfil_order
-
-    task = fulfil_order.using(run_after=run_after) if run_after is not None else fulfil_order
-    task.enqueue(order_id=str(order.pk))
-
-
-def fulfillment_start(*, order: Order) -> None:
-    """In the paid transition: the order's SupplierOrder row (QUEUED) and its first task."""
-    SupplierOrder.objects.bulk_create([SupplierOrder(order=order)], ignore_conflicts=True)
-    fulfillment_enqueue(order=order)
 
 
 def _claim(order_id) -> tuple[Order, SupplierOrder, int] | None:
@@ -93,11 +77,9 @@ def _split_name(name: str) -> tuple[str, str]:
     return parts[0], " ".join(parts[1:])
 
 
-def fulfillment_place(*, order_id) -> FulfillmentOutcome:
-    """One fulfillment attempt for a paid order (see the module doc). Safe to run twice."""
-    from tradeline.catalog.supplier.client import SupplierClient
-    from tradeline.catalog.supplier.errors import SupplierError
-
+def fulfillment_attempt(*, order_id, requeue: Task) -> FulfillmentOutcome:
+    """One fulfillment attempt for a paid order (see the module doc). Safe to run twice. A retry is
+    scheduled by enqueueing `requeue` (the fulfillment task, which passes itself)."""
     claim = _claim(order_id)
     if claim is None:
         return FulfillmentOutcome.SKIPPED
@@ -115,7 +97,7 @@ def fulfillment_place(*, order_id) -> FulfillmentOutcome:
                     phone=order.customer_phone, items=items,
                 )
     except SupplierError as exc:
-        return _attempt_failed(order, attempt, exc)
+        return _attempt_failed(order, attempt, exc, requeue=requeue)
     return _complete(order, attempt, supplier_order_id=placed.id, supplier_status=placed.status,
                      supplier_number=str(placed.raw.get("number") or placed.id), found=found)
 
@@ -174,7 +156,7 @@ def _still_this_attempt(order: Order, attempt: int):
                                         supplier_order_id__isnull=True, attempts=attempt)
 
 
-def _attempt_failed(order: Order, attempt: int, exc) -> FulfillmentOutcome:
+def _attempt_failed(order: Order, attempt: int, exc, *, requeue: Task) -> FulfillmentOutcome:
     message = f"{exc.code}: {exc.message}"[:1000]
     logger.warning("order %s: fulfillment attempt %d failed (%s)", order.pk, attempt, exc.code)
     if not exc.retryable or attempt >= int(settings.FULFILLMENT_MAX_ATTEMPTS):
@@ -191,7 +173,7 @@ def _attempt_failed(order: Order, attempt: int, exc) -> FulfillmentOutcome:
             updated_at=now)
         if not scheduled:
             return FulfillmentOutcome.SKIPPED
-        fulfillment_enqueue(order=order, run_after=when)
+        requeue.using(run_after=when).enqueue(order_id=str(order.pk))
         activity_log(action="order.fulfillment_retry_scheduled", entity=order, broker=order.broker,
                      metadata={"order_number": order.order_number, "attempt": attempt, "delay_seconds": delay,
                                "error": exc.code})
@@ -212,96 +194,3 @@ def _give_up(order: Order, attempt: int, message: str) -> FulfillmentOutcome:
                      metadata={"order_number": order.order_number, "attempts": attempt, "error": message[:300]})
         transaction.on_commit(lambda: emails.send_fulfillment_failed(order_id=order.pk))
     return FulfillmentOutcome.FAILED
-
-
-# ----------------------------------------------------------------------------------------------
-# Admin retry and the periodic sweep
-# ----------------------------------------------------------------------------------------------
-
-
-def _live_task_order_ids(order_ids=None) -> set[str]:
-    """Order ids with a fulfillment task waiting or running (a RUNNING task older than the lease is
-    considered dead: its worker crashed)."""
-    from django_tasks_db.models import DBTaskResult
-
-    from tradeline.fulfillment.tasks import fulfil_order
-
-    stale = timezone.now() - timedelta(seconds=lease_seconds())
-    rows = DBTaskResult.objects.filter(task_path=fulfil_order.module_path).filter(
-        Q(status="READY") | Q(status="RUNNING", started_at__gte=stale)
-    )
-    wanted = {str(pk) for pk in order_ids} if order_ids is not None else set()
-    result = set()
-    for args in rows.values_list("args_kwargs", flat=True):
-        order_id = str(((args or {}).get("kwargs") or {}).get("order_id") or "")
-        if order_id and (order_ids is None or order_id in wanted):
-            result.add(order_id)
-    return result
-
-
-def fulfillment_retry(*, order_id, admin) -> Order:
-    """Admin: try the supplier again now, with a fresh set of attempts. For a paid order that is not
-    placed yet and has no attempt scheduled or running (Conflict otherwise)."""
-    with transaction.atomic():
-        try:
-            order = Order.objects.select_related("broker").locked(order_id)
-        except (Order.DoesNotExist, ValueError, ValidationError):
-            raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
-        row = SupplierOrder.objects.select_for_update(of=("self",)).filter(order_id=order.pk).first()
-        if order.status != OrderStatus.PROCESSING or row is None or row.supplier_order_id:
-            raise Conflict(f"Only a paid order not yet placed at the supplier can be retried; this one is "
-                           f"{order.status}.", code="NOT_RETRYABLE", details={"status": order.status})
-        if row.status != FulfillmentStatus.FAILED and str(order.pk) in _live_task_order_ids([order.pk]):
-            raise Conflict("A fulfillment attempt is already scheduled or running for this order.",
-                           code="FULFILLMENT_SCHEDULED",
-                           details={"next_attempt_at": row.next_attempt_at or row.leased_until})
-        row.status = FulfillmentStatus.QUEUED
-        row.attempts = 0
-        row.next_attempt_at = row.leased_until = None
-        row.save(update_fields=["status", "attempts", "next_attempt_at", "leased_until", "updated_at"])
-        order_transition(order=order, fulfillment_status=FulfillmentStatus.QUEUED)
-        fulfillment_enqueue(order=order)
-        activity_log(action="order.fulfillment_retried", entity=order, actor_user=admin, broker_id=order.broker_id,
-                     metadata={"order_number": order.order_number, "last_error": row.last_error[:300]})
-    return order
-
-
-def fulfillment_due_orders():
-    """Paid orders not placed at the supplier, not given up on, whose next attempt is due."""
-    due = SupplierOrder.objects.due(timezone.now())
-    return (Order.objects.filter(status=OrderStatus.PROCESSING, supplier_order__in=due)
-            .select_related("supplier_order", "broker").order_by("paid_at"))
-
-
-def fulfillment_reconcile(*, dry_run: bool = False, limit: int = 1000, progress=None) -> list[Order]:
-    """Re-enqueue due orders that have no live task (lost task row, crashed worker, a worker
-    that was down). Returns the orders (re-)enqueued, at most `limit`."""
-    candidates = list(fulfillment_due_orders()[: limit * 2])
-    live = _live_task_order_ids([o.pk for o in candidates])
-    picked = [o for o in candidates if str(o.pk) not in live][:limit]
-    for n, order in enumerate(picked, 1):
-        if not dry_run:
-            with transaction.atomic():
-                updated = SupplierOrder.objects.filter(order_id=order.pk, order__status=OrderStatus.PROCESSING,
-                                                       supplier_order_id__isnull=True).update(
-                    status=FulfillmentStatus.QUEUED, updated_at=timezone.now())
-                if updated:
-                    order_transition(order=order, fulfillment_status=FulfillmentStatus.QUEUED)
-                    fulfillment_enqueue(order=order)
-                    activity_log(action="order.fulfillment_requeued", entity=order, broker_id=order.broker_id,
-                                 metadata={"order_number": order.order_number,
-                                           "attempts": order.supplier_order.attempts})
-        if progress is not None:
-            progress(n, len(picked), order)
-    return picked
-
-
-__all__ = [
-    "FulfillmentOutcome",
-    "fulfillment_due_orders",
-    "fulfillment_enqueue",
-    "fulfillment_place",
-    "fulfillment_reconcile",
-    "fulfillment_retry",
-    "fulfillment_start",
-]

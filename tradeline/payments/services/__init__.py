@@ -1,7 +1,15 @@
-"""Write services of the payments app: checkout and manual payments (checkout.py), money in
-(paid.py), refunds (refunds.py), disputes (disputes.py); shared locking and summaries (records.py)."""
+"""Write services of the payments app: checkout, payment links and manual payments (checkout.py),
+money in (paid.py), refunds (refunds.py), disputes (disputes.py); shared locking and summaries
+(common.py)."""
 
-from tradeline.payments.services.checkout import checkout_session_store, manual_payment_record, payment_link_create
+from tradeline.payments.services.checkout import (
+    checkout_cancel,
+    checkout_create,
+    checkout_session_store,
+    manual_payment_record,
+    order_expire_stale_checkouts,
+    payment_link_create,
+)
 from tradeline.payments.services.disputes import order_dispute_closed, order_dispute_opened
 from tradeline.payments.services.paid import (
     PaidOutcome,
@@ -11,7 +19,7 @@ from tradeline.payments.services.paid import (
     order_payment_record,
     payment_charge_store,
 )
-from tradeline.payments.services.records import order_flag_for_review
+from tradeline.payments.services.common import order_flag_for_review
 from tradeline.payments.services.refunds import (
     RefundOutcome,
     deferred_refunds_apply,
@@ -22,6 +30,8 @@ from tradeline.payments.services.refunds import (
 __all__ = [
     "PaidOutcome",
     "RefundOutcome",
+    "checkout_cancel",
+    "checkout_create",
     "checkout_session_store",
     "deferred_refunds_apply",
     "manual_payment_record",
@@ -29,6 +39,7 @@ __all__ = [
     "order_checkout_expired",
     "order_dispute_closed",
     "order_dispute_opened",
+    "order_expire_stale_checkouts",
     "order_flag_for_review",
     "order_payment_attempt_failed",
     "order_payment_record",

@@ -10,7 +10,7 @@ from tradeline.audit.services import activity_log
 from tradeline.orders.models import DisputeStatus, Order
 from tradeline.orders.services import order_transition
 from tradeline.payments.models import Payment
-from tradeline.payments.services.records import order_locked, paying_payment_locked, payment_summary
+from tradeline.payments.services.common import order_locked, paying_payment_locked, payment_summary
 from tradeline.payouts.services import commission_dispute_closed, commission_hold_for_dispute
 
 

@@ -26,7 +26,7 @@ from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_entry, activity_log, activity_log_many
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
-from tradeline.fulfillment.services import fulfillment_start
+from tradeline.fulfillment.dispatch import fulfillment_start
 from tradeline.orders.models import (
     MANUAL_METHODS,
     Order,
@@ -36,7 +36,7 @@ from tradeline.orders.models import (
 )
 from tradeline.orders.services import order_cancel, order_transition
 from tradeline.payments.models import Payment, PaymentRole
-from tradeline.payments.services.records import (
+from tradeline.payments.services.common import (
     free_unique,
     is_uuid,
     order_flag_for_review,

@@ -32,7 +32,7 @@ from tradeline.orders.models import (
 from tradeline.orders.services import order_transition
 from tradeline.payments import stripe_gateway
 from tradeline.payments.models import Payment, Refund, WebhookEvent
-from tradeline.payments.services.records import (
+from tradeline.payments.services.common import (
     order_flag_for_review,
     order_locked,
     paying_payment_locked,
