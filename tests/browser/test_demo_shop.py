@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
+from tradeline.testing.factories import supplier_of
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]

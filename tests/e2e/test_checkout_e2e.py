@@ -20,7 +20,7 @@ from tradeline.core.money import percent_of
 from tradeline.orders.models import Order
 from tradeline.payments.stripe_gateway import verify_webhook
 from tradeline.testing.factories import make_broker
-from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
+from tradeline.testing.factories import session_of
 
 WEBHOOK_PATH = "/api/orders/webhook/stripe"
 

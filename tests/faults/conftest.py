@@ -8,7 +8,7 @@ from django.test import TestCase
 
 from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import Order
-from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
+from tradeline.testing.factories import supplier_of
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from tradeline.payments.models import WebhookEvent
 from tradeline.payments.services import PaidOutcome, order_payment_record
 from tradeline.payments.tests import sim
 from tradeline.payouts.models import CommissionRecord
-from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
+from tradeline.testing.factories import supplier_of
 from tradeline.fulfillment.models import SupplierOrder
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

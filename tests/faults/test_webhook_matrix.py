@@ -23,7 +23,7 @@ from tradeline.payments.models import WebhookEvent
 from tradeline.payments.stripe_gateway import sign_payload
 from tradeline.payments.tests import events
 from tradeline.payouts.models import CommissionRecord
-from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
+from tradeline.testing.factories import add_checkout_session
 
 pytestmark = pytest.mark.django_db
 

@@ -104,6 +104,7 @@ def fulfillment_reconcile(*, dry_run: bool = False, limit: int = 1000, progress=
     for n, order in enumerate(picked, 1):
         if not dry_run:
             with transaction.atomic():
+                order = Order.objects.select_related("broker", "supplier_order").locked(order.pk)  # order first
                 updated = SupplierOrder.objects.filter(order_id=order.pk, order__status=OrderStatus.PROCESSING,
                                                        supplier_order_id__isnull=True).update(
                     status=FulfillmentStatus.QUEUED, updated_at=timezone.now())

@@ -6,12 +6,11 @@ from django.contrib.messages import get_messages
 from tradeline.audit.models import ActivityLog
 from tradeline.brokers.models import AdminRole, BrokerApiKey, BrokerStatus
 from tradeline.brokers.keys import hash_key
+from tradeline.fulfillment.models import SupplierOrder
 from tradeline.orders.models import Order, OrderStatus
 from tradeline.payments.models import Refund
 from tradeline.payouts.models import CommissionRecord, CommissionStatus, Payout, PayoutStatus
-from tradeline.testing.factories import make_admin
-from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
-from tradeline.fulfillment.models import SupplierOrder
+from tradeline.testing.factories import make_admin, payment_of, supplier_of
 
 
 def _messages(response) -> list[str]:
@@ -278,3 +277,13 @@ def test_cancel_a_pending_payout_gives_its_commissions_back(admin_client, make_b
     assert "only a PENDING payout" in _messages(again)[-1]
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.CANCELLED
+
+
+@pytest.mark.django_db
+def test_payment_and_supplier_order_lists_show_the_records(admin_client, make_order):
+    order = make_order(prices=(10_000,))
+    admin_client.post(_action(order, "manual-payment"), {"method": "CHECK", "reference": "CHK-1001"})
+    payments = admin_client.get("/admin/payments/payment/").content.decode()
+    assert order.order_number in payments and "CHK-1001" in payments and "PAYING" in payments
+    supplier_orders = admin_client.get("/admin/fulfillment/supplierorder/").content.decode()
+    assert order.order_number in supplier_orders and "QUEUED" in supplier_orders

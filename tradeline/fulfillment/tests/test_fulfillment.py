@@ -13,7 +13,7 @@ from tradeline.fulfillment.services import FulfillmentOutcome
 from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentStatus
 from tradeline.payments.services import PaidOutcome, order_payment_record
 from tradeline.payouts.models import CommissionRecord
-from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
+from tradeline.testing.factories import supplier_of
 from tradeline.fulfillment.models import SupplierOrder
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import Order
 from tradeline.payments.models import Refund
 from tradeline.payments.tests import sim
-from tradeline.testing.factories import add_checkout_session, payment_of, session_of, supplier_of
+from tradeline.testing.factories import payment_of
 from tradeline.payments.models import Payment
 
 pytestmark = pytest.mark.django_db

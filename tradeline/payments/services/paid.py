@@ -253,12 +253,14 @@ def _excess(order: Order, payment: Payment, signal: _Signal, paying: Payment) ->
 
 def payment_charge_store(*, order_id, payment_intent: str, charge_id: str) -> bool:
     """The charge of a payment known by its intent (a `charge.*` event names both), unless the
-    payment has one or another payment holds it. True when stored."""
-    if Payment.objects.filter(stripe_charge_id=charge_id).exists():
-        return False
-    return bool(Payment.objects.filter(order_id=order_id, stripe_payment_intent=payment_intent,
-                                       stripe_charge_id__isnull=True).update(stripe_charge_id=charge_id,
-                                                                             updated_at=timezone.now()))
+    payment has one or another payment holds it. True when stored. The order is locked first, as
+    everywhere (docs/domain.md "Lock order"), before the payment row is written."""
+    with transaction.atomic():
+        if order_locked_or_none(order_id) is None or Payment.objects.filter(stripe_charge_id=charge_id).exists():
+            return False
+        return bool(Payment.objects.filter(order_id=order_id, stripe_payment_intent=payment_intent,
+                                           stripe_charge_id__isnull=True).update(stripe_charge_id=charge_id,
+                                                                                 updated_at=timezone.now()))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -279,6 +281,8 @@ def order_checkout_expired(*, order_id, session_id: str) -> bool:
     Keyed on the session: an expired payment-link session, or any session of an order that has a
     payment link or is already paid, changes no order."""
     with transaction.atomic():
+        if order_locked_or_none(order_id) is None:  # the order first (docs/domain.md "Lock order")
+            return False
         closed = _attempts_close(order_id, PaymentStatus.CANCELLED, stripe_session_id=session_id)
         if not closed:
             return False
