@@ -84,8 +84,8 @@ def webhook_process(*, event: dict, replay: bool = False) -> WebhookOutcome:
 
 def _claim(event: dict, *, replay: bool) -> WebhookEvent | None:
     """The event's row, inserted now or (FAILED earlier) locked for another try; None if done.
-    The transaction's first statement: the INSERT carries `SET LOCAL lock_timeout` (PostgreSQL),
-    which bounds every lock wait that follows, the INSERT's own included."""
+    The transaction's first statements: `SET LOCAL lock_timeout` (PostgreSQL), which bounds every
+    lock wait that follows, the INSERT's own included; then the INSERT (ON CONFLICT DO NOTHING)."""
     row = WebhookEvent(source=SOURCE, event_id=event["id"], event_type=event["type"][:100], payload=event,
                        status=Status.RECEIVED)
     if insert_unless_present(row, lock_timeout=LOCK_TIMEOUT):
