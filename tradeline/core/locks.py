@@ -1,5 +1,5 @@
 """Row locks. Each model of the money path has one locker, taken in one order (docs/domain.md
-"Lock order"): Order (`Order.objects.locked`) -> its Payments (`payments.services.records`) or its
+"Lock order"): Order (`Order.objects.locked`) -> its Payments (`payments.services.common`) or its
 SupplierOrder -> Commission (`CommissionRecord.objects.locked_of_order`) -> Payout. A transaction
 that needs several takes them in that order, so two never wait on each other in a cycle.
 

@@ -7,7 +7,7 @@ from tradeline.core.models import TimeStampedModel
 
 class OrderStatus(models.TextChoices):
     PENDING = "PENDING"  # created, waiting for payment
-    PROCESSING = "PROCESSING"  # paid, fulfillment at the supplier under way (or failed: see fulfillment_status)
+    PROCESSING = "PROCESSING"  # paid, fulfillment at the supplier under way (or failed: see the SupplierOrder)
     COMPLETED = "COMPLETED"  # paid and placed at the supplier
     ON_HOLD = "ON_HOLD"  # payment received but does not match the order: an admin must review
     FAILED = "FAILED"  # payment failed (async method declined)
@@ -79,7 +79,13 @@ class Order(TimeStampedModel):
     customer_name = models.CharField(max_length=200, blank=True)
     customer_phone = models.CharField(max_length=40, blank=True)
 
+    # The one life-cycle status: changed only by orders.services.order_transition (its TRANSITIONS
+    # table; docs/domain.md "Order").
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    # Summaries (docs/domain.md "Summaries on the order"), saved only through order_transition:
+    # payment_status / dispute_status copy the paying Payment (payments.services.common.payment_summary;
+    # CANCELLED / FAILED come from the transition table); fulfillment_status copies the SupplierOrder
+    # (fulfillment.services; QUEUED on the paid move).
     payment_status = models.CharField(max_length=24, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     fulfillment_status = models.CharField(
         max_length=16, choices=FulfillmentStatus.choices, default=FulfillmentStatus.NOT_STARTED
@@ -99,10 +105,10 @@ class Order(TimeStampedModel):
     platform_commission_percent = models.DecimalField(max_digits=5, decimal_places=2)
     revenue_share_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
 
-    # Payment summary: copies of the paying payments.Payment row (docs/domain.md "Denormalised
-    # summaries"). Written only through orders.services.order_transition, with the values
-    # payments.services.summary.payment_summary computes; Stripe ids and manual-payment details
-    # live on the Payment rows.
+    # Payment summary: copies of the paying payments.Payment row (docs/domain.md "Summaries on the
+    # order"), saved only through orders.services.order_transition with the values
+    # payments.services.common.payment_summary computes. Stripe ids and manual-payment details live
+    # on the Payment rows, supplier details on fulfillment.SupplierOrder.
     amount_paid = models.BigIntegerField(default=0)
     amount_refunded = models.BigIntegerField(default=0)  # cumulative, as Stripe reports it
     paid_at = models.DateTimeField(null=True, blank=True, db_index=True)

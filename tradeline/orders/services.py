@@ -72,7 +72,7 @@ _IMPLIED = {
     S.PROCESSING: {"fulfillment_status": FulfillmentStatus.QUEUED},
 }
 # The denormalised columns other apps ask this module to save (docs/domain.md "Summaries"):
-# payment summary (values from payments.services.summary), fulfillment state (fulfillment.services),
+# payment summary (values from payments.services.common.payment_summary), fulfillment state (fulfillment.services),
 # the review note, and the customer's name/phone as Stripe reports them.
 SUMMARY_FIELDS = frozenset({
     "payment_status", "amount_paid", "paid_at", "amount_refunded", "dispute_status", "fulfillment_status",
