@@ -132,14 +132,14 @@ def _paid_result(outcome: PaidOutcome, order_id: uuid.UUID) -> HandlerResult:
     return HandlerResult(Status.PROCESSED, order_id, note=outcome.value.lower())
 
 
-def _record_paid(order_id: uuid.UUID, *, amount: int, currency, payment_intent, charge_id=None, details=None,
-                 unknown: PermanentEventProblem | None = None) -> HandlerResult:
+def _record_paid(order_id: uuid.UUID, *, amount: int, currency, payment_intent, charge_id=None, session_id=None,
+                 details=None, unknown: PermanentEventProblem | None = None) -> HandlerResult:
     """`unknown`: what an order that does not exist is (the order was not looked up before)."""
     details = details if isinstance(details, dict) else {}
     try:
         outcome = order_payment_record(
             order_id=order_id, amount=amount, currency=currency if isinstance(currency, str) else "",
-            method=PaymentMethod.STRIPE, payment_intent=payment_intent, charge_id=charge_id,
+            method=PaymentMethod.STRIPE, payment_intent=payment_intent, charge_id=charge_id, session_id=session_id,
             customer_name=details.get("name") if isinstance(details.get("name"), str) else "",
             customer_phone=details.get("phone") if isinstance(details.get("phone"), str) else "",
         )
@@ -160,7 +160,7 @@ def _session_paid(event: dict, *, require_paid_status: bool) -> HandlerResult:
         # The usual paid event: order_payment_record's locking SELECT is the order's only lookup;
         # an order it does not find is the same permanent problem as below.
         return _record_paid(order_id, amount=amount, currency=session.get("currency"),
-                            payment_intent=_id_of(session.get("payment_intent")),
+                            payment_intent=_id_of(session.get("payment_intent")), session_id=_id_of(session.get("id")),
                             details=session.get("customer_details"), unknown=_unknown_order(order_id))
     order = _order_from_metadata(session)
     if order is None:
@@ -170,7 +170,7 @@ def _session_paid(event: dict, *, require_paid_status: bool) -> HandlerResult:
         return HandlerResult(Status.PROCESSED, order.pk, note=f"payment_status {session.get('payment_status')!r}")
     amount = _cents(session, "amount_total", order_id=order.pk)
     return _record_paid(order.pk, amount=amount, currency=session.get("currency"),
-                        payment_intent=_id_of(session.get("payment_intent")),
+                        payment_intent=_id_of(session.get("payment_intent")), session_id=_id_of(session.get("id")),
                         details=session.get("customer_details"))
 
 

@@ -65,11 +65,12 @@ class PaidOutcome(StrEnum):
 
 def order_payment_record(*, order_id, amount: int, currency: str, method: str, reference: str = "",
                          payment_intent: str | None = None, charge_id: str | None = None,
-                         customer_name: str = "", customer_phone: str = "", actor_user=None) -> PaidOutcome:
+                         session_id: str | None = None, customer_name: str = "", customer_phone: str = "",
+                         actor_user=None) -> PaidOutcome:
     """Record money received for an order; the paid transition happens here and only here.
 
     One transaction: lock the order, then its payments; find the payment this signal is about (by
-    payment intent, else the open Stripe attempt) or start one; then:
+    payment intent, else Checkout Session, else the open Stripe attempt) or start one; then:
     PENDING and matching -> the payment PAYING / SUCCEEDED, the order PROCESSING, its commission,
     activity entries, supplier order and fulfillment task, the broker's UTC-day figures, and refund
     reports that arrived before the payment; PENDING and not matching, or ended unpaid -> ON_HOLD;
@@ -78,7 +79,8 @@ def order_payment_record(*, order_id, amount: int, currency: str, method: str, r
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
         raise ValidationFailed("The amount must be a non-negative number of cents.", code="INVALID_AMOUNT")
     signal = _Signal(amount=amount, currency=(currency or "").lower(), method=method, reference=reference,
-                     payment_intent=payment_intent, charge_id=charge_id, actor_user=actor_user,
+                     payment_intent=payment_intent, charge_id=charge_id, session_id=session_id,
+                     actor_user=actor_user,
                      customer_name=customer_name.strip()[:200], customer_phone=customer_phone.strip()[:40])
     # No savepoint of its own (savepoint=False): inside a caller's transaction (the webhook's
     # handler savepoint) an error rolls back with the caller's. The refusals are decided before
@@ -122,17 +124,23 @@ def _refusal(order: Order | None, method: str) -> ApplicationError | None:
 
 def _payment_for(order: Order, payments: list[Payment], signal: _Signal) -> Payment:
     """The payment the signal is about: a manual one is always new; a Stripe one is the payment
-    holding its payment intent, else (no intent named) the paying Stripe payment, else the order's
-    open Stripe attempt (its Checkout Session or payment link), else a new row."""
+    holding its payment intent, else the one holding its Checkout Session, else (neither named) the
+    paying Stripe payment, else the order's open Stripe attempt (a session that is not one of ours
+    belongs to a payment link: that attempt first), else a new row."""
     if signal.method in MANUAL_METHODS:
         return Payment(order=order, method=signal.method, amount=order.total_charged, currency=order.currency)
     stripe = [p for p in payments if p.method == PaymentMethod.STRIPE]
+    match = None
     if signal.payment_intent:
         match = next((p for p in stripe if p.stripe_payment_intent == signal.payment_intent), None)
-    else:
+    if match is None and signal.session_id:
+        match = next((p for p in stripe if p.stripe_session_id == signal.session_id), None)
+    if match is None and not (signal.payment_intent or signal.session_id):
         match = next((p for p in stripe if p.role == PaymentRole.PAYING), None)
     if match is None:
-        match = next((p for p in stripe if p.status == PaymentStatus.PENDING and not p.stripe_payment_intent), None)
+        open_attempts = sorted((p for p in stripe if p.status == PaymentStatus.PENDING and not p.stripe_payment_intent),
+                               key=lambda p: (not (signal.session_id and p.stripe_payment_link_id), p.created_at))
+        match = next(iter(open_attempts), None)
     return match or Payment(order=order, method=PaymentMethod.STRIPE, amount=order.total_charged,
                             currency=order.currency)
 
@@ -160,6 +168,9 @@ def _store_ids(payment: Payment, signal: _Signal) -> list[str]:
     if signal.charge_id and not payment.stripe_charge_id:
         payment.stripe_charge_id = free_unique("stripe_charge_id", signal.charge_id, payment)
         fields.append("stripe_charge_id")
+    if signal.session_id and not payment.stripe_session_id:  # a payment link's session
+        payment.stripe_session_id = free_unique("stripe_session_id", signal.session_id, payment)
+        fields.append("stripe_session_id")
     return fields
 
 

@@ -7,7 +7,7 @@ from django_tasks_db.models import DBTaskResult
 from tradeline.analytics.models import BrokerDailyStats
 from tradeline.audit.models import ActivityLog
 from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentMethod, PaymentStatus
-from tradeline.payments.models import WebhookEvent
+from tradeline.payments.models import Payment, WebhookEvent
 from tradeline.payments.tests import events
 from tradeline.payouts.models import CommissionRecord, CommissionStatus
 from tradeline.testing.factories import payment_of
@@ -195,6 +195,34 @@ def test_online_payment_after_manual_payment_is_flagged(client, order, admin_use
     assert "second payment" in order.review_reason
     assert CommissionRecord.objects.filter(order=order).count() == 1
     assert len(_tasks(order)) == 1
+
+
+def test_second_online_payment_is_an_excess_payment_beside_the_paying_one(client, order, admin_user):
+    from tradeline.payments.services import manual_payment_record
+
+    manual_payment_record(order_id=order.pk, method="WIRE", reference="WIRE-779", admin=admin_user)
+    completed = events.completed(order)
+    assert events.post(client, completed).json()["status"] == "needs_review"
+    again = events.event("checkout.session.completed", completed["data"]["object"])  # another event, same money
+    assert events.post(client, again).json()["status"] == "needs_review"
+    rows = sorted((p.method, p.role, p.status, p.amount, p.stripe_payment_intent or "")
+                  for p in Payment.objects.filter(order=order))
+    assert rows == [("STRIPE", "EXCESS", "SUCCEEDED", 120_000, f"pi_for_{order.pk.hex[:16]}"),
+                    ("WIRE", "PAYING", "SUCCEEDED", 120_000, "")]
+    order.refresh_from_db()
+    assert (order.status, order.amount_paid) == (OrderStatus.PROCESSING, 120_000)  # the summary is the paying one
+    assert ActivityLog.objects.filter(action="order.double_payment", entity_id=str(order.pk)).count() == 1
+
+
+def test_payment_link_session_pays_through_its_own_attempt(client, order):
+    link = Payment.objects.create(order=order, method="STRIPE", amount=order.total_charged,
+                                  stripe_payment_link_id="plink_own", stripe_payment_link_url="https://pay.example/l")
+    paid = events.completed(order, session_id="cs_test_of_the_link")
+    assert events.post(client, paid).json()["status"] == "processed"
+    link.refresh_from_db()
+    assert (link.role, link.status, link.stripe_session_id) == ("PAYING", "SUCCEEDED", "cs_test_of_the_link")
+    own_session = Payment.objects.get(order=order, stripe_payment_link_id__isnull=True)
+    assert (own_session.role, own_session.status) == ("ATTEMPT", "PENDING")
 
 
 def test_direct_sale_is_paid_without_commission_or_broker_figures(client, make_order):
