@@ -5,7 +5,7 @@ Order -> Payment -> Commission -> Payout; every function here takes the order's 
 import logging
 import uuid
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from tradeline.audit.services import activity_log
 from tradeline.core.errors import NotFound
@@ -65,15 +65,27 @@ def payment_summary(payment: Payment) -> dict:
                 amount_refunded=payment.amount_refunded, dispute_status=payment.dispute_status)
 
 
-def free_unique(field: str, value: str | None, payment: Payment) -> str | None:
-    """`value` unless another payment already holds it in the unique column `field` (logged)."""
-    if not value:
-        return None
-    if Payment.objects.filter(**{field: value}).exclude(pk=payment.pk).exists():
-        logger.warning("order %s: %s %s already belongs to another payment; not stored", payment.order_id, field,
-                       value)
-        return None
-    return value
+STRIPE_IDS = ("stripe_session_id", "stripe_payment_intent", "stripe_charge_id", "stripe_payment_link_id")
+
+
+def payment_save(payment: Payment, *, update_fields: list[str] | None = None) -> None:
+    """Save a payment; its Stripe ids are unique (constraints, not checks beforehand). Should one
+    of them already belong to another payment (a Stripe object reported for two orders), the save
+    is repeated without it, and that is logged: the money is still recorded."""
+    try:
+        with transaction.atomic():
+            payment.save(update_fields=update_fields)
+            return
+    except IntegrityError:
+        taken = [name for name in STRIPE_IDS if getattr(payment, name)
+                 and Payment.objects.filter(**{name: getattr(payment, name)}).exclude(pk=payment.pk).exists()]
+        if not taken:
+            raise
+    for name in taken:
+        logger.warning("order %s: %s %s already belongs to another payment; not stored", payment.order_id, name,
+                       getattr(payment, name))
+        setattr(payment, name, None)
+    payment.save(update_fields=update_fields)
 
 
 def review_reason_with(order: Order, reason: str) -> str:

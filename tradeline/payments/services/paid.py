@@ -37,12 +37,12 @@ from tradeline.orders.models import (
 from tradeline.orders.services import order_cancel, order_transition
 from tradeline.payments.models import Payment, PaymentRole
 from tradeline.payments.services.common import (
-    free_unique,
     is_uuid,
     order_flag_for_review,
     order_locked_or_none,
     payment_summary,
     paying_payment,
+    payment_save,
     payments_locked,
     review_reason_with,
 )
@@ -155,22 +155,18 @@ def _record(payment: Payment, signal: _Signal, *, role: str) -> None:
     payment.reference = (signal.reference or signal.payment_intent or "")[:REFERENCE_MAX]
     payment.recorded_by = signal.actor_user
     _store_ids(payment, signal)
-    payment.save()
+    payment_save(payment)
 
 
 def _store_ids(payment: Payment, signal: _Signal) -> list[str]:
-    """The signal's payment intent and charge, on a payment that has none yet (and only when no
-    other payment holds them). Returns the fields set."""
+    """The signal's payment intent, charge and session on a payment that has none yet (saved by
+    payment_save, which drops one that belongs to another payment). Returns the fields set."""
     fields = []
-    if signal.payment_intent and not payment.stripe_payment_intent:
-        payment.stripe_payment_intent = free_unique("stripe_payment_intent", signal.payment_intent, payment)
-        fields.append("stripe_payment_intent")
-    if signal.charge_id and not payment.stripe_charge_id:
-        payment.stripe_charge_id = free_unique("stripe_charge_id", signal.charge_id, payment)
-        fields.append("stripe_charge_id")
-    if signal.session_id and not payment.stripe_session_id:  # a payment link's session
-        payment.stripe_session_id = free_unique("stripe_session_id", signal.session_id, payment)
-        fields.append("stripe_session_id")
+    for name, value in (("stripe_payment_intent", signal.payment_intent), ("stripe_charge_id", signal.charge_id),
+                        ("stripe_session_id", signal.session_id)):  # a payment link's session
+        if value and not getattr(payment, name):
+            setattr(payment, name, value)
+            fields.append(name)
     return fields
 
 
@@ -242,7 +238,7 @@ def _same_payment_again(order: Order, payment: Payment, signal: _Signal) -> Paid
     (payment_intent.succeeded often comes first; the session's customer details follow)."""
     fields = _store_ids(payment, signal)
     if fields:
-        payment.save(update_fields=[*fields, "updated_at"])
+        payment_save(payment, update_fields=[*fields, "updated_at"])
     order_transition(order=order, **_customer(order, signal))
     return PaidOutcome.ALREADY_PAID
 
@@ -267,11 +263,15 @@ def payment_charge_store(*, order_id, payment_intent: str, charge_id: str) -> bo
     payment has one or another payment holds it. True when stored. The order is locked first, as
     everywhere (docs/domain.md "Lock order"), before the payment row is written."""
     with transaction.atomic():
-        if order_locked_or_none(order_id) is None or Payment.objects.filter(stripe_charge_id=charge_id).exists():
+        if order_locked_or_none(order_id) is None:
             return False
-        return bool(Payment.objects.filter(order_id=order_id, stripe_payment_intent=payment_intent,
-                                           stripe_charge_id__isnull=True).update(stripe_charge_id=charge_id,
-                                                                                 updated_at=timezone.now()))
+        payment = Payment.objects.filter(order_id=order_id, stripe_payment_intent=payment_intent,
+                                         stripe_charge_id__isnull=True).first()
+        if payment is None:
+            return False
+        payment.stripe_charge_id = charge_id
+        payment_save(payment, update_fields=["stripe_charge_id", "updated_at"])
+        return payment.stripe_charge_id is not None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import logging
 import uuid
 from enum import StrEnum
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -254,9 +254,15 @@ def refund_create(*, order_id, amount: int | None, admin, reason: str = "") -> R
         refund = Refund.objects.select_for_update(of=("self",)).get(pk=refund.pk)
         if refund.status == Refund.Status.PENDING:
             refund.status = Refund.Status.FAILED if failed else Refund.Status.SUCCEEDED
-            if stripe_refund_id and not Refund.objects.filter(stripe_refund_id=stripe_refund_id).exists():
-                refund.stripe_refund_id = stripe_refund_id
-            refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
+            refund.stripe_refund_id = stripe_refund_id or None
+            try:
+                with transaction.atomic():  # the refund id is unique: a constraint, not a check first
+                    refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
+            except IntegrityError:
+                logger.warning("refund %s: Stripe refund %s is already recorded; not stored", refund.pk,
+                               stripe_refund_id)
+                refund.stripe_refund_id = None
+                refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
         if refund.status == Refund.Status.FAILED:
             activity_log(action="refund.failed", entity=refund, actor_user=admin,
                          metadata={"order_number": order.order_number, "stripe_refund": stripe_refund_id or ""})

@@ -10,7 +10,7 @@ from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentMetho
 from tradeline.payments.models import Payment, WebhookEvent
 from tradeline.payments.tests import events
 from tradeline.payouts.models import CommissionRecord, CommissionStatus
-from tradeline.testing.factories import payment_of
+from tradeline.testing.factories import add_checkout_session, payment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +234,15 @@ def test_direct_sale_is_paid_without_commission_or_broker_figures(client, make_o
     assert not CommissionRecord.objects.exists()
     assert not BrokerDailyStats.objects.exists()
     assert len(_tasks(order)) == 1
+
+
+def test_a_payment_intent_already_of_another_payment_is_not_stored_twice(client, order, make_order, broker):
+    other = make_order(broker=broker, prices=(100_000,))
+    add_checkout_session(other)
+    intent = f"pi_for_{order.pk.hex[:16]}"
+    assert events.post(client, events.completed(order)).json()["status"] == "processed"
+    assert events.post(client, events.completed(other, payment_intent=intent)).json()["status"] == "processed"
+    other.refresh_from_db()
+    assert other.status == OrderStatus.PROCESSING  # the money is recorded all the same
+    assert payment_of(other).stripe_payment_intent is None
+    assert Payment.objects.get(stripe_payment_intent=intent).order_id == order.pk

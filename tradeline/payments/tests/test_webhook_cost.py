@@ -1,6 +1,6 @@
 """A ceiling on what one signed paid webhook costs in SQL statements: a guard against N+1 (a
 statement per order item, per payment, per activity entry), not a pin. The paid path reads top to
-bottom (payments.services.paid) with public Django APIs; it runs 19 statements on SQLite and 20
+bottom (payments.services.paid) with public Django APIs; it runs 20 statements on SQLite and 21
 on PostgreSQL (docs/domain.md "Paid path"), the same for a one-line and a ten-line order."""
 
 import pytest
