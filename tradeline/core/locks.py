@@ -1,7 +1,8 @@
 """Row locks. Each model of the money path has one locker, taken in one order (docs/domain.md
-"Lock order"): Order (`Order.objects.locked`) -> its Payments (`payments.services.common`) or its
-SupplierOrder -> Commission (`CommissionRecord.objects.locked_of_order`) -> Payout. A transaction
-that needs several takes them in that order, so two never wait on each other in a cycle.
+"Lock order"): Order (`Order.objects.locked`) -> its Payments (`payments.services.common`) or
+its SupplierOrder (`SupplierOrder.objects.locked_of_order`) -> Commission
+(`CommissionRecord.objects.locked_of_order`) -> Payout. A transaction that needs several takes
+them in that order, so two never wait on each other in a cycle.
 
 `lock_one` is for rows outside that path (a broker account). Call inside `transaction.atomic()`;
 on SQLite `select_for_update` is a no-op and the database-level write lock (BEGIN IMMEDIATE)

@@ -69,7 +69,7 @@ def fulfillment_retry(*, order_id, admin) -> Order:
             order = Order.objects.select_related("broker").locked(order_id)
         except (Order.DoesNotExist, ValueError, ValidationError):
             raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
-        row = SupplierOrder.objects.select_for_update(of=("self",)).filter(order_id=order.pk).first()
+        row = SupplierOrder.objects.locked_of_order(order.pk)
         if order.status != OrderStatus.PROCESSING or row is None or row.supplier_order_id:
             raise Conflict(f"Only a paid order not yet placed at the supplier can be retried; this one is "
                            f"{order.status}.", code="NOT_RETRYABLE", details={"status": order.status})

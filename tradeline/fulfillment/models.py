@@ -6,6 +6,11 @@ from tradeline.orders.models import FulfillmentStatus
 
 
 class SupplierOrderQuerySet(models.QuerySet):
+    def locked_of_order(self, order_id) -> "SupplierOrder | None":
+        """The order's supplier order locked FOR UPDATE (None before it was paid); after the
+        order's lock (docs/domain.md "Lock order")."""
+        return self.select_for_update(of=("self",)).filter(order_id=order_id).first()
+
     def due(self, now):
         """Rows an attempt may claim now: not placed, not given up, no lease held, backoff over."""
         return self.filter(

@@ -108,7 +108,7 @@ def _complete(order: Order, attempt: int, *, supplier_order_id: str, supplier_st
     try:
         with transaction.atomic():
             order = Order.objects.select_related("broker").locked(order.pk)
-            row = SupplierOrder.objects.select_for_update(of=("self",)).get(order_id=order.pk)
+            row = SupplierOrder.objects.locked_of_order(order.pk)
             if row.supplier_order_id:
                 return FulfillmentOutcome.SKIPPED  # another worker placed it
             row.supplier_order_id = supplier_order_id
