@@ -41,6 +41,8 @@ class DisputeStatus(models.TextChoices):
 # The payment states in which money was taken (and may since have been refunded): the one definition.
 PAID_PAYMENT_STATES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 UNPAID_PAYMENT_STATES = (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.CANCELLED)
+# Paid and not fully refunded yet: what an admin can still refund.
+REFUNDABLE_PAYMENT_STATES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 
 
 class PaymentMethod(models.TextChoices):

@@ -19,7 +19,7 @@ from tradeline.dashboard.admin_base import (
 from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
 from tradeline.dashboard.selectors import order_history, order_money_records
 from tradeline.fulfillment.dispatch import fulfillment_retry
-from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
+from tradeline.orders.models import REFUNDABLE_PAYMENT_STATES, FulfillmentStatus, Order, OrderItem, OrderStatus
 from tradeline.orders.selectors import order_detail
 from tradeline.payments.services import manual_payment_record, payment_link_create, refund_create
 from tradeline.payments.services.checkout import checkout_cancel
@@ -69,7 +69,7 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             and not order.payments.filter(stripe_payment_link_id__isnull=False).exists(),
             "cancel": order.status == OrderStatus.PENDING,
             "refund": paid_like and order.amount_refunded < order.amount_paid
-            and order.payment_status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED),
+            and order.payment_status in REFUNDABLE_PAYMENT_STATES,
             "retry_fulfillment": order.status == OrderStatus.PROCESSING
             and order.fulfillment_status == FulfillmentStatus.FAILED,
         }

@@ -16,6 +16,7 @@ from tradeline.analytics.models import BrokerDailyStats
 from tradeline.core.money import clawback_cents
 from tradeline.ledger.reconcile.records import check_payment_summaries
 from tradeline.orders.models import PAID_PAYMENT_STATES as PAID
+from tradeline.orders.models import REFUNDABLE_PAYMENT_STATES
 from tradeline.orders.models import UNPAID_PAYMENT_STATES as UNPAID
 from tradeline.orders.models import DisputeStatus, FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 from tradeline.payments.models import Refund
@@ -164,7 +165,7 @@ def check_order_money(c, *, since, say: Say) -> None:
     for number, ours, refunded in rows:
         c.add("LOCAL_REFUNDS_EXCEED", "order", number, f"refunds recorded {ours} > order refunded total {refunded}")
 
-    settled = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+    settled = REFUNDABLE_PAYMENT_STATES
     wrong_status = (
         (Q(status=OrderStatus.PENDING) & ~Q(payment_status=PaymentStatus.PENDING))
         | (Q(status__in=(OrderStatus.PROCESSING, OrderStatus.COMPLETED)) & ~Q(payment_status__in=settled))

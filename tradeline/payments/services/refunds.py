@@ -23,6 +23,7 @@ from tradeline.core.errors import ApplicationError, Conflict, UpstreamError, Val
 from tradeline.core.money import cents_to_usd
 from tradeline.orders.models import (
     PAID_PAYMENT_STATES,
+    REFUNDABLE_PAYMENT_STATES,
     DisputeStatus,
     Order,
     OrderStatus,
@@ -149,7 +150,7 @@ def deferred_refunds_apply(*, order: Order, payment: Payment) -> RefundOutcome |
 
 def _require_refundable(order: Order, payment: Payment | None) -> Payment:
     status = payment.status if payment is not None else order.payment_status
-    if payment is None or status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
+    if payment is None or status not in REFUNDABLE_PAYMENT_STATES:
         raise Conflict(f"There is nothing to refund: the payment is {status}.",
                        code="NOT_REFUNDABLE", details={"payment_status": status})
     if payment.dispute_status == DisputeStatus.OPEN:
