@@ -172,6 +172,8 @@ def test_rejected_order_fails_at_once_and_tells_the_admins(paid_order, supplier_
     assert supplier_of(order).last_error.startswith("SUPPLIER_REJECTED")
     assert order.payment_status == PaymentStatus.SUCCEEDED
     assert [m.to for m in mail.outbox] == [["ops@tradeline.example"]]
+    body = mail.outbox[0].body
+    assert "Attempts:   1\n" in body and "Last error: SUPPLIER_REJECTED" in body  # from the SupplierOrder
 
 
 def test_backoff_doubles_per_attempt(paid_order, supplier_sim, settings):
