@@ -16,7 +16,9 @@ Decisions (docs/domain.md "Paid"):
 """
 
 import logging
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -102,11 +104,20 @@ def order_payment_record(*, order_id, amount: int, currency: str, method: str, r
     raise refusal
 
 
+@dataclass(frozen=True)
 class _Signal:
     """The facts of one paid signal (a Stripe event or an admin's manual payment)."""
 
-    def __init__(self, **facts):
-        self.__dict__.update(facts)
+    amount: int
+    currency: str
+    method: str
+    reference: str
+    payment_intent: str | None
+    charge_id: str | None
+    session_id: str | None
+    customer_name: str
+    customer_phone: str
+    actor_user: Any
 
     @property
     def actor_type(self) -> str:
