@@ -3,7 +3,7 @@ delivered to our own webhook endpoint, which verifies and records them."""
 
 import pytest
 
-from tradeline.orders.models import Order, OrderStatus
+from tradeline.orders.models import OrderStatus
 from tradeline.payments import stripe_gateway
 from tradeline.payments.models import WebhookEvent
 from tradeline.testing.factories import add_checkout_session

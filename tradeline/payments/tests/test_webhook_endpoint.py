@@ -7,7 +7,7 @@ import pytest
 from django.db import DatabaseError
 from django.test import Client
 
-from tradeline.orders.models import Order, OrderStatus
+from tradeline.orders.models import OrderStatus
 from tradeline.payments import handlers
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.tests import events
