@@ -13,6 +13,7 @@ Backward copies the same values onto the order columns again.
 """
 
 from django.db import migrations
+from django.db.models import OuterRef, Subquery
 
 PAID = ("SUCCEEDED", "PARTIALLY_REFUNDED", "REFUNDED")
 MANUAL = ("CASH", "WIRE", "CHECK")
@@ -87,8 +88,9 @@ def forward(apps, schema_editor):
                 supplier_orders.append(supplier_order)
         Payment.objects.bulk_create(payments)
         SupplierOrder.objects.bulk_create(supplier_orders)
-    for payment in Payment.objects.filter(role="PAYING").only("pk", "order_id").iterator():
-        Refund.objects.filter(order_id=payment.order_id, payment__isnull=True).update(payment=payment)
+    # Every refund belongs to its order's paying payment: one UPDATE with a subquery.
+    paying = Payment.objects.filter(order_id=OuterRef("order_id"), role="PAYING").values("pk")[:1]
+    Refund.objects.filter(payment__isnull=True).update(payment=Subquery(paying))
 
 
 def backward(apps, schema_editor):
