@@ -169,13 +169,15 @@ class StripeSimClient:
         return self._outcome("/_sim/refunds", {key: payment_intent_or_charge, "amount": amount, "deliver": deliver})
 
     def dispute(self, charge_id: str, *, amount: int | None = None, reason: str = "fraudulent",
-                deliver: bool = True) -> dict:
-        """charge.dispute.created; returns the dispute (id dp_...)."""
+                status: str = "needs_response", deliver: bool = True) -> dict:
+        """charge.dispute.created; returns the dispute (id dp_...). `status` "warning_needs_response"
+        opens an inquiry (closes as warning_closed) instead of a chargeback (closes as won / lost)."""
         return self._outcome("/_sim/disputes", {"charge": charge_id, "amount": amount, "reason": reason,
-                                                "deliver": deliver})
+                                                "status": status, "deliver": deliver})
 
     def close_dispute(self, dispute_id: str, status: str, *, deliver: bool = True) -> dict:
-        """charge.dispute.closed with status won / lost / warning_closed."""
+        """charge.dispute.closed with a closing status: won / lost / prevented (chargebacks), warning_closed /
+        prevented (inquiries)."""
         return self._outcome(f"/_sim/disputes/{dispute_id}/close", {"status": status, "deliver": deliver})
 
     # ---- deliveries -------------------------------------------------------------------------
