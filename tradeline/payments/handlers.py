@@ -18,6 +18,7 @@ from tradeline.core.errors import NotFound
 from tradeline.orders.models import Order, PaymentMethod
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.services import (
+    DISPUTE_CLOSING_STATUSES,
     PaidOutcome,
     RefundOutcome,
     order_async_payment_failed,
@@ -269,11 +270,10 @@ def on_charge_dispute_closed(event: dict) -> HandlerResult:
     if order is None:
         return _ignored("no order for this charge")
     status = dispute.get("status")
-    if status not in ("won", "lost", "warning_closed"):
+    if status not in DISPUTE_CLOSING_STATUSES:
         raise PermanentEventProblem(f"Unexpected dispute status {str(status)[:32]!r}.", order.pk)
-    won = status != "lost"  # warning_closed: an inquiry closed without money withdrawn
-    changed = order_dispute_closed(order_id=order.pk, won=won, dispute_id=_id_of(dispute.get("id")) or "",
-                                   status=status)
+    changed = order_dispute_closed(order_id=order.pk, won=DISPUTE_CLOSING_STATUSES[status],
+                                   dispute_id=_id_of(dispute.get("id")) or "", status=status)
     return HandlerResult(Status.PROCESSED, order.pk, note=f"dispute {status}" if changed else "no change")
 
 

@@ -12,8 +12,14 @@ from dataclasses import dataclass
 from tradeline.devtools.stripe_sim import objects as o
 from tradeline.devtools.stripe_sim.errors import SimError, missing
 
+# Dispute statuses of the pinned API version. An inquiry (warning_*) closes as warning_closed or
+# prevented; a chargeback as won, lost or prevented.
 OPEN_DISPUTE = {"needs_response", "under_review", "warning_needs_response", "warning_under_review"}
-DISPUTE_OUTCOMES = {"won", "lost", "warning_closed"}
+DISPUTE_OPENINGS = ("needs_response", "warning_needs_response")
+DISPUTE_OUTCOMES = {"won", "lost", "warning_closed", "prevented"}
+_CLOSES_AS = {"needs_response": {"won", "lost", "prevented"}, "under_review": {"won", "lost", "prevented"},
+              "warning_needs_response": {"warning_closed", "prevented"},
+              "warning_under_review": {"warning_closed", "prevented"}}
 
 
 @dataclass
@@ -398,8 +404,11 @@ class SimState:
                     and (payment_intent is None or r["payment_intent"] == payment_intent)]
             return rows[::-1]  # newest first, like Stripe's lists
 
-    def create_dispute(self, charge_id: str, amount: int | None = None, reason: str = "fraudulent"
-                       ) -> tuple[dict, list[dict]]:
+    def create_dispute(self, charge_id: str, amount: int | None = None, reason: str = "fraudulent",
+                       status: str = "needs_response") -> tuple[dict, list[dict]]:
+        if status not in DISPUTE_OPENINGS:
+            raise SimError(400, f"A dispute opens as one of {list(DISPUTE_OPENINGS)}, not {status!r}.",
+                           param="status")
         with self.lock:
             charge = self.charge(charge_id)
             if charge["status"] != "succeeded":
@@ -424,7 +433,7 @@ class SimState:
                 "metadata": {},
                 "payment_intent": charge["payment_intent"],
                 "reason": reason,
-                "status": "needs_response",
+                "status": status,
             }
             self.disputes[dispute["id"]] = dispute
             charge["disputed"] = True
@@ -439,6 +448,9 @@ class SimState:
             if dispute["status"] not in OPEN_DISPUTE:
                 raise SimError(400, f"Dispute {dispute_id} is already closed ({dispute['status']}).",
                                param="dispute")
+            if status not in _CLOSES_AS[dispute["status"]]:
+                raise SimError(400, f"A dispute in status {dispute['status']} closes as one of "
+                               f"{sorted(_CLOSES_AS[dispute['status']])}, not {status!r}.", param="status")
             dispute["status"] = status
             return dispute, [self._event("charge.dispute.closed", dispute)]
 

@@ -1,6 +1,10 @@
 """Write services of the payments app: money in (paid.py), refunds (refunds.py), disputes (disputes.py)."""
 
-from tradeline.payments.services.disputes import order_dispute_closed, order_dispute_opened
+from tradeline.payments.services.disputes import (
+    DISPUTE_CLOSING_STATUSES,
+    order_dispute_closed,
+    order_dispute_opened,
+)
 from tradeline.payments.services.paid import (
     PaidOutcome,
     manual_payment_record,
@@ -20,6 +24,7 @@ from tradeline.payments.services.refunds import (
 )
 
 __all__ = [
+    "DISPUTE_CLOSING_STATUSES",
     "PaidOutcome",
     "RefundOutcome",
     "deferred_refunds_apply",

@@ -1,7 +1,7 @@
-"""Disputes (chargebacks): `charge.dispute.created` holds the broker's commission; the dispute
-closing lost claws it back like a full refund, won (or warning_closed: no money withdrawn)
-releases it. Keyed on the order's dispute state (Stripe allows one dispute per charge), so a
-repeated or late event changes nothing."""
+"""Disputes (chargebacks and inquiries): `charge.dispute.created` holds the broker's commission;
+`charge.dispute.closed` applies the rule of its closing status (DISPUTE_CLOSING_STATUSES). Keyed
+on the order's dispute state (Stripe allows one dispute per charge), so a repeated or late event
+changes nothing."""
 
 from django.db import transaction
 
@@ -9,6 +9,14 @@ from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
 from tradeline.orders.models import DisputeStatus
 from tradeline.payments.services.paid import _get_locked
+
+# Every status a dispute can close with in the pinned API version -> whether the broker keeps the
+# commission. won: the merchant won the chargeback. warning_closed: an inquiry closed without
+# becoming a chargeback. prevented: the dispute was stopped before it became one (if the card
+# network refunded the customer instead, that arrives as charge.refunded and is clawed back as a
+# refund). lost: the money was withdrawn, clawed back in full. Open statuses (needs_response,
+# under_review, warning_*, appeal_*) never close a dispute.
+DISPUTE_CLOSING_STATUSES: dict[str, bool] = {"won": True, "warning_closed": True, "prevented": True, "lost": False}
 
 
 def order_dispute_opened(*, order_id, dispute_id: str = "", reason: str = "", amount: int | None = None) -> bool:
