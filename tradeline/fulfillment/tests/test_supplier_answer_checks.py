@@ -13,11 +13,13 @@ from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentStatu
 pytestmark = pytest.mark.django_db
 
 
-def test_an_order_the_supplier_keeps_without_its_product_is_not_completed(paid_order, supplier_sim):  # noqa: F811
+def test_an_order_the_supplier_keeps_without_its_product_is_not_completed(
+        paid_order, supplier_sim, django_capture_on_commit_callbacks):  # noqa: F811
     order = paid_order()
     card_id = order.items.get().card_id
     supplier_sim.state.remove_tradeline(card_id)
-    assert fulfillment_place(order_id=order.pk) == FulfillmentOutcome.FAILED
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fulfillment_place(order_id=order.pk) == FulfillmentOutcome.FAILED
     order.refresh_from_db()
     assert (order.status, order.fulfillment_status, order.fulfillment_attempts) == (
         OrderStatus.PROCESSING, FulfillmentStatus.FAILED, 1)
