@@ -96,10 +96,7 @@ def handle(sim, method: str, path: str, query: dict, body: bytes) -> tuple[int, 
         return 200, {"faults": sim.faults.list()}
 
     if (hit := m(rf"/_sim/sessions/{_ID}", path)) and method == "GET":
-        with state.lock:
-            session = state.snapshot(state.session(hit[1]))
-            session["line_items"] = state.snapshot(state.line_items(hit[1]))
-        return 200, session
+        return 200, state.session_with_items(hit[1])
     if (hit := m(rf"/_sim/sessions/{_ID}/(pay|pay_delayed|settle|decline|cancel|expire)", path)) and method == "POST":
         session_id, action = hit[1], hit[2]
         if action == "pay":
