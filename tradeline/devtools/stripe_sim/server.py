@@ -25,6 +25,7 @@ from tradeline.devtools.stripe_sim.delivery import Deliverer
 from tradeline.devtools.stripe_sim.errors import SimError
 from tradeline.devtools.stripe_sim.forms import parse_params
 from tradeline.devtools.stripe_sim.hosted import handle_page
+from tradeline.devtools.stripe_sim.params import check_request
 from tradeline.devtools.stripe_sim.state import SimState
 
 logger = logging.getLogger("tradeline.stripe_sim")
@@ -120,6 +121,10 @@ class StripeSim:
         self.deliverer = Deliverer(self.state, webhook_secret=webhook_secret, webhook_url=webhook_url or None,
                                    timeout=delivery_timeout, retry_delays=retry_delays)
         self.log_requests = log_requests
+        # Contract checks (tests): called with every /v1 request's params, and with every JSON body
+        # the API answers or an event carries; they record what differs from Stripe's definitions.
+        self.request_hook = None
+        self.response_hook = None
         self.generation = 0
         self.httpd = ThreadingHTTPServer((host, port), _Handler)
         self.httpd.daemon_threads = True
@@ -311,6 +316,9 @@ class _Handler(BaseHTTPRequestHandler):
                 params.update(parse_params(query))
         else:
             params = parse_params(query)
+        check_request(method, path, params)
+        if self.sim.request_hook is not None:
+            self.sim.request_hook(method, path, params)
         ctx = {"request_id": self.request_id, "idempotency_key": None}
         key = self.headers.get("Idempotency-Key") if method == "POST" else None
         if not key:
