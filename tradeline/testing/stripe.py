@@ -16,6 +16,8 @@ import secrets
 import httpx
 import pytest
 
+from tradeline.testing.stripe_contract import ContractRecorder
+
 
 class StripeSimClient:
     """Test-side handle of the local Stripe server (HTTP controls under /_sim/)."""
@@ -222,7 +224,9 @@ def stripe_sim_server():
 
 @pytest.fixture
 def stripe_sim(stripe_sim_server, settings):
-    """The local Stripe server, reset, with settings pointed at it (no SDK retries: faults fail fast)."""
+    """The local Stripe server, reset, with settings pointed at it (no SDK retries: faults fail fast).
+    Every request, response and event of the test is checked against Stripe's definitions
+    (stripe_contract.py); a drift fails the test."""
     client = stripe_sim_server
     server = client.server
     server.reset()
@@ -233,9 +237,17 @@ def stripe_sim(stripe_sim_server, settings):
     settings.STRIPE_WEBHOOK_SECRETS_PREVIOUS = ""
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     settings.STRIPE_TIMEOUT_SECONDS = 5
+    recorder = ContractRecorder()
+    server.request_hook, server.response_hook = recorder.on_request, recorder.on_response
     yield client
+    server.request_hook = server.response_hook = None
     server.faults.clear()
     server.set_webhook_url(None)
+    with server.state.lock:
+        recorder.check_events(server.state.snapshot(server.state.events))
+    if recorder.problems:
+        shown = "\n  ".join(sorted(set(recorder.problems))[:30])
+        pytest.fail(f"The local Stripe server drifted from Stripe's definitions:\n  {shown}", pytrace=False)
 
 
 class WebhookReceiver:

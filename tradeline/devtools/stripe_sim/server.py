@@ -323,6 +323,7 @@ class _Handler(BaseHTTPRequestHandler):
         key = self.headers.get("Idempotency-Key") if method == "POST" else None
         if not key:
             result_status, payload, events = api.route(self.sim, method, path, params, ctx)
+            self._contract(method, path, payload)
             self.send_json(result_status, payload)
             self.sim.deliverer.enqueue(events)
             return
@@ -347,5 +348,10 @@ class _Handler(BaseHTTPRequestHandler):
                     self.sim.idempotency.put(key, fingerprint, exc.status, exc.body())
                 raise
             self.sim.idempotency.put(key, fingerprint, result_status, payload)
+        self._contract(method, path, payload)
         self.send_json(result_status, payload, headers={"Idempotency-Key": key})
         self.sim.deliverer.enqueue(events)
+
+    def _contract(self, method: str, path: str, payload) -> None:
+        if self.sim.response_hook is not None:
+            self.sim.response_hook(method, path, payload)

@@ -232,7 +232,6 @@ class SimState(AfterPaymentMixin):
             pi.update(status="processing", latest_charge=charge["id"], payment_method=charge["payment_method"],
                       last_payment_error=None)
             self._complete(session, customer, "unpaid")
-            pi["processing"] = {"type": "us_bank_account"}
             events = created + [self._event("charge.pending", charge), self._event("payment_intent.processing", pi),
                                 self._event("checkout.session.completed", session)]
             return session, events
@@ -249,7 +248,7 @@ class SimState(AfterPaymentMixin):
             if succeed:
                 charge.update(status="succeeded", paid=True, captured=True, amount_captured=charge["amount"],
                               balance_transaction=o.new_id("txn_"))
-                pi.update(status="succeeded", amount_received=pi["amount"], processing=None)
+                pi.update(status="succeeded", amount_received=pi["amount"])
                 session["payment_status"] = "paid"
                 events = [self._event("charge.succeeded", charge), self._event("payment_intent.succeeded", pi),
                           self._event("checkout.session.async_payment_succeeded", session)]
@@ -258,7 +257,7 @@ class SimState(AfterPaymentMixin):
                          "message": "The customer's bank account could not be debited.", "charge": charge["id"]}
                 charge.update(status="failed", failure_code="account_closed",
                               failure_message="The customer's bank account has been closed.")
-                pi.update(status="requires_payment_method", last_payment_error=error, processing=None)
+                pi.update(status="requires_payment_method", last_payment_error=error)
                 events = [self._event("charge.failed", charge), self._event("payment_intent.payment_failed", pi),
                           self._event("checkout.session.async_payment_failed", session)]
             return session, events
