@@ -79,3 +79,16 @@ def remove_store(path: str | Path) -> bool:
     for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         candidate.unlink(missing_ok=True)
     return existed
+
+
+# Where `tradeline run_demo` keeps each simulator's world (under VAR_DIR).
+DEMO_STATE_FILES = {"stripe": "stripe_sim.sqlite3", "supplier": "supplier_sim.sqlite3"}
+
+
+def demo_state_path(var_dir: Path, simulator: str) -> Path:
+    return Path(var_dir) / DEMO_STATE_FILES[simulator]
+
+
+def forget_demo_world(var_dir: Path) -> list[str]:
+    """`run_demo --fresh`: delete both simulators' state files; returns the names deleted."""
+    return [name for name in DEMO_STATE_FILES.values() if remove_store(Path(var_dir) / name)]
