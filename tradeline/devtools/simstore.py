@@ -53,7 +53,8 @@ class DocStore:
                     "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
                     [(kind, str(doc_id), json.dumps(body, separators=(",", ":"))) for kind, doc_id, body in docs])
                 self._db.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     [(key, json.dumps(value)) for key, value in (meta or {}).items()])
                 self._db.execute("COMMIT")
             except BaseException:

@@ -20,7 +20,8 @@ def make_certificates(directory: Path) -> tuple[ssl.SSLContext, str]:
     """(server SSL context, path of the CA certificate a client verifies against)."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (x509.CertificateBuilder().subject_name(_name("tradeline test CA")).issuer_name(_name("tradeline test CA"))
+    ca_name = _name("tradeline test CA")
+    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
                .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
                .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tradeline.devtools.stripe_sim import objects as o, shapes
 from tradeline.devtools.stripe_sim.errors import SimError, missing
-from tradeline.devtools.stripe_sim.state_after import OPEN_DISPUTE, AfterPaymentMixin
+from tradeline.devtools.stripe_sim.state_after import AfterPaymentMixin
 
 @dataclass
 class Customer:
@@ -241,7 +241,8 @@ class SimState(AfterPaymentMixin):
         with self.lock:
             session = self.session(session_id)
             pi = self.payment_intents.get(session["payment_intent"] or "") or {}
-            if session["status"] != "complete" or session["payment_status"] != "unpaid" or pi.get("status") != "processing":
+            if (session["status"] != "complete" or session["payment_status"] != "unpaid"
+                    or pi.get("status") != "processing"):
                 raise SimError(400, "This Checkout Session has no delayed payment waiting to settle.",
                                code="payment_not_processing", param="session")
             charge = self.charges[pi["latest_charge"]]

@@ -161,7 +161,8 @@ class SupplierSimulator:
             raise AuthFailed("woocommerce_rest_authentication_error", "Consumer key is invalid.")
         algorithm = SIGNATURE_METHODS.get(given["oauth_signature_method"])
         if algorithm is None:
-            raise AuthFailed("woocommerce_rest_authentication_error", "Invalid signature - signature method is invalid.")
+            raise AuthFailed("woocommerce_rest_authentication_error",
+                             "Invalid signature - signature method is invalid.")
         signature = given["oauth_signature"]
         host = headers.get("Host", "")
         scheme = "https" if self.https else "http"
@@ -319,7 +320,8 @@ def _make_handler(sim: SupplierSimulator):
                 denied = self._denied("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
                 return denied or (200, sim.state.pricing_rows(), {})
             if route == "/orders" and method == "POST":
-                denied = self._denied("woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources.")
+                denied = self._denied("woocommerce_rest_cannot_create",
+                                      "Sorry, you are not allowed to create resources.")
                 if denied:
                     return denied
                 if not isinstance(payload, dict):

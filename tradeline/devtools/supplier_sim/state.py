@@ -4,7 +4,6 @@ import copy
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 
 from tradeline.devtools.supplier_sim import catalog as demo_catalog, orders as sim_orders
 

@@ -52,7 +52,8 @@ def test_each_closing_status_closes_the_dispute_with_its_commission_rule(
 
 def test_a_closed_event_with_an_open_status_is_a_review_case(client, order, stripe_sim):
     sim.pay(client, stripe_sim, order)
-    evt = events.event("charge.dispute.closed", events.dispute(order, status="appeal_under_review", pi=order.stripe_payment_intent))
+    dispute = events.dispute(order, status="appeal_under_review", pi=order.stripe_payment_intent)
+    evt = events.event("charge.dispute.closed", dispute)
     assert events.post(client, evt).status_code == 200
     assert WebhookEvent.objects.get(event_id=evt["id"]).status == WebhookEvent.Status.NEEDS_REVIEW
     order.refresh_from_db()

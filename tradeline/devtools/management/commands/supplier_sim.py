@@ -47,7 +47,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc}") from exc
         kept = f"; state in {state}" if state else ""
-        self.stdout.write(f"supplier simulator: {sim.url} ({catalog_size} tradelines, seed {seed}{kept}); Ctrl-C stops it",
+        self.stdout.write(f"supplier simulator: {sim.url} ({catalog_size} tradelines, seed {seed}{kept}); "
+                          "Ctrl-C stops it",
                           ending="\n")
         self.stdout.flush()
         try:
