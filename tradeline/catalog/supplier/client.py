@@ -15,6 +15,7 @@ existing order with `find_order_for` before trying again.
 
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,7 +122,8 @@ class SupplierClient:
             auth=auth,
             # Certificates are checked over HTTPS (`verify`: True or a CA bundle path); plain HTTP needs
             # no TLS context (slow to build).
-            verify=verify if https else False,
+            verify=(ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify) if https
+            else False,
             timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json", "User-Agent": "tradeline-marketplace/1.0"},
         )

@@ -214,7 +214,8 @@ def _make_handler(sim: SupplierSimulator):
 
         # -- plumbing -------------------------------------------------------------------------
 
-        def _send(self, status: int, body, headers: dict | None = None) -> None:
+        def _send(self, status: int, body, headers: dict | None = None,
+                  content_type: str = "application/json; charset=UTF-8") -> None:
             raw = body if isinstance(body, bytes) else json.dumps(body).encode()
             self._status = status
             if self._api_route is not None and not self._logged:
@@ -222,7 +223,7 @@ def _make_handler(sim: SupplierSimulator):
                 sim.state.log_request(self._method, self._api_route, status)
                 self._logged = True
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(raw)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
@@ -284,12 +285,13 @@ def _make_handler(sim: SupplierSimulator):
                     self.close_connection = True
                     return
                 if fault.status:
+                    # WooCommerce itself never answers 429 or 5xx with a body of its own: what the
+                    # client sees is the web server's or proxy's HTML page.
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                    if fault.status == 429:
-                        self._error("woocommerce_rest_too_many_requests", "Too many requests.", 429, headers)
-                    else:
-                        self._error("internal_server_error", "The server is temporarily unavailable.",
-                                    fault.status, headers)
+                    reason = self.responses.get(fault.status, ("Error",))[0]
+                    page = f"<html><head><title>{fault.status} {reason}</title></head><body><center><h1>" \
+                           f"{fault.status} {reason}</h1></center><hr><center>nginx</center></body></html>"
+                    self._send(fault.status, page.encode(), headers, content_type="text/html")
                     return
             try:
                 authenticated = sim.authenticate(method, path, query, self.headers)
