@@ -6,7 +6,8 @@ import pytest
 from django.core import mail
 
 from tradeline.audit.models import ActivityLog
-from tradeline.fulfillment.services import FulfillmentOutcome, fulfillment_place
+from tradeline.fulfillment.dispatch import fulfillment_place
+from tradeline.fulfillment.services import FulfillmentOutcome
 from tradeline.fulfillment.tests.test_fulfillment import _fast_retries, broker, paid_order  # noqa: F401
 from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentStatus
 

@@ -1,5 +1,6 @@
 """Write services of the payments app: money in (paid.py), refunds (refunds.py), disputes (disputes.py)."""
 
+from tradeline.payments.services.common import order_flag_for_review
 from tradeline.payments.services.disputes import (
     DISPUTE_CLOSING_STATUSES,
     order_dispute_closed,
@@ -10,7 +11,6 @@ from tradeline.payments.services.paid import (
     manual_payment_record,
     order_async_payment_failed,
     order_checkout_expired,
-    order_flag_for_review,
     order_mark_paid,
     order_payment_attempt_failed,
     order_payment_record,
