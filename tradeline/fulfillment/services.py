@@ -90,6 +90,8 @@ def fulfillment_attempt(*, order_id, requeue: Task) -> FulfillmentOutcome:
         with SupplierClient.from_settings() as client:
             placed = client.find_order_for(platform_order_id=str(order.pk), customer_email=order.customer_email)
             found = placed is not None
+            if found:  # an order placed before is completed only if it is the one we asked for
+                client.check(placed, platform_order_id=str(order.pk), items=items)
             if placed is None:
                 placed = client.create_order(
                     platform_order_id=str(order.pk), order_number=order.order_number,
