@@ -45,8 +45,9 @@ class ConfigOut(Schema):
     response={200: ConfigOut},
     summary="The broker's widget configuration (publishable key)",
     description="Public name, theme (colours `#rrggbb`, font family, corner radius in px, columns — 0 means as "
-                "many as fit —, default sort, title) with defaults filled in, and the return URLs Stripe "
-                "Checkout sends customers to (blank: the page the widget is on).",
+                "many as fit —, default sort, title) with defaults filled in, and the return URLs the broker set for "
+                "Stripe Checkout (blank: after payment the broker's website `/success`, after a cancel the page "
+                "the widget is on).",
 )
 def public_config(request: HttpRequest):
     ratelimit.enforce(request, scope="catalog", rule=settings.RATE_LIMIT_CATALOG,

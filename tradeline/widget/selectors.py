@@ -26,7 +26,8 @@ def widget_theme_get(*, broker: Broker) -> WidgetTheme | None:
 
 
 def widget_config(*, broker: Broker) -> dict:
-    """`GET /api/public/config`: the broker's public name, theme (defaults filled in) and return URLs."""
+    """`GET /api/public/config`: the broker's public name, theme (defaults filled in) and the return
+    URLs the broker set (blank: checkout's defaults, see orders.services.checkout_return_urls)."""
     theme = widget_theme_get(broker=broker)
     values = dict(DEFAULT_THEME)
     success_url = cancel_url = ""
@@ -39,7 +40,7 @@ def widget_config(*, broker: Broker) -> dict:
     return {
         "broker": {"id": str(broker.pk), "public_name": broker.business_name or broker.name},
         "theme": values,
-        "return_urls": {"success_url": success_url or broker.website or "", "cancel_url": cancel_url},
+        "return_urls": {"success_url": success_url, "cancel_url": cancel_url},
     }
 
 
