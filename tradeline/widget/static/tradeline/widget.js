@@ -315,7 +315,8 @@
     }
     this.call("POST", "/api/analytics/widget-load");
     var config = this.call("GET", "/api/public/config");
-    var pricing = this.call("GET", "/api/public/pricing");
+    // With a saved cart, ask past the browser's cache: the cart is re-checked against the live catalog.
+    var pricing = this.call("GET", "/api/public/pricing", null, storedCart());
     config.then(function (result) {
       if (result.ok && result.data) { self.config = result.data; self.applyTheme(); }
     });
@@ -364,12 +365,21 @@
     return this;
   };
 
-  Shop.prototype.call = function (method, path, body) {
+  function storedCart() {
+    try {
+      for (var i = 0; i < sessionStorage.length; i++) {
+        if (String(sessionStorage.key(i)).indexOf("tlm-cart:") === 0) { return true; }
+      }
+    } catch (e) { /* storage off */ }
+    return false;
+  }
+
+  Shop.prototype.call = function (method, path, body, fresh) {
     var headers = { "x-api-key": this.key, "Accept": "application/json" };
     if (body) { headers["Content-Type"] = "application/json"; }
     var url = this.apiBase + path;
     return fetch(url, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined,
-      credentials: "omit", mode: "cors", keepalive: method === "POST" && path.indexOf("/analytics/") === 0 })
+      credentials: "omit", mode: "cors", cache: fresh ? "no-cache" : "default", keepalive: method === "POST" && path.indexOf("/analytics/") === 0 })
       .then(function (response) {
         return response.text().then(function (text) {
           var data = null;
@@ -471,7 +481,7 @@
     });
     f.stock = params.get("stock") === "1";
     f.sort = SORTS.some(function (s) { return s[0] === params.get("sort"); }) ? params.get("sort") : "";
-    this.filters = f;
+    Object.assign(this.filters, f);  // in place: the controls' handlers hold this object
     return true;
   };
 
@@ -614,7 +624,8 @@
     this.searchInput = el("input", { id: "tlm-q", type: "search", placeholder: "Bank name", autocomplete: "off", value: f.q,
       oninput: function (e) {
         clearTimeout(searchTimer);
-        searchTimer = setTimeout(function () { f.q = e.target.value.trim().toLowerCase().slice(0, 80); f.p = 1; self.refresh(true); }, 120);
+        var input = e.target;  // read now: a shadow-DOM event has no target once dispatched
+        searchTimer = setTimeout(function () { f.q = input.value.trim().toLowerCase().slice(0, 80); f.p = 1; self.refresh(true); }, 120);
       } });
     this.sortSelect = select("tlm-sort", SORTS, this.sortKey(), function (e) { f.sort = e.target.value; f.p = 1; self.refresh(true); });
     var limitOptions = [[0, "Any"]].concat(LIMITS.map(function (v) { return [v, usdWhole(v * 100)]; }));
@@ -689,7 +700,7 @@
   };
 
   Shop.prototype.reset = function () {
-    this.filters = copy(EMPTY_FILTERS);
+    Object.assign(this.filters, copy(EMPTY_FILTERS));
     this.syncControls();
     this.refresh(true);
     this.searchInput.focus();
