@@ -96,7 +96,8 @@
     "display:flex;flex-direction:column;gap:8px;box-shadow:0 1px 2px rgba(0,0,0,.04)}",
     ".card.sold-out{opacity:.8}",
     ".head{display:flex;gap:10px;align-items:center}",
-    ".logo{position:absolute;inset:0;width:36px;height:36px;border-radius:8px;object-fit:contain;background:#fff}",
+    ".logo{position:absolute;inset:0;width:36px;height:36px;border-radius:8px;object-fit:contain;background:#fff;opacity:0}",
+    ".logo.shown{opacity:1}",
     ".mono{position:relative;width:36px;height:36px;border-radius:8px;flex:none;display:grid;place-items:center;font-weight:700;",
     "background:var(--tlm-soft);color:var(--tlm-text)}",
     "dl{display:grid;grid-template-columns:auto 1fr;gap:3px 12px;margin:0;font-size:13px}",
@@ -130,6 +131,7 @@
     "justify-content:space-between;padding:10px 14px;background:var(--tlm-bg);border-top:1px solid var(--tlm-line);",
     "box-shadow:0 -4px 16px rgba(0,0,0,.08)}",
     ".narrow .cols{padding-bottom:72px}",
+    ".preview .bar{position:sticky}.preview .cols{padding-bottom:0}",
     ".bar .sum{font-size:14px}.bar strong{font-variant-numeric:tabular-nums}",
     ".narrow aside.side{display:none}",
     ".backdrop{position:fixed;inset:0;background:rgba(17,24,39,.45);z-index:2147483001;display:flex;align-items:flex-end}",
@@ -292,7 +294,7 @@
     this.root.appendChild(el("style", { text: CSS }));
     this.themeStyle = el("style");
     this.root.appendChild(this.themeStyle);
-    this.app = el("div", { "class": "tlm" });
+    this.app = el("div", { "class": "tlm" + (this.preview ? " preview" : "") });
     this.live = el("div", { "class": "sr", role: "status", "aria-live": "polite", "aria-atomic": "true" });
     this.root.appendChild(this.app);
     this.root.appendChild(this.live);
@@ -785,7 +787,7 @@
     // The bank's initial, covered by the catalog's image once (and if) that loads.
     var logo = el("span", { "class": "mono", "aria-hidden": "true" }, [String(t.bank_name).charAt(0), image ? el("img", {
       "class": "logo", src: image, alt: "", loading: "lazy", width: "36", height: "36",
-      onerror: function (e) { e.target.remove(); } }) : null]);
+      onload: function (e) { e.target.classList.add("shown"); }, onerror: function (e) { e.target.remove(); } }) : null]);
     var state = stock === 0 ? el("span", { "class": "badge out", text: "Sold out" })
       : stock <= LOW_STOCK ? el("span", { "class": "badge low", text: "Only " + stock + " left" })
         : el("span", { "class": "badge ok", text: stock + " available" });
