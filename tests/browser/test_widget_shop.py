@@ -114,7 +114,7 @@ def _docs(names) -> None:
 # --- browse --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
-def test_search_filters_and_excluded_banks_narrow_the_catalog(storefront, new_page, viewport):
+def test_search_filters_and_excluded_banks_narrow_the_catalog(storefront, new_page, shoot, viewport):
     page, widget = _open_shop(new_page, storefront["url"], viewport)
     assert _shown_total(widget) == _available().count() == 60
 
@@ -148,9 +148,15 @@ def test_search_filters_and_excluded_banks_narrow_the_catalog(storefront, new_pa
     assert _shown_total(other) == want
     assert other.locator(".banks input[value='Citi']").is_checked()
     assert other.locator("#tlm-lmin").input_value() == "10000"
+    if viewport == DESKTOP:
+        other.locator(".card:not(.sold-out) button.add").first.click()
+        other.locator("details.exclude summary").click()
+        other.locator("#tlm-email").fill("sam@example.com")
+        shoot(again, "widget-desktop")
+        _docs(["widget-desktop"])
 
 
-def test_sort_paging_images_dates_and_stock_states(storefront, new_page, shoot):
+def test_sort_paging_images_dates_and_stock_states(storefront, new_page):
     from tradeline.catalog.models import Tradeline
 
     Tradeline.objects.filter(card_id="10001").update(image="")  # no image: the bank's initial stands in
@@ -180,9 +186,6 @@ def test_sort_paging_images_dates_and_stock_states(storefront, new_page, shoot):
     assert deadlines and all(re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4}", d) for d in deadlines)
     widget.locator("#tlm-sort").select_option("price")
     assert widget.locator(".card .mono").count() == 24
-    page.evaluate("() => window.scrollTo(0, 0)")
-    shoot(page, "widget-desktop")
-    _docs(["widget-desktop"])
 
 
 # --- theming -------------------------------------------------------------------------------------

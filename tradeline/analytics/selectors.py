@@ -140,7 +140,7 @@ def _percent(numerator: int, denominator: int) -> Decimal | None:
     if not denominator:
         return None
     value = (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return min(value, Decimal(100))
+    return min(value, Decimal("100.0"))
 
 
 FUNNEL_STEPS = (

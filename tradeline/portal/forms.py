@@ -67,6 +67,8 @@ class ThemeForm(forms.Form):
                                      choices=[(0, "As many as fit"), (1, "1"), (2, "2"), (3, "3"), (4, "4")])
     default_sort = forms.ChoiceField(choices=WidgetSort.choices, label="Default sort")
     success_url = forms.URLField(required=False, max_length=500, assume_scheme="https",
-                                 label="After payment, send customers to")
+                                 label="After payment, send customers to",
+                                 widget=forms.URLInput(attrs={"style": "width:100%", "placeholder": "https://"}))
     cancel_url = forms.URLField(required=False, max_length=500, assume_scheme="https",
-                                label="When they cancel the payment, send them to")
+                                label="When they cancel the payment, send them to",
+                                widget=forms.URLInput(attrs={"style": "width:100%", "placeholder": "https://"}))
