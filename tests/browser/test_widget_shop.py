@@ -191,6 +191,8 @@ def test_sort_paging_images_dates_and_stock_states(storefront, new_page):
 # --- theming -------------------------------------------------------------------------------------
 
 def test_theme_from_data_attributes_and_init(storefront, new_page):
+    from tradeline.orders.models import Order
+
     base, key = storefront["url"], storefront["key"]
     html = f"""<!doctype html><html lang="en"><head><title>Host</title></head><body><main><h1>Broker site</h1>
       <div id="shop"></div>
@@ -224,6 +226,16 @@ def test_theme_from_data_attributes_and_init(storefront, new_page):
     assert len(events) == 1 and events[0]["count"] == 1
     assert events[0]["items"][0]["card_id"] == card_id
     assert len(page.locator(HOST).all()) == 1  # init() did not mount a second widget
+
+    # onCheckout sees the order before the redirect; returning false keeps the customer here.
+    page.evaluate("() => TradelineWidget.init({onCheckout: info => { window.checkout = info; return false; }})")
+    widget.locator("#tlm-email").fill("ann@example.com")
+    widget.locator("button.buy").click()
+    page.wait_for_function("() => window.checkout")
+    info = page.evaluate("() => window.checkout")
+    order = Order.objects.get(order_number=info["order_number"])
+    assert (info["total_charged"], info["items"]) == (order.total_charged, [{"card_id": card_id, "quantity": 1}])
+    assert info["checkout_url"].startswith("http") and page.url == f"{base}/host-page"
 
 
 def test_theme_set_in_the_portal_reaches_the_widget(storefront, new_page, shoot):
@@ -295,8 +307,9 @@ def test_cart_survives_a_cancelled_payment_and_a_reload_and_is_rechecked(storefr
     assert widget.locator(".line .amount").inner_text() == widget.locator(".total-amount").inner_text()
 
 
-def test_checkout_errors_are_shown_inline(storefront, new_page):
+def test_checkout_errors_are_shown_inline(storefront, new_page, settings):
     from tradeline.catalog.models import Tradeline
+    from tradeline.orders.models import Order
 
     base = storefront["url"]
     page, widget = _open_shop(new_page, base)
@@ -317,12 +330,23 @@ def test_checkout_errors_are_shown_inline(storefront, new_page):
     assert "Sold out since you added it" in widget.locator(".line .msg").inner_text()
     assert "no longer have enough stock" in widget.locator(".form-error").inner_text()
 
-    # A name the API refuses (INVALID_NAME, 422) is shown under the name field.
+    # A name the API refuses (422 naming customer_name) is shown under the name field.
     Tradeline.objects.filter(card_id=card_id).update(stock=5)
     widget.locator("#tlm-name").fill("x" * 300)
     widget.locator("button.buy").click()
     widget.locator("#tlm-err-name").wait_for()
     assert widget.locator("#tlm-name").get_attribute("aria-invalid") == "true"
+
+    # Too many attempts (429 RATE_LIMITED): one message above the Buy button.
+    widget.locator("#tlm-name").fill("Ann Example")
+    Tradeline.objects.filter(card_id=card_id).update(stock=0)
+    settings.RATE_LIMIT_CHECKOUT = "1/3600"
+    widget.locator("button.buy").click()  # counted, then refused for stock
+    widget.locator(".line .msg").wait_for()
+    widget.locator("button.buy").click()
+    page.wait_for_function(f"() => (document.querySelector('{HOST}').shadowRoot.querySelector('.form-error') || {{}})"
+                           f".textContent?.includes('Too many attempts')")
+    assert Order.objects.count() == 0
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
@@ -357,6 +381,12 @@ def test_keyboard_only_purchase(storefront, new_page, viewport):
     page.wait_for_url(re.compile(r"/demo/success"))
     order = Order.objects.get(order_number=page.locator("#order-number").inner_text())
     assert (order.customer_email, order.items.count()) == ("kim@example.com", 1)
+    # Bought: back in the shop the cart is empty.
+    page.goto(f"{base}/demo/")
+    page.locator(f"{HOST} .card").first.wait_for()
+    assert page.evaluate("() => Object.keys(sessionStorage).filter(k => k.startsWith('tlm-cart:')).length") == 0
+    assert "0 items" in widget.locator(".bar").inner_text() if viewport == PHONE \
+        else widget.locator(".cart .empty").inner_text() == "Your cart is empty."
 
 
 # --- phone layout and accessibility --------------------------------------------------------------

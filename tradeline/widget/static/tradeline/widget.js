@@ -381,7 +381,7 @@
     if (body) { headers["Content-Type"] = "application/json"; }
     var url = this.apiBase + path;
     return fetch(url, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined,
-      credentials: "omit", mode: "cors", cache: fresh ? "no-cache" : "default", keepalive: method === "POST" && path.indexOf("/analytics/") === 0 })
+      credentials: "omit", mode: "cors", cache: fresh ? "no-cache" : "default" })
       .then(function (response) {
         return response.text().then(function (text) {
           var data = null;
@@ -1032,7 +1032,16 @@
     return shop;
   }
   NS.init = init;
-  NS.clearCart = function () { instances.forEach(function (s) { s.clearCart(); }); };
+  // Empties every saved cart of this site (for the broker's thank-you page, with or without a widget on it).
+  NS.clearCart = function () {
+    instances.forEach(function (s) { s.clearCart(); });
+    try {
+      for (var i = sessionStorage.length - 1; i >= 0; i--) {
+        var name = String(sessionStorage.key(i));
+        if (name.indexOf("tlm-cart:") === 0) { sessionStorage.removeItem(name); }
+      }
+    } catch (e) { /* storage off */ }
+  };
 
   if (script && script.getAttribute("data-key") && !script.hasAttribute("data-manual") && !script.getAttribute("data-tlm-mounted")) {
     script.setAttribute("data-tlm-mounted", "1");
