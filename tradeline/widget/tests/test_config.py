@@ -9,7 +9,7 @@ from tradeline.brokers.services import broker_keys_rotate, broker_set_password
 from tradeline.core.errors import ValidationFailed
 from tradeline.widget.models import WidgetTheme
 from tradeline.widget.services import widget_theme_set
-from tradeline.widget.views import WIDGET_PATH
+from tradeline.widget.views import widget_parts, widget_source
 
 WIDGET_GZIP_BUDGET = 35 * 1024
 
@@ -22,12 +22,20 @@ def _fresh_cache():
 
 
 def test_widget_js_stays_within_its_gzip_budget():
-    size = len(gzip.compress(WIDGET_PATH.read_bytes(), compresslevel=9))
+    size = len(gzip.compress(widget_source(), compresslevel=9))
     assert size <= WIDGET_GZIP_BUDGET, f"widget.js is {size} bytes gzipped"
 
 
 def test_axe_core_is_a_test_asset_and_not_in_the_widget():
-    assert "axe" not in WIDGET_PATH.read_text().lower()
+    assert "axe" not in widget_source().decode().lower()
+
+
+def test_widget_parts_join_into_one_script_and_each_stays_small():
+    parts = widget_parts()
+    assert [p.name for p in parts][0] == "00-setup.js" and [p.name for p in parts][-1] == "90-api.js"
+    assert all(len(p.read_text().splitlines()) <= 450 for p in parts)
+    body = widget_source().decode()
+    assert body.count("\n(function () {\n") == 1 and body.rstrip().endswith("})();")
 
 
 @pytest.mark.django_db
