@@ -52,10 +52,10 @@
     var config = this.call("GET", "/api/public/config");
     // With a saved cart, ask past the browser's cache: the cart is re-checked against the live catalog.
     var pricing = this.call("GET", "/api/public/pricing", null, storedCart());
-    config.then(function (result) {
-      if (result.ok && result.data) { self.config = result.data; self.applyTheme(); }
-    });
-    pricing.then(function (result) {
+    // The first cards wait for the broker's theme too (its default sort decides which cards come first).
+    Promise.all([config, pricing]).then(function (results) {
+      var settings = results[0], result = results[1];
+      if (settings.ok && settings.data) { self.config = settings.data; self.applyTheme(); }
       if (!result.ok || !result.data || !Array.isArray(result.data.tradelines)) {
         self.app.textContent = "";
         self.app.appendChild(self.errorBox(result, "The catalog is not available right now. Please try again later."));
