@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
@@ -10,8 +10,8 @@ from django.utils import timezone
 from tradeline.analytics.models import BrokerDailyStats, VisitorDay, VisitorSalt
 
 COUNTERS = {
-    "widget_loads", "unique_visitors", "cart_adds", "checkout_starts", "orders_count", "total_sales", "revenue_share_earned", "markup_earned",
-    "refunds_count", "refunded_amount",
+    "widget_loads", "unique_visitors", "cart_adds", "checkout_starts", "orders_count", "total_sales",
+    "revenue_share_earned", "markup_earned", "refunds_count", "refunded_amount",
 }
 
 
@@ -62,8 +62,8 @@ def widget_load_record(*, broker_id, client_ip: str = "", user_agent: str = "") 
     (IP address, user agent) pair has not been seen on the broker's widget today.
 
     The visitor is identified by sha256(daily salt, broker, IP, user agent) only: no cookie, and
-    neither the IP nor the user agent is stored. The salt is random per UTC day and deleted with the
-    day's hashes when the next day starts, so yesterday's visitors cannot be re-identified.
+    neither the IP nor the user agent is stored. The salt is random per UTC day; the first widget view
+    of the next day deletes it with that day's hashes, so past visitors cannot be re-identified.
     """
     day = timezone.now().date()
     new_visitor = 0
@@ -97,7 +97,7 @@ def _salt_for(day: date) -> str:
         pass  # another request created today's salt first
     # A new day: forget the previous days' salts and hashes (once a day, by whoever gets here).
     VisitorSalt.objects.filter(date__lt=day).delete()
-    VisitorDay.objects.filter(date__lt=day - timedelta(days=1)).delete()
+    VisitorDay.objects.filter(date__lt=day).delete()
     return VisitorSalt.objects.values_list("salt", flat=True).get(date=day)
 
 
