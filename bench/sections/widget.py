@@ -24,7 +24,7 @@ def _catalog() -> None:
     from django.utils import timezone
 
     from tradeline.catalog.models import Tradeline
-    from tradeline.catalog.selectors import forget_catalog_memo
+    from tradeline.catalog.memo import forget_catalog_memo
 
     now = timezone.now()
     Tradeline.objects.all().delete()

@@ -272,7 +272,7 @@ def test_cart_survives_a_cancelled_payment_and_a_reload_and_is_rechecked(storefr
     from django.utils import timezone
 
     from tradeline.catalog.models import Tradeline
-    from tradeline.catalog.selectors import forget_catalog_memo
+    from tradeline.catalog.memo import forget_catalog_memo
     from tradeline.orders.models import Order, OrderStatus
 
     base = storefront["url"]
@@ -431,7 +431,7 @@ def test_first_cards_within_budget_with_10000_tradelines(storefront, new_page):
     from django.utils import timezone
 
     from tradeline.catalog.models import Tradeline
-    from tradeline.catalog.selectors import forget_catalog_memo
+    from tradeline.catalog.memo import forget_catalog_memo
 
     now = timezone.now()
     banks = ["Chase", "Citi", "Discover", "Capital One", "Wells Fargo", "Barclays", "USAA", "PNC"]
