@@ -70,6 +70,13 @@ def _wait_total(page, total: int) -> None:
                            f".shadowRoot.querySelector('.count').textContent)")
 
 
+def _show_cart(widget, viewport) -> None:
+    """On a phone the cart is a sheet behind the bottom bar: open it (no-op on a desktop)."""
+    if viewport == PHONE and widget.locator(".sheet").is_hidden():
+        widget.locator(".bar button.open-cart").click()
+        widget.locator(".sheet").wait_for()
+
+
 def _available(**filters):
     from tradeline.catalog.models import Tradeline
 
@@ -190,7 +197,8 @@ def test_sort_paging_images_dates_and_stock_states(storefront, new_page):
 
 # --- theming -------------------------------------------------------------------------------------
 
-def test_theme_from_data_attributes_and_init(storefront, new_page):
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_theme_from_data_attributes_and_init(storefront, new_page, viewport):
     from tradeline.orders.models import Order
 
     base, key = storefront["url"], storefront["key"]
@@ -199,7 +207,7 @@ def test_theme_from_data_attributes_and_init(storefront, new_page):
       <script src="{base}/widget.js" data-key="{key}" data-target="#shop" data-title="Hand-picked lines"
               data-primary-color="#b45309" data-radius="4" data-columns="2" data-sort="-limit"
               data-font="serif"></script></main></body></html>"""
-    page = new_page(DESKTOP)
+    page = new_page(viewport)
     page.route(f"{base}/host-page", lambda route: route.fulfill(status=200, content_type="text/html", body=html))
     page.goto(f"{base}/host-page")
     widget = page.locator(HOST)
@@ -209,7 +217,8 @@ def test_theme_from_data_attributes_and_init(storefront, new_page):
     assert widget.locator(".card").first.evaluate("c => getComputedStyle(c).borderRadius") == "4px"
     assert widget.locator("h2").inner_text() == "Hand-picked lines"
     assert "Georgia" in widget.locator(".tlm").evaluate("n => getComputedStyle(n).fontFamily")
-    assert len(widget.locator(".grid").evaluate("g => getComputedStyle(g).gridTemplateColumns").split()) == 2
+    columns = widget.locator(".grid").evaluate("g => getComputedStyle(g).gridTemplateColumns").split()
+    assert len(columns) == (2 if viewport == DESKTOP else 1)  # a phone shows as many as fit: one
     assert widget.locator("#tlm-sort").input_value() == "-limit"
     top = max(_available().values_list("credit_limit", flat=True)) // 100
     assert widget.locator(".card dd").first.inner_text() == f"${top:,}"
@@ -229,6 +238,7 @@ def test_theme_from_data_attributes_and_init(storefront, new_page):
 
     # onCheckout sees the order before the redirect; returning false keeps the customer here.
     page.evaluate("() => TradelineWidget.init({onCheckout: info => { window.checkout = info; return false; }})")
+    _show_cart(widget, viewport)
     widget.locator("#tlm-email").fill("ann@example.com")
     widget.locator("button.buy").click()
     page.wait_for_function("() => window.checkout")
@@ -258,16 +268,19 @@ def test_theme_set_in_the_portal_reaches_the_widget(storefront, new_page, shoot)
     portal.click("#save-theme")
     portal.wait_for_selector(".messages .success")
 
-    page, widget = _open_shop(new_page, base)
-    assert widget.locator(".card button.add").first.evaluate("b => getComputedStyle(b).backgroundColor") \
-        == "rgb(124, 58, 237)"
-    assert widget.locator("h2").inner_text() == "Tradelines by Wes"
+    for viewport in (DESKTOP, PHONE):
+        page, widget = _open_shop(new_page, base, viewport)
+        assert widget.locator(".card button.add").first.evaluate("b => getComputedStyle(b).backgroundColor") \
+            == "rgb(124, 58, 237)"
+        assert widget.locator("h2").inner_text() == "Tradelines by Wes"
+        assert widget.locator(".bar button.open-cart").is_visible() == (viewport == PHONE)
     _docs(["portal-theme"])
 
 
 # --- cart and checkout ---------------------------------------------------------------------------
 
-def test_cart_survives_a_cancelled_payment_and_a_reload_and_is_rechecked(storefront, new_page):
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_cart_survives_a_cancelled_payment_and_a_reload_and_is_rechecked(storefront, new_page, viewport):
     from django.core.cache import cache
     from django.utils import timezone
 
@@ -276,19 +289,23 @@ def test_cart_survives_a_cancelled_payment_and_a_reload_and_is_rechecked(storefr
     from tradeline.orders.models import Order, OrderStatus
 
     base = storefront["url"]
-    page, widget = _open_shop(new_page, base)
+    page, widget = _open_shop(new_page, base, viewport)
     cards = widget.locator(".card:not(.low):not(.sold-out)")
     first, second = cards.nth(0).get_attribute("data-card-id"), cards.nth(1).get_attribute("data-card-id")
     cards.nth(0).locator("button.add").click()
     cards.nth(1).locator("button.add").click()
+    _show_cart(widget, viewport)
     widget.locator(f".line[data-card-id='{first}'] select.qty").select_option("2")
     widget.locator("#tlm-email").fill("sam@example.com")
     widget.locator("button.buy").click()
     page.wait_for_url(re.compile(r"/checkout/cs_"))
     page.click("button.alt >> text=Cancel and return to the shop")
     page.wait_for_url(re.compile(r"/demo/cart"))
-    page.locator(f"{HOST} .line").first.wait_for()
+    page.locator(f"{HOST} .line").first.wait_for(state="attached")
     assert page.locator("#cancelled-banner").is_visible()
+    if viewport == PHONE:
+        assert "3 items" in widget.locator(".bar").inner_text()
+    _show_cart(widget, viewport)
     assert widget.locator(".line").count() == 2
     assert widget.locator(f".line[data-card-id='{first}'] select.qty").input_value() == "2"
     assert widget.locator("#tlm-email").input_value() == "sam@example.com"
@@ -300,7 +317,8 @@ def test_cart_survives_a_cancelled_payment_and_a_reload_and_is_rechecked(storefr
     forget_catalog_memo()
     cache.clear()
     page.reload()
-    page.locator(f"{HOST} .line").first.wait_for()
+    page.locator(f"{HOST} .line").first.wait_for(state="attached")
+    _show_cart(widget, viewport)
     assert widget.locator(".line").count() == 1
     notice = widget.locator(".cart .notice").inner_text()
     assert "sold out and was removed" in notice and "price of" in notice and "changed from" in notice
