@@ -125,3 +125,9 @@ def test_funnel_is_on_the_portal_dashboard_and_admin_broker_page(client, make_br
     assert '<strong id="funnel-conversion">5.0%</strong>' in html
     admin_html = admin_client.get(f"/admin/brokers/broker/{broker.pk}/change/").content.decode()
     assert '<strong id="funnel-conversion">5.0%</strong>' in admin_html
+    other = make_broker()
+    stats_increment(broker_id=other.pk, widget_loads=60, unique_visitors=30, cart_adds=2, checkout_starts=1,
+                    orders_count=0)
+    overview = admin_client.get("/admin/").content.decode()
+    assert 'id="platform-funnel"' in overview and '<strong id="funnel-conversion">2.0%</strong>' in overview
+    assert '<td class="num" data-count>55</td>' in overview  # unique visitors of both brokers
