@@ -72,6 +72,8 @@ RULES = {
     "GET /api/public/pricing": "broker_any_key",
     "POST /api/orders/checkout": "broker_any_key",
     "POST /api/analytics/widget-load": "broker_any_key",
+    "POST /api/analytics/widget-event": "broker_any_key",
+    "GET /api/public/config": "broker_any_key",
     # orders
     "GET /api/orders/broker": "broker_secret",
     "GET /api/orders": "admin_read",

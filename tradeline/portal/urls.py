@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tradeline.portal import views
+from tradeline.portal import theme, views
 
 app_name = "portal"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("settings/preview", views.markup_preview, name="settings-preview"),
     path("keys/", views.api_keys, name="keys"),
     path("embed/", views.embed, name="embed"),
+    path("theme/", theme.theme, name="theme"),
 ]
