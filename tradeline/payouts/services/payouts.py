@@ -44,6 +44,7 @@ from tradeline.payouts.models import (
     CommissionStatus,
     Payout,
     PayoutStatus,
+    PayoutTransfer,
 )
 
 logger = logging.getLogger(__name__)
@@ -374,13 +375,18 @@ def _created_metadata(payout: Payout, year: int, month: int) -> dict:
 
 
 def _transition(*, payout_id, to: str, actor_user, **fields) -> Payout:
-    updated = Payout.objects.filter(pk=payout_id, status=PayoutStatus.PENDING).update(
+    # A payout whose Stripe transfer is being sent (outcome not known yet) is settled by the send only.
+    sending = Exists(PayoutTransfer.objects.filter(payout_id=OuterRef("pk"), status=PayoutTransfer.Status.SENDING))
+    updated = Payout.objects.filter(pk=payout_id, status=PayoutStatus.PENDING).exclude(sending).update(
         status=to, updated_at=timezone.now(), **fields
     )
     if not updated:
         payout = Payout.objects.filter(pk=payout_id).first()
         if payout is None:
             raise NotFound("No such payout.", code="PAYOUT_NOT_FOUND")
+        if payout.status == PayoutStatus.PENDING:
+            raise Conflict("This payout's Stripe transfer is being sent; send it again to settle it.",
+                           code="PAYOUT_TRANSFER_IN_FLIGHT")
         raise Conflict(
             f"This payout is {payout.status}; only a PENDING payout can be changed.",
             code="PAYOUT_NOT_PENDING", details={"status": payout.status},

@@ -1,0 +1,239 @@
+"""Sending payouts with Stripe Connect transfers, and taking part of a transfer back.
+
+Sending a PENDING payout (`payout_send`) is three steps, never a Stripe call inside a transaction or
+under a row lock:
+  1. claim (one transaction, the payout row locked): check the payout is PENDING and the broker's
+     connected account can receive transfers; create the PayoutTransfer row (SENDING) with the
+     amount, destination and idempotency key fixed once — or, on a repeat, count one more attempt;
+  2. ask Stripe: on a repeat first look for a transfer of the group (the payout id) — a timeout may
+     have hidden a transfer that was made — and create one only if there is none, always with the
+     same idempotency key (`payout-transfer-<payout id>`), so concurrent or repeated sends make one;
+  3. record (one transaction): SENT -> the payout COMPLETED with the transfer id (commissions PAID);
+     refused by Stripe (balance too low, account restricted) -> DECLINED and the payout FAILED with
+     Stripe's reason, its commissions payable again. Unknown outcome (timeout, 5xx): the row stays
+     SENDING and the payout PENDING; manual transitions are refused until a send settles it.
+
+`transfer_reverse` takes part of a deactivated broker's last transfer back when the broker owes
+clawbacks (a negative balance), booked as a positive TRANSFER_REVERSAL adjustment, in the same
+claim / call / record steps.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from tradeline.audit.services import activity_log
+from tradeline.brokers.models import Broker, BrokerStatus
+from tradeline.core.errors import Conflict, NotFound, UpstreamError, ValidationFailed
+from tradeline.payouts import connect_gateway as gateway
+from tradeline.payouts import emails
+from tradeline.payouts.models import (
+    AdjustmentStatus,
+    CommissionAdjustment,
+    CommissionRecord,
+    CommissionStatus,
+    ConnectedAccount,
+    Payout,
+    PayoutStatus,
+    PayoutTransfer,
+    TransferReversal,
+)
+from tradeline.payouts.services.payouts import payout_fail, payout_mark_paid
+
+logger = logging.getLogger(__name__)
+
+STRIPE_METHOD = "STRIPE_CONNECT"
+
+
+def transfer_key(payout_id) -> str:
+    return f"payout-transfer-{payout_id}"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    payout: Payout
+    outcome: str  # sent | already_sent | declined
+    message: str = ""
+
+
+def _claim(payout_id) -> tuple[Payout, PayoutTransfer]:
+    with transaction.atomic():
+        payout = (Payout.objects.select_for_update(of=("self",)).select_related("broker")
+                  .filter(pk=payout_id).first())
+        if payout is None:
+            raise NotFound("No such payout.", code="PAYOUT_NOT_FOUND")
+        attempt = PayoutTransfer.objects.filter(payout_id=payout.pk).first()
+        if attempt is not None and attempt.status == PayoutTransfer.Status.SENT:
+            return payout, attempt
+        if attempt is not None and attempt.status == PayoutTransfer.Status.DECLINED:
+            raise Conflict(f"Stripe declined this payout's transfer: {attempt.failure_message}",
+                           code="PAYOUT_TRANSFER_DECLINED", details={"stripe_code": attempt.failure_code})
+        if payout.status != PayoutStatus.PENDING:
+            raise Conflict(f"This payout is {payout.status}; only a PENDING payout can be sent.",
+                           code="PAYOUT_NOT_PENDING", details={"status": payout.status})
+        if attempt is None:
+            account = ConnectedAccount.objects.filter(broker_id=payout.broker_id).first()
+            if account is None:
+                raise Conflict("This broker has no Stripe account; pay it manually and record the transaction id.",
+                               code="NO_CONNECTED_ACCOUNT")
+            if not account.can_receive:
+                raise Conflict("Stripe has not enabled payouts for this broker's account yet.",
+                               code="PAYOUTS_NOT_ENABLED", details={"requirements_due": account.requirements_due})
+            attempt = PayoutTransfer.objects.create(
+                payout=payout, broker_id=payout.broker_id, destination=account.stripe_account_id,
+                amount=payout.total_amount, idempotency_key=transfer_key(payout.pk), attempts=1)
+        else:
+            PayoutTransfer.objects.filter(pk=attempt.pk).update(attempts=F("attempts") + 1, updated_at=timezone.now())
+            attempt.attempts += 1
+        return payout, attempt
+
+
+def _metadata(payout: Payout) -> dict:
+    return {"payout_id": str(payout.pk), "broker_id": str(payout.broker_id),
+            "period": f"{payout.period_start:%Y-%m}"}
+
+
+def payout_send(*, payout_id, actor_user=None) -> SendResult:
+    """Send a PENDING payout through Stripe (see the module doc). Raises UpstreamError when Stripe's
+    answer is unknown (send again: it finds the transfer or makes the one transfer)."""
+    payout, attempt = _claim(payout_id)
+    if attempt.status == PayoutTransfer.Status.SENT:
+        return SendResult(payout, "already_sent")
+    try:
+        found = gateway.find_transfers(transfer_group=str(payout.pk)) if attempt.attempts > 1 else []
+        transfer = found[0] if found else gateway.create_transfer(
+            amount=attempt.amount, currency=attempt.currency, destination=attempt.destination,
+            transfer_group=str(payout.pk), metadata=_metadata(payout), idempotency_key=attempt.idempotency_key)
+    except gateway.StripeRefused as exc:
+        return _record_declined(attempt, exc, actor_user)
+    except UpstreamError:
+        logger.warning("payout %s: Stripe did not answer the transfer (attempt %s); it stays SENDING",
+                       payout.pk, attempt.attempts)
+        raise
+    return _record_sent(attempt, transfer, actor_user)
+
+
+def _record_sent(attempt: PayoutTransfer, transfer: gateway.Transfer, actor_user) -> SendResult:
+    now = timezone.now()
+    with transaction.atomic():
+        changed = PayoutTransfer.objects.filter(pk=attempt.pk, status=PayoutTransfer.Status.SENDING).update(
+            status=PayoutTransfer.Status.SENT, stripe_transfer_id=transfer.id, sent_at=now, updated_at=now)
+        Payout.objects.filter(pk=attempt.payout_id, status=PayoutStatus.PENDING).update(payment_method=STRIPE_METHOD)
+        payout = payout_mark_paid(payout_id=attempt.payout_id, transaction_id=transfer.id,
+                                  notes=f"Sent with Stripe Connect to {attempt.destination}", actor_user=actor_user)
+    if changed:
+        emails.send_payout_sent(payout=payout)
+        return SendResult(payout, "sent")
+    return SendResult(payout, "already_sent")
+
+
+def _record_declined(attempt: PayoutTransfer, exc: gateway.StripeRefused, actor_user) -> SendResult:
+    reason = f"Stripe declined the transfer: {exc.stripe_message}"[:1000]
+    with transaction.atomic():
+        changed = PayoutTransfer.objects.filter(pk=attempt.pk, status=PayoutTransfer.Status.SENDING).update(
+            status=PayoutTransfer.Status.DECLINED, failure_code=exc.stripe_code[:100],
+            failure_message=exc.stripe_message, updated_at=timezone.now())
+        payout = (payout_fail(payout_id=attempt.payout_id, reason=reason, actor_user=actor_user) if changed
+                  else Payout.objects.select_related("broker").get(pk=attempt.payout_id))
+    if changed:
+        emails.send_payout_failed(payout=payout, reason=reason)
+    return SendResult(payout, "declined", reason)
+
+
+def payouts_send_all(*, payout_ids, actor_user=None, progress=None) -> dict[str, int]:
+    """Send every given payout whose broker can receive transfers; the others stay PENDING."""
+    say = progress or (lambda line: None)
+    ready = set(ConnectedAccount.objects.filter(payouts_enabled=True, transfers_active=True)
+                .values_list("broker_id", flat=True))
+    counts = {"sent": 0, "already_sent": 0, "declined": 0, "manual": 0, "unknown": 0}
+    for payout_id, broker_id in Payout.objects.filter(pk__in=list(payout_ids)).values_list("pk", "broker_id"):
+        if broker_id not in ready:
+            counts["manual"] += 1
+            continue
+        try:
+            counts[payout_send(payout_id=payout_id, actor_user=actor_user).outcome] += 1
+        except UpstreamError:
+            counts["unknown"] += 1
+        except Conflict as exc:
+            logger.info("payout %s not sent: %s", payout_id, exc.code)
+            counts["manual"] += 1
+    say(", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items()))
+    return counts
+
+
+# ---- reversals --------------------------------------------------------------------------------
+
+
+def broker_balance(*, broker_id) -> int:
+    """What the broker is owed now (negative: it owes us): payable/held commissions not in a payout
+    plus open adjustments."""
+    commissions = CommissionRecord.objects.filter(
+        broker_id=broker_id, payout__isnull=True, status__in=(CommissionStatus.PAYABLE, CommissionStatus.HELD)
+    ).aggregate(total=Sum("total_commission", default=0))["total"]
+    adjustments = CommissionAdjustment.objects.filter(broker_id=broker_id, status=AdjustmentStatus.OPEN).aggregate(
+        total=Sum("amount", default=0))["total"]
+    return commissions + adjustments
+
+
+def _claim_reversal(*, broker_id, amount: int, actor_user) -> TransferReversal:
+    with transaction.atomic():
+        broker = Broker.objects.select_for_update(no_key=True).filter(pk=broker_id).first()
+        if broker is None:
+            raise NotFound("No such broker.", code="BROKER_NOT_FOUND")
+        pending = TransferReversal.objects.filter(broker_id=broker_id, status=TransferReversal.Status.PENDING).first()
+        if pending is not None:  # an earlier try did not get an answer: finish that one first
+            return pending
+        if broker.status != BrokerStatus.INACTIVE:
+            raise Conflict("Only a deactivated broker's transfer can be reversed; an active broker's clawbacks "
+                           "come out of the next payout.", code="BROKER_NOT_DEACTIVATED")
+        balance = broker_balance(broker_id=broker_id)
+        if balance >= 0:
+            raise Conflict("This broker owes nothing.", code="NO_NEGATIVE_BALANCE", details={"balance": balance})
+        transfer = (PayoutTransfer.objects.select_for_update().filter(broker_id=broker_id,
+                                                                      status=PayoutTransfer.Status.SENT)
+                    .order_by("-sent_at").first())
+        if transfer is None:
+            raise Conflict("This broker was never paid through Stripe.", code="NO_TRANSFER")
+        limit = min(-balance, transfer.amount - transfer.amount_reversed)
+        if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= limit:
+            raise ValidationFailed(f"The amount must be between 1 and {limit} cents (what is owed, and what is "
+                                   "left of the last transfer).", code="INVALID_REVERSAL_AMOUNT",
+                                   details={"max": limit})
+        n = TransferReversal.objects.filter(transfer=transfer).count()
+        return TransferReversal.objects.create(
+            transfer=transfer, broker_id=broker_id, amount=amount, created_by=actor_user,
+            idempotency_key=f"transfer-reversal-{transfer.pk}-{n + 1}")
+
+
+def transfer_reverse(*, broker_id, amount: int, actor_user=None) -> TransferReversal:
+    """Take `amount` back from a deactivated broker's last transfer (see the module doc)."""
+    reversal = _claim_reversal(broker_id=broker_id, amount=amount, actor_user=actor_user)
+    transfer = reversal.transfer
+    try:
+        result = gateway.create_transfer_reversal(
+            transfer_id=transfer.stripe_transfer_id, amount=reversal.amount, idempotency_key=reversal.idempotency_key,
+            metadata={"broker_id": str(broker_id), "payout_id": str(transfer.payout_id)})
+    except gateway.StripeRefused as exc:
+        TransferReversal.objects.filter(pk=reversal.pk, status=TransferReversal.Status.PENDING).update(
+            status=TransferReversal.Status.FAILED, failure_message=exc.stripe_message, updated_at=timezone.now())
+        raise Conflict(f"Stripe refused the reversal: {exc.stripe_message}", code="REVERSAL_DECLINED") from exc
+    now = timezone.now()
+    with transaction.atomic():
+        changed = TransferReversal.objects.filter(pk=reversal.pk, status=TransferReversal.Status.PENDING).update(
+            status=TransferReversal.Status.DONE, stripe_reversal_id=result["id"], updated_at=now)
+        if changed:
+            adjustment = CommissionAdjustment.objects.create(
+                broker_id=broker_id, amount=reversal.amount, revenue_share_amount=reversal.amount, markup_amount=0,
+                reason=CommissionAdjustment.Reason.TRANSFER_REVERSAL, key=f"reversal:{result['id']}",
+                note=f"Taken back from Stripe transfer {transfer.stripe_transfer_id}", created_by=actor_user)
+            TransferReversal.objects.filter(pk=reversal.pk).update(adjustment=adjustment)
+            PayoutTransfer.objects.filter(pk=transfer.pk).update(amount_reversed=F("amount_reversed") + reversal.amount,
+                                                                 updated_at=now)
+            activity_log(action="TRANSFER_REVERSED", entity=transfer.payout, actor_user=actor_user,
+                         broker_id=broker_id, metadata={"amount": reversal.amount, "reversal_id": result["id"],
+                                                        "transfer_id": transfer.stripe_transfer_id})
+    reversal.refresh_from_db()
+    return reversal
