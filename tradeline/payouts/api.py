@@ -23,7 +23,10 @@ from tradeline.payouts.schemas import (
     PayoutOut,
     PayoutProcessIn,
     PayoutRunOut,
+    PayoutSendOut,
     ReportQuery,
+    TransferReversalIn,
+    TransferReversalOut,
 )
 
 router = Router()
@@ -99,6 +102,24 @@ def payout_process(request: HttpRequest, payout_id, payload: PayoutProcessIn):
     payout = services.payout_mark_paid(payout_id=payout_id, transaction_id=payload.transaction_id,
                                        notes=payload.notes, actor_user=request.admin_user)
     return selectors.payout_summary(payout)
+
+
+@router.post("/{uuid:payout_id}/send", response=PayoutSendOut, auth=ADMIN_WRITE,
+             summary="Send a PENDING payout as one Stripe Connect transfer (safe to repeat)")
+def payout_send(request: HttpRequest, payout_id):
+    result = services.payout_send(payout_id=payout_id, actor_user=request.admin_user)
+    return {"outcome": result.outcome, "message": result.message, "payout": selectors.payout_summary(result.payout)}
+
+
+@router.post("/reversals", response={201: TransferReversalOut}, auth=ADMIN_WRITE,
+             summary="Take part of a deactivated broker's last transfer back (it owes clawbacks)")
+def transfer_reverse(request: HttpRequest, payload: TransferReversalIn):
+    reversal = services.transfer_reverse(broker_id=payload.broker_id, amount=payload.amount,
+                                         actor_user=request.admin_user)
+    return Status(201, {"id": str(reversal.pk), "broker_id": str(reversal.broker_id),
+                        "transfer_id": reversal.transfer.stripe_transfer_id, "amount": reversal.amount,
+                        "status": reversal.status, "stripe_reversal_id": reversal.stripe_reversal_id,
+                        "adjustment_id": str(reversal.adjustment_id) if reversal.adjustment_id else None})
 
 
 @router.post("/{uuid:payout_id}/cancel", response=PayoutOut, auth=ADMIN_WRITE,

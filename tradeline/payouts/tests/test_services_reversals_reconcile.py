@@ -1,0 +1,92 @@
+import httpx
+import pytest
+from django.db import connection
+
+from tradeline.brokers.models import Broker, BrokerStatus
+from tradeline.core.errors import Conflict, ValidationFailed
+from tradeline.ledger.reconcile import reconcile_run, transfers
+from tradeline.payouts.models import CommissionAdjustment, PayoutTransfer, TransferReversal
+from tradeline.payouts.services import payout_send, transfer_reverse
+from tradeline.payouts.services.transfers import broker_balance
+from tradeline.payouts.tests.connect_helpers import onboard, september_payout
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _sent_payout(broker):
+    onboard(broker)
+    payout = september_payout(broker)
+    assert payout_send(payout_id=payout.pk).outcome == "sent"
+    return PayoutTransfer.objects.get(payout=payout)
+
+
+def _owes(broker, cents: int) -> None:
+    """A clawback booked after the payout (what a refund of a paid-out order books)."""
+    CommissionAdjustment.objects.create(broker=broker, amount=-cents, revenue_share_amount=-cents, markup_amount=0,
+                                        reason=CommissionAdjustment.Reason.MANUAL, key=f"test-clawback-{broker.pk}")
+
+
+# The orders here are marked paid by the payouts test helpers, not by the payment services, so only
+# the payout-side checks are looked at.
+PAYOUT_SIDE = {*transfers.CODES, "BROKER_LEDGER", "PAYOUT_LINES", "PAYOUT_DEAD_LINES", "ADJUSTMENT_STATUS",
+               "COMMISSION_STATUS"}
+
+
+def _codes(stripe=True):
+    return sorted(d.code for d in reconcile_run(stripe=stripe).discrepancies if d.code in PAYOUT_SIDE)
+
+
+def test_reversal_of_part_of_the_last_transfer_is_booked_as_an_adjustment(stripe_sim, make_broker):
+    broker = make_broker()
+    transfer = _sent_payout(broker)  # 30,000 sent
+    _owes(broker, 12_000)
+    Broker.objects.filter(pk=broker.pk).update(status=BrokerStatus.INACTIVE)
+    assert broker_balance(broker_id=broker.pk) == -12_000
+    with pytest.raises(ValidationFailed) as too_much:
+        transfer_reverse(broker_id=broker.pk, amount=12_001)
+    assert too_much.value.details == {"max": 12_000}
+
+    reversal = transfer_reverse(broker_id=broker.pk, amount=12_000)
+
+    assert (reversal.status, reversal.amount) == ("DONE", 12_000)
+    stripe_transfer = httpx.get(f"{stripe_sim.url}/_sim/connect/transfers").json()["data"][0]
+    assert stripe_transfer["amount_reversed"] == 12_000
+    assert stripe_transfer["reversals"]["data"][0]["id"] == reversal.stripe_reversal_id
+    transfer.refresh_from_db()
+    assert transfer.amount_reversed == 12_000
+    adjustment = reversal.adjustment
+    assert (adjustment.amount, adjustment.reason, adjustment.status) == (12_000, "TRANSFER_REVERSAL", "OPEN")
+    assert broker_balance(broker_id=broker.pk) == 0
+    assert _codes() == []
+    with pytest.raises(Conflict) as nothing_owed:
+        transfer_reverse(broker_id=broker.pk, amount=1)
+    assert nothing_owed.value.code == "NO_NEGATIVE_BALANCE"
+    assert TransferReversal.objects.count() == 1
+
+
+def test_reversal_only_for_a_deactivated_broker(stripe_sim, make_broker):
+    broker = make_broker()
+    _sent_payout(broker)
+    _owes(broker, 5_000)
+    with pytest.raises(Conflict) as active:
+        transfer_reverse(broker_id=broker.pk, amount=5_000)
+    assert active.value.code == "BROKER_NOT_DEACTIVATED"
+    assert TransferReversal.objects.count() == 0
+    assert httpx.get(f"{stripe_sim.url}/_sim/connect/transfers").json()["data"][0]["amount_reversed"] == 0
+
+
+def test_reconcile_compares_each_sent_payout_with_its_transfer(stripe_sim, make_broker):
+    broker = make_broker()
+    transfer = _sent_payout(broker)
+    assert _codes() == []
+    # Stripe's transfer reversed behind our back: only the Stripe comparison sees it.
+    httpx_client = httpx.Client(base_url=stripe_sim.url, headers={"Authorization": f"Bearer {stripe_sim.secret_key}"})
+    assert httpx_client.post(f"/v1/transfers/{transfer.stripe_transfer_id}/reversals",
+                             data={"amount": "100"}).status_code == 200
+    assert _codes() == ["STRIPE_TRANSFER_MISMATCH"]
+    assert _codes(stripe=False) == []
+    # Our record says another amount than the payout's total.
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {PayoutTransfer._meta.db_table} SET amount = amount - 1 WHERE id = %s",
+                       [transfer.pk.hex if connection.vendor == "sqlite" else transfer.pk])
+    assert _codes(stripe=False) == ["TRANSFER_RECORD"]
