@@ -12,7 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from tradeline.brokers.auth import AdminTokenAuth, BrokerKeyAuth
 from tradeline.core.errors import ValidationFailed
-from tradeline.payouts import selectors, services
+from tradeline.payouts import selectors, services, statements
 from tradeline.payouts.schemas import (
     BrokerPayoutsOut,
     BrokerPayoutsQuery,
@@ -160,3 +160,18 @@ def payout_report(request: HttpRequest, payout_id, query: Query[ReportQuery]):
                     summary="The calling broker's earnings: pending, held, in payout, paid, clawed back")
 def my_earnings(request: HttpRequest):
     return selectors.broker_earnings(broker=request.broker)
+
+
+@brokers_router.get("/me/statements/{year}", auth=BROKER_SECRET,
+                    summary="The calling broker's statement for a calendar year (UTC): JSON, or CSV with ?format=csv",
+                    openapi_extra={"responses": {200: {"description": "The statement", "content": {
+                        "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+                        "text/csv": {"schema": {"type": "string"}},
+                    }}}})
+def my_statement(request: HttpRequest, year: int, query: Query[ReportQuery]):
+    statement = statements.broker_statement(broker=request.broker, year=year)
+    if query.format == "csv":
+        response = HttpResponse(statements.broker_statement_csv(statement), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="statement-{year}.csv"'
+        return response
+    return statement
