@@ -1,5 +1,7 @@
 """Sending payouts with Stripe Connect transfers, and taking part of a transfer back.
 
+Lock order: Payout -> PayoutTransfer (both the claim and the record take the payout row first).
+
 Sending a PENDING payout (`payout_send`) is three steps, never a Stripe call inside a transaction or
 under a row lock:
   1. claim (one transaction, the payout row locked): check the payout is PENDING and the broker's
@@ -116,9 +118,15 @@ def payout_send(*, payout_id, actor_user=None) -> SendResult:
     return _record_sent(attempt, transfer, actor_user)
 
 
+def _lock_payout(payout_id) -> None:
+    """The payout row first, as _claim takes it (lock order Payout -> PayoutTransfer)."""
+    Payout.objects.select_for_update(of=("self",)).filter(pk=payout_id).values_list("pk", flat=True).first()
+
+
 def _record_sent(attempt: PayoutTransfer, transfer: gateway.Transfer, actor_user) -> SendResult:
     now = timezone.now()
     with transaction.atomic():
+        _lock_payout(attempt.payout_id)
         changed = PayoutTransfer.objects.filter(pk=attempt.pk, status=PayoutTransfer.Status.SENDING).update(
             status=PayoutTransfer.Status.SENT, stripe_transfer_id=transfer.id, sent_at=now, updated_at=now)
         Payout.objects.filter(pk=attempt.payout_id, status=PayoutStatus.PENDING).update(payment_method=STRIPE_METHOD)
@@ -133,6 +141,7 @@ def _record_sent(attempt: PayoutTransfer, transfer: gateway.Transfer, actor_user
 def _record_declined(attempt: PayoutTransfer, exc: gateway.StripeRefused, actor_user) -> SendResult:
     reason = f"Stripe declined the transfer: {exc.stripe_message}"[:1000]
     with transaction.atomic():
+        _lock_payout(attempt.payout_id)
         changed = PayoutTransfer.objects.filter(pk=attempt.pk, status=PayoutTransfer.Status.SENDING).update(
             status=PayoutTransfer.Status.DECLINED, failure_code=exc.stripe_code[:100],
             failure_message=exc.stripe_message, updated_at=timezone.now())
