@@ -3,6 +3,9 @@ yearly statement (printable page and CSV). Thin: one service or selector call pe
 
 import logging
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tradeline.core.errors import ApplicationError
+from tradeline.core.security import build_csp, project_inline_script_hashes
 from tradeline.payouts import statements, tax
 from tradeline.payouts.models import TaxProfile
 from tradeline.payouts.services.connect import connect_account_refresh, connect_onboarding_link, connected_account_of
@@ -38,14 +42,30 @@ def _onboarding_redirect(request: HttpRequest) -> HttpResponse:
     return redirect(url)
 
 
+ONBOARDING_ORIGIN = "https://connect.stripe.com"
+
+
+def _onboarding_csp() -> str:
+    """The portal's policy, with Stripe's onboarding host allowed as a form target: the onboarding
+    button posts here and is redirected there, and form-action also covers the redirect."""
+    origins = [ONBOARDING_ORIGIN]
+    if settings.STRIPE_API_BASE:  # the local Stripe server serves the onboarding page itself
+        parts = urlsplit(settings.STRIPE_API_BASE)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return build_csp(project_inline_script_hashes()).replace("form-action 'self'",
+                                                             "form-action 'self' " + " ".join(origins))
+
+
 @never_cache
 @broker_required
 @require_GET
 def get_paid(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/get_paid.html", {
+    response = render(request, "portal/get_paid.html", {
         "nav": "get-paid", "account": connected_account_of(request.broker),
         "tax_profile": TaxProfile.objects.filter(broker=request.broker).first(),
     })
+    response["Content-Security-Policy"] = _onboarding_csp()
+    return response
 
 
 @csrf_protect
