@@ -18,3 +18,5 @@ RATE_LIMIT_CATALOG = env_list("RATE_LIMIT_CATALOG", "600/60")[0]
 TAX_ID_ENCRYPTION_KEYS = env_list("TAX_ID_ENCRYPTION_KEYS")
 # The 1099-NEC threshold of the operator's year-end export, cents paid in the calendar year.
 TAX_REPORTING_THRESHOLD_CENTS = env_int("TAX_REPORTING_THRESHOLD_CENTS", 60_000)
+# How many payouts `create_payouts --send` sends at once (each waits on Stripe, not on the others).
+PAYOUT_SEND_WORKERS = env_int("PAYOUT_SEND_WORKERS", 4)

@@ -21,9 +21,12 @@ claim / call / record steps.
 """
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -152,23 +155,42 @@ def _record_declined(attempt: PayoutTransfer, exc: gateway.StripeRefused, actor_
     return SendResult(payout, "declined", reason)
 
 
-def payouts_send_all(*, payout_ids, actor_user=None, progress=None) -> dict[str, int]:
-    """Send every given payout whose broker can receive transfers; the others stay PENDING."""
+def payouts_send_all(*, payout_ids, actor_user=None, progress=None, workers: int | None = None) -> dict[str, int]:
+    """Send every given payout whose broker can receive transfers; the others stay PENDING.
+
+    The sends run on a small thread pool (PAYOUT_SEND_WORKERS): each is its own claim / call /
+    record, so they only wait on Stripe, never on each other's locks (one payout row each)."""
     say = progress or (lambda line: None)
     ready = set(ConnectedAccount.objects.filter(payouts_enabled=True, transfers_active=True)
                 .values_list("broker_id", flat=True))
     counts = {"sent": 0, "already_sent": 0, "declined": 0, "manual": 0, "unknown": 0}
+    todo = []
     for payout_id, broker_id in Payout.objects.filter(pk__in=list(payout_ids)).values_list("pk", "broker_id"):
-        if broker_id not in ready:
+        if broker_id in ready:
+            todo.append(payout_id)
+        else:
             counts["manual"] += 1
-            continue
+
+    def one(payout_id) -> str:
         try:
-            counts[payout_send(payout_id=payout_id, actor_user=actor_user).outcome] += 1
+            return payout_send(payout_id=payout_id, actor_user=actor_user).outcome
         except UpstreamError:
-            counts["unknown"] += 1
+            return "unknown"
         except Conflict as exc:
             logger.info("payout %s not sent: %s", payout_id, exc.code)
-            counts["manual"] += 1
+            return "manual"
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                connections.close_all()  # the pool's threads each opened their own connection
+
+    n = max(1, workers if workers is not None else settings.PAYOUT_SEND_WORKERS)
+    if n == 1 or len(todo) < 2:
+        outcomes = [one(pk) for pk in todo]
+    else:
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="payout-send") as pool:
+            outcomes = list(pool.map(one, todo))
+    for outcome in outcomes:
+        counts[outcome] += 1
     say(", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items()))
     return counts
 

@@ -138,3 +138,29 @@ def test_broker_without_account_or_with_requirements_due_is_not_sent(stripe_sim,
     assert payouts_send_all(payout_ids=[p1.pk, p2.pk])["manual"] == 2
     assert set(Payout.objects.values_list("status", flat=True)) == {PayoutStatus.PENDING}
     assert PayoutTransfer.objects.count() == 0 and sim_transfers(stripe_sim) == []
+
+
+def test_create_payouts_send_sends_the_ready_and_leaves_the_others_pending(stripe_sim, make_broker):
+    import io
+
+    from django.core.management import call_command
+
+    from tradeline.payouts.tests.helpers import paid_order, utc
+
+    ready = [make_broker() for _ in range(3)]
+    manual = make_broker()
+    for broker in ready:
+        onboard(broker)
+    for broker in [*ready, manual]:
+        paid_order(broker=broker, paid_at=utc(2026, 9, 10), prices=(100_000,))
+    out = io.StringIO()
+    call_command("create_payouts", "--month", "2026-09", "--send", stdout=out, stderr=io.StringIO())
+    assert "Sent with Stripe: 3 sent, 0 already sent, 0 declined, 0 no answer (run --send again), " \
+           "1 left for a manual transfer" in out.getvalue()
+    statuses = dict(Payout.objects.values_list("broker_id", "status"))
+    assert statuses == {**{b.pk: "COMPLETED" for b in ready}, manual.pk: "PENDING"}
+    assert sorted(t["destination"] for t in sim_transfers(stripe_sim)) == sorted(
+        b.connected_account.stripe_account_id for b in ready)
+    # Running it again sends nothing more.
+    call_command("create_payouts", "--month", "2026-09", "--send", stdout=io.StringIO(), stderr=io.StringIO())
+    assert len(sim_transfers(stripe_sim)) == 3
