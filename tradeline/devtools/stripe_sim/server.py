@@ -189,6 +189,9 @@ class StripeSim:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "stripe-sim/1.0"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm the body waits for the client's
+    # delayed ACK of the headers (about 40 ms per keep-alive request).
+    disable_nagle_algorithm = True
 
     @property
     def sim(self) -> StripeSim:

@@ -20,7 +20,9 @@ Lock order: Broker -> (Commission, Adjustment by UPDATE) -> the new Payout. Payo
 commission and then waits for a payout, so the two never wait on each other in a cycle.
 """
 
+import functools
 import logging
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +30,7 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog, ActorType
@@ -415,16 +417,25 @@ def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_u
         return done
     payout = _transition(payout_id=payout_id, to=PayoutStatus.COMPLETED, actor_user=actor_user,
                          transaction_id=transaction_id, notes=notes or "", processed_at=now, processed_by=actor_user)
-    n_comm = CommissionRecord.objects.of_payout(payout).filter(status=CommissionStatus.IN_PAYOUT).update(
-        status=CommissionStatus.PAID, paid_at=now, updated_at=now
-    )
-    n_adj = CommissionAdjustment.objects.filter(payout_id=payout.pk, status=AdjustmentStatus.IN_PAYOUT).update(
-        status=AdjustmentStatus.APPLIED, updated_at=now
-    )
+    n_comm, n_adj = lines_mark_paid([payout], now=now)
     activity_log(action="PAYOUT_COMPLETED", entity=payout, actor_user=actor_user, broker=payout.broker,
                  metadata={"transaction_id": transaction_id, "total_amount": payout.total_amount,
                            "commissions": n_comm, "adjustments": n_adj})
     return payout
+
+
+def lines_mark_paid(payouts: list[Payout], *, now) -> tuple[int, int]:
+    """The lines of payouts just COMPLETED: commissions PAID, adjustments APPLIED (one UPDATE each,
+    every payout's commissions found through the broker index). Returns (commissions, adjustments)."""
+    if not payouts:
+        return 0, 0
+    mine = functools.reduce(operator.or_, (Q(broker_id=p.broker_id, payout_id=p.pk) for p in payouts))
+    n_comm = CommissionRecord.objects.filter(mine, status=CommissionStatus.IN_PAYOUT).update(
+        status=CommissionStatus.PAID, paid_at=now, updated_at=now)
+    n_adj = CommissionAdjustment.objects.filter(payout_id__in=[p.pk for p in payouts],
+                                                status=AdjustmentStatus.IN_PAYOUT).update(
+        status=AdjustmentStatus.APPLIED, updated_at=now)
+    return n_comm, n_adj
 
 
 def _release(payout: Payout, now) -> tuple[int, int]:

@@ -21,16 +21,15 @@ claim / call / record steps.
 """
 
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from tradeline.audit.services import activity_log
+from tradeline.audit.services import activity_entry, activity_log, activity_log_many
 from tradeline.brokers.models import Broker, BrokerStatus
 from tradeline.core.errors import Conflict, NotFound, UpstreamError, ValidationFailed
 from tradeline.payouts import connect_gateway as gateway
@@ -46,7 +45,7 @@ from tradeline.payouts.models import (
     PayoutTransfer,
     TransferReversal,
 )
-from tradeline.payouts.services.payouts import payout_fail, payout_mark_paid
+from tradeline.payouts.services.payouts import lines_mark_paid, payout_fail, payout_mark_paid
 
 logger = logging.getLogger(__name__)
 
@@ -156,43 +155,102 @@ def _record_declined(attempt: PayoutTransfer, exc: gateway.StripeRefused, actor_
 
 
 def payouts_send_all(*, payout_ids, actor_user=None, progress=None, workers: int | None = None) -> dict[str, int]:
-    """Send every given payout whose broker can receive transfers; the others stay PENDING.
-
-    The sends run on a small thread pool (PAYOUT_SEND_WORKERS): each is its own claim / call /
-    record, so they only wait on Stripe, never on each other's locks (one payout row each)."""
+    """Send many payouts (the month-end `create_payouts --send`): the same claim / call / record
+    steps as payout_send, each step for all payouts at once — one claim transaction, the Stripe
+    calls on a small thread pool (PAYOUT_SEND_WORKERS; HTTP only, no database), one record
+    transaction for every accepted transfer (set-based), declines one by one. Payouts whose broker
+    cannot receive transfers stay PENDING (counted as manual)."""
     say = progress or (lambda line: None)
-    ready = set(ConnectedAccount.objects.filter(payouts_enabled=True, transfers_active=True)
-                .values_list("broker_id", flat=True))
     counts = {"sent": 0, "already_sent": 0, "declined": 0, "manual": 0, "unknown": 0}
-    todo = []
-    for payout_id, broker_id in Payout.objects.filter(pk__in=list(payout_ids)).values_list("pk", "broker_id"):
-        if broker_id in ready:
-            todo.append(payout_id)
-        else:
-            counts["manual"] += 1
-
-    def one(payout_id) -> str:
-        try:
-            return payout_send(payout_id=payout_id, actor_user=actor_user).outcome
-        except UpstreamError:
-            return "unknown"
-        except Conflict as exc:
-            logger.info("payout %s not sent: %s", payout_id, exc.code)
-            return "manual"
-        finally:
-            if threading.current_thread() is not threading.main_thread():
-                connections.close_all()  # the pool's threads each opened their own connection
-
+    ids = list(payout_ids)
+    claimed = _claim_many(ids)
+    counts["already_sent"] = sum(1 for _, a in claimed if a.status == PayoutTransfer.Status.SENT)
+    todo = [(p, a) for p, a in claimed if a.status == PayoutTransfer.Status.SENDING]
+    counts["manual"] = len(ids) - len(claimed)
     n = max(1, workers if workers is not None else settings.PAYOUT_SEND_WORKERS)
-    if n == 1 or len(todo) < 2:
-        outcomes = [one(pk) for pk in todo]
-    else:
-        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="payout-send") as pool:
-            outcomes = list(pool.map(one, todo))
-    for outcome in outcomes:
-        counts[outcome] += 1
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="payout-send") as pool:
+        answers = list(pool.map(lambda pair: _ask_stripe(*pair), todo))
+    accepted = [(a, answer) for (_, a), answer in zip(todo, answers, strict=True)
+                if isinstance(answer, gateway.Transfer)]
+    counts["sent"] = _record_many_sent(accepted, actor_user)
+    for (_, attempt), answer in zip(todo, answers, strict=True):
+        if isinstance(answer, gateway.StripeRefused):
+            _record_declined(attempt, answer, actor_user)
+            counts["declined"] += 1
+        elif answer is None:
+            counts["unknown"] += 1
     say(", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items()))
     return counts
+
+
+def _claim_many(payout_ids: list) -> list[tuple[Payout, PayoutTransfer]]:
+    """Step 1 for many: the PENDING payouts of brokers that can receive transfers get their
+    PayoutTransfer (or one more attempt); SENT ones are returned as they are."""
+    with transaction.atomic():
+        payouts = list(Payout.objects.select_for_update(of=("self",)).select_related("broker")
+                       .filter(pk__in=payout_ids).order_by("pk"))
+        existing = {t.payout_id: t for t in PayoutTransfer.objects.filter(payout_id__in=[p.pk for p in payouts])}
+        accounts = {a.broker_id: a for a in ConnectedAccount.objects.filter(
+            broker_id__in={p.broker_id for p in payouts}, payouts_enabled=True, transfers_active=True)}
+        new = [PayoutTransfer(payout=p, broker_id=p.broker_id, destination=accounts[p.broker_id].stripe_account_id,
+                              amount=p.total_amount, idempotency_key=transfer_key(p.pk), attempts=1)
+               for p in payouts if p.pk not in existing and p.status == PayoutStatus.PENDING
+               and p.broker_id in accounts]
+        PayoutTransfer.objects.bulk_create(new, batch_size=500)
+        retry = [t for t in existing.values() if t.status == PayoutTransfer.Status.SENDING]
+        PayoutTransfer.objects.filter(pk__in=[t.pk for t in retry]).update(attempts=F("attempts") + 1,
+                                                                          updated_at=timezone.now())
+        for t in retry:
+            t.attempts += 1
+        attempts = {t.payout_id: t for t in [*new, *existing.values()]
+                    if t.status != PayoutTransfer.Status.DECLINED}
+        return [(p, attempts[p.pk]) for p in payouts if p.pk in attempts]
+
+
+def _ask_stripe(payout: Payout, attempt: PayoutTransfer):
+    """Step 2 for one attempt: the Transfer, a StripeRefused, or None (no answer: stays SENDING)."""
+    try:
+        found = gateway.find_transfers(transfer_group=str(payout.pk)) if attempt.attempts > 1 else []
+        return found[0] if found else gateway.create_transfer(
+            amount=attempt.amount, currency=attempt.currency, destination=attempt.destination,
+            transfer_group=str(payout.pk), metadata=_metadata(payout), idempotency_key=attempt.idempotency_key)
+    except gateway.StripeRefused as exc:
+        return exc
+    except UpstreamError:
+        logger.warning("payout %s: Stripe did not answer the transfer (attempt %s)", payout.pk, attempt.attempts)
+        return None
+
+
+def _record_many_sent(accepted: list[tuple[PayoutTransfer, gateway.Transfer]], actor_user) -> int:
+    """Step 3 for every accepted transfer, in one transaction (lock order Payout -> PayoutTransfer)."""
+    if not accepted:
+        return 0
+    now = timezone.now()
+    by_payout = {a.payout_id: (a, t) for a, t in accepted}
+    with transaction.atomic():
+        payouts = list(Payout.objects.select_for_update(of=("self",)).select_related("broker")
+                       .filter(pk__in=list(by_payout), status=PayoutStatus.PENDING).order_by("pk"))
+        sending = set(PayoutTransfer.objects.filter(payout_id__in=[p.pk for p in payouts],
+                                                    status=PayoutTransfer.Status.SENDING).values_list("pk", flat=True))
+        payouts = [p for p in payouts if by_payout[p.pk][0].pk in sending]
+        rows = []
+        for p in payouts:
+            attempt, transfer = by_payout[p.pk]
+            attempt.status, attempt.stripe_transfer_id, attempt.sent_at = PayoutTransfer.Status.SENT, transfer.id, now
+            rows.append(attempt)
+            p.status, p.transaction_id, p.payment_method = PayoutStatus.COMPLETED, transfer.id, STRIPE_METHOD
+            p.notes, p.processed_at, p.processed_by = f"Sent with Stripe Connect to {attempt.destination}", now, actor_user
+        PayoutTransfer.objects.bulk_update(rows, ["status", "stripe_transfer_id", "sent_at"], batch_size=500)
+        Payout.objects.bulk_update(payouts, ["status", "transaction_id", "payment_method", "notes", "processed_at",
+                                             "processed_by"], batch_size=500)
+        lines_mark_paid(payouts, now=now)
+        activity_log_many([activity_entry(
+            action="PAYOUT_COMPLETED", entity=p, actor_user=actor_user, broker_id=p.broker_id,
+            metadata={"transaction_id": p.transaction_id, "total_amount": p.total_amount,
+                      "commissions": p.commission_count, "adjustments": p.adjustment_count}) for p in payouts])
+    for p in payouts:
+        emails.send_payout_sent(payout=p)
+    return len(payouts)
 
 
 # ---- reversals --------------------------------------------------------------------------------
