@@ -20,9 +20,7 @@ Lock order: Broker -> (Commission, Adjustment by UPDATE) -> the new Payout. Payo
 commission and then waits for a payout, so the two never wait on each other in a cycle.
 """
 
-import functools
 import logging
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +28,7 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog, ActorType
@@ -429,10 +427,11 @@ def lines_mark_paid(payouts: list[Payout], *, now) -> tuple[int, int]:
     every payout's commissions found through the broker index). Returns (commissions, adjustments)."""
     if not payouts:
         return 0, 0
-    mine = functools.reduce(operator.or_, (Q(broker_id=p.broker_id, payout_id=p.pk) for p in payouts))
-    n_comm = CommissionRecord.objects.filter(mine, status=CommissionStatus.IN_PAYOUT).update(
+    ids = [p.pk for p in payouts]
+    mine = CommissionRecord.objects.filter(broker_id__in={p.broker_id for p in payouts}, payout_id__in=ids)
+    n_comm = mine.filter(status=CommissionStatus.IN_PAYOUT).update(
         status=CommissionStatus.PAID, paid_at=now, updated_at=now)
-    n_adj = CommissionAdjustment.objects.filter(payout_id__in=[p.pk for p in payouts],
+    n_adj = CommissionAdjustment.objects.filter(payout_id__in=ids,
                                                 status=AdjustmentStatus.IN_PAYOUT).update(
         status=AdjustmentStatus.APPLIED, updated_at=now)
     return n_comm, n_adj
