@@ -104,14 +104,14 @@ def payout_process(request: HttpRequest, payout_id, payload: PayoutProcessIn):
     return selectors.payout_summary(payout)
 
 
-@router.post("/{uuid:payout_id}/send", response=PayoutSendOut, auth=ADMIN_WRITE,
+@router.post("/{uuid:payout_id}/send", response={200: PayoutSendOut, 404: ErrorOut, 502: ErrorOut}, auth=ADMIN_WRITE,
              summary="Send a PENDING payout as one Stripe Connect transfer (safe to repeat)")
 def payout_send(request: HttpRequest, payout_id):
     result = services.payout_send(payout_id=payout_id, actor_user=request.admin_user)
     return {"outcome": result.outcome, "message": result.message, "payout": selectors.payout_summary(result.payout)}
 
 
-@router.post("/reversals", response={201: TransferReversalOut}, auth=ADMIN_WRITE,
+@router.post("/reversals", response={201: TransferReversalOut, 404: ErrorOut, 502: ErrorOut}, auth=ADMIN_WRITE,
              summary="Take part of a deactivated broker's last transfer back (it owes clawbacks)")
 def transfer_reverse(request: HttpRequest, payload: TransferReversalIn):
     reversal = services.transfer_reverse(broker_id=payload.broker_id, amount=payload.amount,
