@@ -141,7 +141,7 @@ class ConnectState:
                                "business_profile", "controller", "default_currency", "settings", "tos_acceptance"})
         if params.get("type") not in (None, "express", "custom", "standard"):
             raise SimError(400, "Invalid type: must be one of custom, express, or standard", param="type")
-        if params.get("type") != "express" and "controller" not in params:
+        if params.get("type") != "express":  # Stripe also accepts `controller` instead; we never send it
             raise SimError(400, "The local Stripe server creates Express accounts only (type=express).", param="type")
         capabilities = params.get("capabilities") or {}
         requested = [name for name, value in capabilities.items()
@@ -255,8 +255,9 @@ class ConnectState:
     def create_transfer(self, params: dict, ctx: dict) -> tuple[dict, list[dict]]:
         _check_params(params, {"amount", "currency", "destination", "description", "metadata", "transfer_group",
                                "source_transaction", "source_type", "expand"})
-        amount = o.parse_int(_required(params, "amount") if not isinstance(params.get("amount"), int)
-                             else params["amount"], "amount", minimum=1, maximum=o.MAX_AMOUNT)
+        if params.get("amount") in (None, ""):
+            raise SimError(400, "Missing required param: amount.", code="parameter_missing", param="amount")
+        amount = o.parse_int(params["amount"], "amount", minimum=1, maximum=o.MAX_AMOUNT)
         currency = _required(params, "currency").lower()
         if currency != "usd":
             raise SimError(400, f"Invalid currency: {currency}. The local Stripe server's platform holds USD only.",

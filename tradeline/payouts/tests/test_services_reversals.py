@@ -1,6 +1,5 @@
 import httpx
 import pytest
-from django.db import connection
 
 from tradeline.brokers.models import Broker, BrokerStatus
 from tradeline.core.errors import Conflict, ValidationFailed

@@ -1,5 +1,4 @@
 import logging
-from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
