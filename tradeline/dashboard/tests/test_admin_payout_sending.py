@@ -69,3 +69,19 @@ def test_reverse_from_the_broker_page(admin_client, make_broker, stripe_sim):
 def test_tax_export_csv(admin_client):
     resp = admin_client.get(reverse("admin:payouts_payout_tax_export") + "?year=2026")
     assert resp.status_code == 200 and resp.content.decode().splitlines()[0].startswith("broker_id,broker_name")
+
+
+def test_declined_send_shows_stripes_reason(admin_client, make_broker, stripe_sim):
+    import httpx
+
+    broker = make_broker()
+    onboard(broker)
+    payout = september_payout(broker)
+    httpx.post(f"{stripe_sim.url}/_sim/connect/balance", json={"available": 0})
+
+    page = admin_client.post(reverse("admin:payouts_payout_action", args=[payout.pk, "send"]), follow=True)
+
+    assert _messages(page)[0].startswith("Stripe declined the transfer; the payout is FAILED")
+    assert b'data-field="transfer-status">DECLINED' in page.content and b"balance_insufficient" in page.content
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.FAILED
