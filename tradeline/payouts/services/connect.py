@@ -12,8 +12,11 @@ No Stripe call runs inside a transaction.
 """
 
 import logging
+import time
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 
 from tradeline.audit.services import activity_log
 from tradeline.brokers.models import Broker
@@ -65,15 +68,18 @@ def connect_onboarding_link(*, broker: Broker, refresh_url: str, return_url: str
 def connect_account_apply(*, state: gateway.AccountState, event_created: int = 0) -> ConnectedAccount | None:
     """Store what Stripe says of an account; None when the account is not one of ours.
 
-    A conditional UPDATE: an event whose `created` is older than the last one applied is skipped
-    (a retrieve passes 0 and is applied when no event came yet, or always with `force`)."""
+    A conditional UPDATE: an event whose `created` is older than the last state applied is skipped.
+    A retrieve (event_created 0) is always applied and counts as of now."""
     fields = _state_fields(state)
     rows = ConnectedAccount.objects.filter(stripe_account_id=state.id)
     if event_created:
         updated = rows.filter(last_event_created__lte=event_created).update(last_event_created=event_created,
                                                                           **fields)
     else:
-        updated = rows.update(**fields)
+        # Read from Stripe just now. Event times have one-second resolution: an event of this very
+        # second may be older or newer than what we read; the read wins (events must be later).
+        after_now = int(time.time()) + 1
+        updated = rows.update(last_event_created=Greatest(F("last_event_created"), Value(after_now)), **fields)
     account = rows.select_related("broker").first()
     if account is not None and updated:
         activity_log(action="CONNECT_ACCOUNT_UPDATED", entity=account, broker=account.broker,

@@ -5,7 +5,7 @@ from django.test import Client
 from tradeline.audit.models import ActivityLog
 from tradeline.brokers.models import AdminRole
 from tradeline.payouts.models import ConnectedAccount, Payout, PayoutStatus
-from tradeline.payouts.services.connect import connect_onboarding_link
+from tradeline.payouts.services.connect import connect_account_refresh, connect_onboarding_link
 from tradeline.payouts.tests.connect_helpers import REFRESH, RETURN, onboard, september_payout
 from tradeline.payouts.tests.helpers import paid_order, utc
 from tradeline.payouts.tests.test_api import admin_auth, broker_auth
@@ -95,3 +95,19 @@ def test_statement_endpoint_json_and_csv(make_broker):
     bad = client.get("/api/brokers/me/statements/1999", **auth)
     assert bad.status_code == 422 and bad.json()["code"] == "INVALID_YEAR"
     assert client.get("/api/brokers/me/statements/2026").status_code == 401
+
+
+def test_a_late_event_older_than_a_retrieve_changes_nothing(stripe_sim, live_server, make_broker):
+    broker = make_broker()
+    url = connect_onboarding_link(broker=broker, refresh_url=REFRESH, return_url=RETURN)
+    httpx.post(f"{url}/partial")  # account.updated recorded at the sim, not delivered (no webhook URL yet)
+    account = ConnectedAccount.objects.get(broker=broker)
+    httpx.post(f"{stripe_sim.url}/_sim/connect/accounts/{account.stripe_account_id}/complete",
+               json={"deliver": False})
+    onboard_state = connect_account_refresh(broker=broker)  # the return page reads the account: ENABLED
+    assert onboard_state.state == "ENABLED"
+    stripe_sim.set_webhook_url(f"{live_server.url}/api/orders/webhook/stripe")
+    first = stripe_sim.events("account.updated")[0]
+    assert first["data"]["object"]["payouts_enabled"] is False
+    stripe_sim.send_events([first["id"]])  # the older "requirements due" event arrives late
+    assert _state(account)[0] == "ENABLED"
