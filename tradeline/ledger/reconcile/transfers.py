@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from tradeline.core.errors import UpstreamError
 from tradeline.payouts import connect_gateway
-from tradeline.payouts.models import PayoutStatus, PayoutTransfer, TransferReversal
+from tradeline.payouts.models import Payout, PayoutStatus, PayoutTransfer, TransferReversal
+from tradeline.payouts.services.transfers import STRIPE_METHOD
 
 UNSETTLED_AFTER = timedelta(hours=1)
 
@@ -54,6 +55,10 @@ def check_records(c, *, since: datetime | None, say: Callable[[str], None]) -> N
             problems.append(f"reversed {reversed_} != reversals done {done.get(pk, 0)}")
         if problems:
             c.add("TRANSFER_RECORD", "payout", payout_id, "; ".join(problems))
+    unsent = (Payout.objects.filter(status=PayoutStatus.COMPLETED, payment_method=STRIPE_METHOD)
+              .exclude(transfer__status=PayoutTransfer.Status.SENT))
+    for payout_id in (unsent.filter(period_end__gt=since) if since else unsent).values_list("pk", flat=True):
+        c.add("TRANSFER_RECORD", "payout", payout_id, "paid with Stripe Connect but no sent transfer is recorded")
     stale = PayoutTransfer.objects.filter(status=PayoutTransfer.Status.SENDING,
                                           updated_at__lt=timezone.now() - UNSETTLED_AFTER)
     for payout_id, attempts in stale.values_list("payout_id", "attempts"):

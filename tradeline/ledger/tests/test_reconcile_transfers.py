@@ -58,3 +58,15 @@ def test_reconcile_reports_a_send_left_unknown(stripe_sim, make_broker):
     assert _codes(stripe=False) == []
     PayoutTransfer.objects.filter(payout=payout).update(updated_at=timezone.now() - timedelta(hours=2))
     assert _codes(stripe=False) == ["TRANSFER_UNSETTLED"]
+
+
+def test_reconcile_reports_a_stripe_paid_payout_without_a_transfer(stripe_sim, make_broker):
+    from tradeline.payouts.models import Payout
+    from tradeline.payouts.services import payout_mark_paid
+
+    broker = make_broker()
+    payout = september_payout(broker)
+    payout_mark_paid(payout_id=payout.pk, transaction_id="tr_made_up")
+    assert _codes(stripe=False) == []
+    Payout.objects.filter(pk=payout.pk).update(payment_method="STRIPE_CONNECT")
+    assert _codes(stripe=False) == ["TRANSFER_RECORD"]

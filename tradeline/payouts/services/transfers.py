@@ -103,6 +103,7 @@ def _metadata(payout: Payout) -> dict:
 def payout_send(*, payout_id, actor_user=None) -> SendResult:
     """Send a PENDING payout through Stripe (see the module doc). Raises UpstreamError when Stripe's
     answer is unknown (send again: it finds the transfer or makes the one transfer)."""
+    gateway.get_client()  # not configured: refuse before anything is claimed
     payout, attempt = _claim(payout_id)
     if attempt.status == PayoutTransfer.Status.SENT:
         return SendResult(payout, "already_sent")
@@ -163,6 +164,8 @@ def payouts_send_all(*, payout_ids, actor_user=None, progress=None, workers: int
     say = progress or (lambda line: None)
     counts = {"sent": 0, "already_sent": 0, "declined": 0, "manual": 0, "unknown": 0}
     ids = list(payout_ids)
+    if ids:
+        gateway.get_client()  # not configured: refuse before anything is claimed
     claimed = _claim_many(ids)
     counts["already_sent"] = sum(1 for _, a in claimed if a.status == PayoutTransfer.Status.SENT)
     todo = [(p, a) for p, a in claimed if a.status == PayoutTransfer.Status.SENDING]

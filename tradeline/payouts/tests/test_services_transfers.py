@@ -164,3 +164,15 @@ def test_create_payouts_send_sends_the_ready_and_leaves_the_others_pending(strip
     # Running it again sends nothing more.
     call_command("create_payouts", "--month", "2026-09", "--send", stdout=io.StringIO(), stderr=io.StringIO())
     assert len(sim_transfers(stripe_sim)) == 3
+
+
+def test_nothing_is_claimed_when_stripe_is_not_configured(stripe_sim, make_broker, settings):
+    broker = make_broker()
+    onboard(broker)
+    payout = september_payout(broker)
+    settings.STRIPE_SECRET_KEY = ""
+    with pytest.raises(UpstreamError):
+        payout_send(payout_id=payout.pk)
+    with pytest.raises(UpstreamError):
+        payouts_send_all(payout_ids=[payout.pk])
+    assert PayoutTransfer.objects.count() == 0 and Payout.objects.get(pk=payout.pk).status == PayoutStatus.PENDING
