@@ -176,3 +176,18 @@ def test_nothing_is_claimed_when_stripe_is_not_configured(stripe_sim, make_broke
     with pytest.raises(UpstreamError):
         payouts_send_all(payout_ids=[payout.pk])
     assert PayoutTransfer.objects.count() == 0 and Payout.objects.get(pk=payout.pk).status == PayoutStatus.PENDING
+
+
+def test_two_concurrent_month_end_sends_make_one_transfer_per_payout(stripe_sim, make_broker):
+    brokers = [make_broker() for _ in range(3)]
+    for broker in brokers:
+        onboard(broker)
+    ids = [september_payout(broker).pk for broker in brokers]
+
+    results = run_together([lambda: payouts_send_all(payout_ids=ids, workers=2) for _ in range(2)])
+
+    assert raised(results) == []
+    assert sum(r["sent"] for r in results) == 3
+    assert len(sim_transfers(stripe_sim)) == 3
+    assert set(Payout.objects.values_list("status", flat=True)) == {PayoutStatus.COMPLETED}
+    assert ActivityLog.objects.filter(action="PAYOUT_COMPLETED").count() == 3
