@@ -111,3 +111,23 @@ def test_a_late_event_older_than_a_retrieve_changes_nothing(stripe_sim, live_ser
     assert first["data"]["object"]["payouts_enabled"] is False
     stripe_sim.send_events([first["id"]])  # the older "requirements due" event arrives late
     assert _state(account)[0] == "ENABLED"
+
+
+def test_send_endpoint_answers_502_when_stripe_times_out_and_a_repeat_settles_it(stripe_sim, make_broker, settings):
+    settings.STRIPE_TIMEOUT_SECONDS = 1
+    client = Client()
+    broker = make_broker()
+    onboard(broker)
+    payout = september_payout(broker)
+    _, auth = admin_auth()
+    httpx.post(f"{stripe_sim.url}/_sim/connect/slow_after", json={"path": "/v1/transfers", "delay_ms": 2500,
+                                                                  "count": 1})
+    first = client.post(f"/api/payouts/{payout.pk}/send", **auth)
+    assert first.status_code == 502 and first.json()["code"] == "STRIPE_UNAVAILABLE"
+    blocked = client.post(f"/api/payouts/{payout.pk}/process", {"transaction_id": "wire-1"},
+                          content_type="application/json", **auth)
+    assert blocked.status_code == 409 and blocked.json()["code"] == "PAYOUT_TRANSFER_IN_FLIGHT"
+    second = client.post(f"/api/payouts/{payout.pk}/send", **auth)
+    assert second.status_code == 200 and second.json()["outcome"] == "sent"
+    transfers = httpx.get(f"{stripe_sim.url}/_sim/connect/transfers").json()["data"]
+    assert [t["id"] for t in transfers] == [second.json()["payout"]["transaction_id"]]
