@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from tradeline.audit.services import activity_entry, activity_log, activity_log_many
@@ -35,16 +35,14 @@ from tradeline.core.errors import Conflict, NotFound, UpstreamError, ValidationF
 from tradeline.payouts import connect_gateway as gateway
 from tradeline.payouts import emails
 from tradeline.payouts.models import (
-    AdjustmentStatus,
     CommissionAdjustment,
-    CommissionRecord,
-    CommissionStatus,
     ConnectedAccount,
     Payout,
     PayoutStatus,
     PayoutTransfer,
     TransferReversal,
 )
+from tradeline.payouts.selectors import broker_earnings
 from tradeline.payouts.services.payouts import lines_mark_paid, payout_fail, payout_mark_paid
 
 logger = logging.getLogger(__name__)
@@ -260,14 +258,10 @@ def _record_many_sent(accepted: list[tuple[PayoutTransfer, gateway.Transfer]], a
 
 
 def broker_balance(*, broker_id) -> int:
-    """What the broker is owed now (negative: it owes us): payable/held commissions not in a payout
-    plus open adjustments."""
-    commissions = CommissionRecord.objects.filter(
-        broker_id=broker_id, payout__isnull=True, status__in=(CommissionStatus.PAYABLE, CommissionStatus.HELD)
-    ).aggregate(total=Sum("total_commission", default=0))["total"]
-    adjustments = CommissionAdjustment.objects.filter(broker_id=broker_id, status=AdjustmentStatus.OPEN).aggregate(
-        total=Sum("amount", default=0))["total"]
-    return commissions + adjustments
+    """What the broker is owed now (negative: it owes us): payable and held commissions plus open
+    adjustments, as its earnings show them."""
+    earnings = broker_earnings(broker=Broker(pk=broker_id))
+    return earnings["pending"] + earnings["held"] + earnings["open_adjustments"]
 
 
 def _claim_reversal(*, broker_id, amount: int, actor_user) -> TransferReversal:

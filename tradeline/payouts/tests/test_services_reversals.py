@@ -5,6 +5,7 @@ from tradeline.brokers.models import Broker, BrokerStatus
 from tradeline.core.errors import Conflict, ValidationFailed
 from tradeline.ledger.reconcile import reconcile_run, transfers
 from tradeline.payouts.models import CommissionAdjustment, PayoutTransfer, TransferReversal
+from tradeline.payouts.selectors import broker_earnings
 from tradeline.payouts.services import payout_send, transfer_reverse
 from tradeline.payouts.services.transfers import broker_balance
 from tradeline.payouts.tests.connect_helpers import onboard, september_payout
@@ -56,6 +57,9 @@ def test_reversal_of_part_of_the_last_transfer_is_booked_as_an_adjustment(stripe
     adjustment = reversal.adjustment
     assert (adjustment.amount, adjustment.reason, adjustment.status) == (12_000, "TRANSFER_REVERSAL", "OPEN")
     assert broker_balance(broker_id=broker.pk) == 0
+    # Money taken back settles the debt; it is not an earning given back (clawed back stays 0: the
+    # test's debt is a MANUAL adjustment).
+    assert broker_earnings(broker=broker)["clawed_back"] == 0
     assert _codes() == []
     with pytest.raises(Conflict) as nothing_owed:
         transfer_reverse(broker_id=broker.pk, amount=1)
