@@ -76,6 +76,7 @@ def _claim(payout_id) -> tuple[Payout, PayoutTransfer]:
         if payout.status != PayoutStatus.PENDING:
             raise Conflict(f"This payout is {payout.status}; only a PENDING payout can be sent.",
                            code="PAYOUT_NOT_PENDING", details={"status": payout.status})
+        gateway.get_client()  # Stripe not configured: refuse before anything is claimed (no network call)
         if attempt is None:
             account = ConnectedAccount.objects.filter(broker_id=payout.broker_id).first()
             if account is None:
@@ -101,7 +102,6 @@ def _metadata(payout: Payout) -> dict:
 def payout_send(*, payout_id, actor_user=None) -> SendResult:
     """Send a PENDING payout through Stripe (see the module doc). Raises UpstreamError when Stripe's
     answer is unknown (send again: it finds the transfer or makes the one transfer)."""
-    gateway.get_client()  # not configured: refuse before anything is claimed
     payout, attempt = _claim(payout_id)
     if attempt.status == PayoutTransfer.Status.SENT:
         return SendResult(payout, "already_sent")
