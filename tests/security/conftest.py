@@ -47,6 +47,7 @@ class World:
             "order_id": str((order or self.pending_order).pk),
             "payout_id": str(self.payout.pk),
             "key_id": self.key_id,
+            "year": "2026",
         }
 
 

@@ -19,10 +19,11 @@ import json
 import logging
 import threading
 import time
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from tradeline.devtools.stripe_sim import api, controls, objects as o
+from tradeline.devtools.stripe_sim import api, connect, connect_pages, controls, objects as o
 from tradeline.devtools.stripe_sim.delivery import Deliverer
 from tradeline.devtools.stripe_sim.errors import SimError
 from tradeline.devtools.stripe_sim.forms import parse_params
@@ -129,6 +130,7 @@ class StripeSim:
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
         self.state = SimState()
+        self.connect = connect.ConnectState(self.state)  # Connect objects (connect.py), same lock and events
         self.faults = Faults()
         self.idempotency = IdempotencyStore()
         self.deliverer = Deliverer(self.state, webhook_secret=webhook_secret, webhook_url=webhook_url or None,
@@ -164,6 +166,7 @@ class StripeSim:
         self.deliverer.wait_idle(timeout=self.deliverer.timeout + 1)
         self.generation += 1
         self.state.reset()
+        self.connect.reset()
         self.faults.clear()
         self.idempotency.clear()
         if self.store is not None:
@@ -217,6 +220,9 @@ class StripeSim:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "stripe-sim/1.0"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm the body waits for the client's
+    # delayed ACK of the headers (about 40 ms per keep-alive request).
+    disable_nagle_algorithm = True
 
     @property
     def sim(self) -> StripeSim:
@@ -246,12 +252,14 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._read_body()
             if path.startswith("/v1/"):
                 self._api(method, path, split.query, body)
+            elif path.startswith("/_sim/connect/"):
+                self.send_json(*connect_pages.handle_control(self.sim, method, path, body))
             elif path.startswith("/_sim/") or path == "/_sim":
                 status, payload = controls.handle(self.sim, method, path, parse_qs(split.query), body)
                 if method != "GET":
                     self.sim.persist()
                 self.send_json(status, payload)
-            else:
+            elif not (path.startswith("/connect/") and connect_pages.handle_page(self, method, path)):
                 handle_page(self, method, path, parse_qs(split.query), body)
                 if method != "GET":
                     self.sim.persist()
@@ -322,6 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise SimError(401, f"Invalid API Key provided: {masked}", code="api_key_invalid")
 
     def _api(self, method: str, path: str, query: str, body: bytes) -> None:
+        route = partial(self.sim.connect.route if connect.handles(path) else api.route, self.sim)
         status, delay_ms = self.sim.faults.take(method, path)
         if delay_ms:
             generation = self.sim.generation
@@ -352,7 +361,7 @@ class _Handler(BaseHTTPRequestHandler):
         ctx = {"request_id": self.request_id, "idempotency_key": None}
         key = self.headers.get("Idempotency-Key") if method == "POST" else None
         if not key:
-            result_status, payload, events = api.route(self.sim, method, path, params, ctx)
+            result_status, payload, events = route(method, path, params, ctx)
             self._contract(method, path, payload)
             self.send_json(result_status, payload)
             self.sim.deliverer.enqueue(events)
@@ -372,7 +381,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_json(stored_status, stored_body, headers={"Idempotent-Replayed": "true"})
                 return
             try:
-                result_status, payload, events = api.route(self.sim, method, path, params, ctx)
+                result_status, payload, events = route(method, path, params, ctx)
             except SimError as exc:
                 if exc.status == 402:  # card errors are remembered like successes; validation errors are not
                     self.sim.idempotency.put(key, fingerprint, exc.status, exc.body())
