@@ -63,7 +63,9 @@ class CeleryTasks:
     def delete_queues(self) -> None:
         with Connection(self.broker_url) as conn:
             for name in self.queues:
-                self.queue(name)(conn.default_channel).delete()
+                bound = self.queue(name)(conn.default_channel)
+                bound.delete()
+                bound.exchange.delete()
 
 
 def kill_worker(proc: subprocess.Popen) -> None:
