@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from tradeline.core.money import format_usd
+from tradeline.core.pagination import EstimatedCountPaginator
 from tradeline.dashboard.admin_base import (
     ObjectActionsMixin,
     ReadOnlyAdmin,
@@ -18,6 +19,7 @@ from tradeline.dashboard.admin_base import (
 )
 from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
 from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
+from tradeline.orders.selectors import order_search_filter
 
 ACTIONS = ("manual-payment", "payment-link", "refund", "retry-fulfillment", "cancel")
 
@@ -37,7 +39,9 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_select_related = ("broker",)
     date_hierarchy = "created_at"
     list_per_page = 50
+    # A million orders: no count of the whole table, an estimated count beyond 10,000 matches.
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     status_col = status_column()
     payment_col = status_column("payment_status", "payment")
@@ -50,6 +54,10 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     @admin.display(description="refunded", ordering="amount_refunded")
     def refunded_col(self, obj):
         return format_usd(obj.amount_refunded) if obj.amount_refunded else "—"
+
+    def get_search_results(self, request, queryset, search_term):
+        """Prefix search on the order number, exact customer email, broker by name (all indexed)."""
+        return queryset.filter(order_search_filter(search_term)), False
 
     def get_urls(self):
         return self.action_urlpatterns() + super().get_urls()

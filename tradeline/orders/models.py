@@ -118,6 +118,14 @@ class Order(TimeStampedModel):
             models.Index(fields=["broker", "status", "created_at"]),
             models.Index(fields=["status", "fulfillment_status"]),
             models.Index(fields=["customer_email"]),
+            # The lists, newest first: one broker's orders, one status's (admin filter, API, portal).
+            models.Index(fields=["broker", "created_at"], name="order_broker_created"),
+            models.Index(fields=["status", "created_at"], name="order_status_created"),
+            # Prefix search on the order number (LIKE 'TLM-2611%'), whatever the database's collation.
+            models.Index(fields=["order_number"], opclasses=["varchar_pattern_ops"], name="order_number_prefix"),
+            # The admin overview's "needs attention" list: a few rows out of millions.
+            models.Index(fields=["created_at"], name="order_needs_attention",
+                         condition=Q(status="ON_HOLD") | Q(fulfillment_status="FAILED")),
         ]
         constraints = [
             models.CheckConstraint(

@@ -101,7 +101,7 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     # --- one payout -------------------------------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from tradeline.payouts.selectors import payout_report
+        from tradeline.payouts.selectors import PAGE_ORDER_LINES, payout_report
 
         payout = self.get_object(request, unquote(object_id))
         if payout is None:
@@ -110,7 +110,8 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "original": payout,
             "title": f"Payout {payout.broker} {payout.period_start:%Y-%m}",
-            "payout": payout, "report": payout_report(payout=payout), "can_write": can_write(request),
+            "payout": payout, "report": payout_report(payout=payout, order_limit=PAGE_ORDER_LINES),
+            "can_write": can_write(request),
             "paid_form": bound.get("mark-paid") or MarkPaidForm(),
             "cancel_form": ReasonForm(),
             "action_urls": self.action_urls(payout),

@@ -162,11 +162,11 @@ def _payout_or_404(request: HttpRequest, payout_id):
 @never_cache
 @broker_required
 def payout_detail(request: HttpRequest, payout_id) -> HttpResponse:
-    from tradeline.payouts.selectors import payout_report
+    from tradeline.payouts.selectors import PAGE_ORDER_LINES, payout_report
 
     payout = _payout_or_404(request, payout_id)
     return render(request, "portal/payout_detail.html", {
-        "nav": "payouts", "payout": payout, "report": payout_report(payout=payout),
+        "nav": "payouts", "payout": payout, "report": payout_report(payout=payout, order_limit=PAGE_ORDER_LINES),
     })
 
 

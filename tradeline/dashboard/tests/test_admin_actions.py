@@ -130,6 +130,28 @@ def test_order_list_searches_number_email_and_broker(admin_client, make_broker, 
 
 
 @pytest.mark.django_db
+def test_order_search_is_by_number_prefix_exact_email_and_broker(admin_client, make_broker, make_order):
+    broker = make_broker(name="Zenith Credit", email="desk@zenith.example")
+    mine = make_order(broker=broker, customer_email="Ann.Lee@example.org")
+    other = make_order(customer_email="bob@example.org")
+
+    def found(term: str) -> set[str]:
+        html = admin_client.get("/admin/orders/order/", {"q": term}).content.decode()
+        return {o.order_number for o in (mine, other) if o.order_number in html}
+
+    assert found(mine.order_number.lower()) == {mine.order_number}
+    assert found(mine.order_number[:8]) == {mine.order_number, other.order_number}  # TLM-YYMM: a month
+    assert found(mine.order_number[4:]) == set()  # a number is searched by its start, not its middle
+    # An email is matched whole, as typed or lower-cased (the index on the stored value).
+    assert (found("Ann.Lee@example.org"), found("ann.lee@example.org"), found("Ann.Lee")) == (
+        {mine.order_number}, set(), set())
+    mine.customer_email = "ann.lee@example.org"
+    mine.save(update_fields=["customer_email"])
+    assert found("Ann.Lee@example.org") == found("ann.lee@example.org") == {mine.order_number}
+    assert found("zenith.example") == found("zenith") == {mine.order_number}
+
+
+@pytest.mark.django_db
 def test_broker_approve_share_and_key_rotation(admin_client, make_broker):
     broker = make_broker(status=BrokerStatus.PENDING)
     url = f"/admin/brokers/broker/{broker.pk}/action/"
