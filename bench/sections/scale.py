@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 from django.db import connection
+from django.utils import timezone
 
 from bench import scale_data
 from bench.common import Context, Figure, GunicornServer, percentile
@@ -82,6 +83,8 @@ def _credentials() -> dict:
     portal.create()
     token, _ = issue_admin_token(admin, 3600)
     key, prefix, key_hash = keys.new_key(keys.SECRET_PREFIX)
+    BrokerApiKey.objects.filter(broker=broker, kind=KeyKind.SECRET, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())  # an earlier run's key
     BrokerApiKey.objects.create(broker=broker, kind=KeyKind.SECRET, prefix=prefix, key_hash=key_hash)
     return {"admin": {"cookies": {"sessionid": session.session_key}},
             "portal": {"cookies": {"sessionid": portal.session_key}},

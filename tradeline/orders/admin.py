@@ -37,7 +37,6 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
                    "created_at")
     search_fields = ("order_number", "customer_email", "broker__name", "broker__business_name", "broker__email")
     list_select_related = ("broker",)
-    date_hierarchy = "created_at"
     list_per_page = 50
     # A million orders: no count of the whole table, an estimated count beyond 10,000 matches.
     show_full_result_count = False

@@ -232,6 +232,9 @@ class SummaryOut(Schema):
     orders_count: int
     paid_orders_count: int
     counted_statuses: list[str]
+    # null: computed for this response; else when it was computed (over 100,000 matching orders the
+    # summary is recomputed at most once a minute)
+    as_of: str | None = None
     revenue: int
     revenue_usd: str
     refunded: int

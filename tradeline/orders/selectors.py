@@ -13,22 +13,34 @@ PENDING, CANCELLED, FAILED and ON_HOLD (payment under review) are listed but not
 
 import base64
 import binascii
+import hashlib
+import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from tradeline.brokers.models import Broker
 from tradeline.brokers.selectors import broker_scoped_get
 from tradeline.core.errors import NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.core.pagination import estimated_count
 from tradeline.orders.models import Order, OrderItem, OrderStatus
 
 PAID_STATUSES = (OrderStatus.PROCESSING, OrderStatus.COMPLETED, OrderStatus.REFUNDED)
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+ORDER_NUMBER = re.compile(r"TLM-[0-9]{4}-[0-9A-Z]{6}")  # orders.services.order_number_generate
+SUMMARY_LIVE_ROWS = 100_000
+SUMMARY_CACHE_SECONDS = 60
+LIST_FIELDS = ("id", "order_number", "customer_email", "customer_name", "status", "payment_status",
+               "fulfillment_status", "created_at", "paid_at", "total_charged", "broker_revenue_share",
+               "broker_markup", "amount_refunded", "platform_net_revenue", "broker_id", "broker__name",
+               "broker__business_name")
 
 
 def _money(name: str, cents: int) -> dict:
@@ -165,10 +177,12 @@ def order_search_filter(term: str) -> Q:
     term = term.strip()
     if not term:
         return Q()
-    brokers = Broker.objects.filter(Q(name__icontains=term) | Q(business_name__icontains=term)
-                                    | Q(email__icontains=term)).values("pk")
-    return (Q(order_number__startswith=term.upper()) | Q(customer_email__in={term, term.lower()})
-            | Q(broker_id__in=brokers))
+    brokers = list(Broker.objects.filter(Q(name__icontains=term) | Q(business_name__icontains=term)
+                                         | Q(email__icontains=term)).values_list("pk", flat=True))
+    number = term.upper()
+    # A whole order number (what is pasted most often) is one probe of the unique index.
+    by_number = Q(order_number=number) if ORDER_NUMBER.fullmatch(number) else Q(order_number__startswith=number)
+    return by_number | Q(customer_email__in={term, term.lower()}) | Q(broker_id__in=brokers)
 
 
 # --- lists ---------------------------------------------------------------------------------------
@@ -241,6 +255,23 @@ def order_filter(
         bound, inclusive = end
         queryset = queryset.filter(created_at__lte=bound) if inclusive else queryset.filter(created_at__lt=bound)
     return queryset
+
+
+def order_summary_for_list(queryset: QuerySet[Order]) -> dict:
+    """The list's summary: computed on every request while the planner expects at most
+    SUMMARY_LIVE_ROWS matching orders (an index-only scan: a broker's, a status's, a month's orders);
+    over more (all orders, a year) one aggregate costs a second of CPU, so it is computed at most
+    once per SUMMARY_CACHE_SECONDS for the same filters and served with `as_of`, the time it was
+    computed. On SQLite (development, tests) always computed."""
+    estimate = estimated_count(queryset)
+    if estimate is None or estimate <= SUMMARY_LIVE_ROWS:
+        return {**order_summary(queryset), "as_of": None}
+    key = "orders:summary:" + hashlib.sha256(str(queryset.query).encode()).hexdigest()
+    summary = cache.get(key)
+    if summary is None:
+        summary = {**order_summary(queryset), "as_of": timezone.now().isoformat()}
+        cache.set(key, summary, SUMMARY_CACHE_SECONDS)
+    return summary
 
 
 def order_summary(queryset: QuerySet[Order]) -> dict:
@@ -350,7 +381,7 @@ def order_list(
         broker_id, direct_only = broker.pk, False
     queryset = order_filter(broker_id=broker_id, direct_only=direct_only, status=status,
                             start_date=start_date, end_date=end_date)
-    summary = order_summary(queryset)
+    summary = order_summary_for_list(queryset)
     total = summary["orders_count"]
     ordered = queryset.order_by("-created_at", "-pk")
     if cursor:
@@ -358,14 +389,12 @@ def order_list(
     else:
         offset = (page - 1) * limit
         window = ordered[offset:offset + limit + 1]
-    rows = list(
-        window.values("id", "order_number", "customer_email", "customer_name", "status", "payment_status",
-                      "fulfillment_status", "created_at", "paid_at", "total_charged", "broker_revenue_share",
-                      "broker_markup", "amount_refunded", "platform_net_revenue", "broker_id", "broker__name",
-                      "broker__business_name")
-    )
-    more, rows = len(rows) > limit, rows[:limit]
-    counts = _items_counts([row["id"] for row in rows])
+    # The page's ids first (read from the list index alone, however deep the offset), then its rows.
+    ids = list(window.values_list("pk", flat=True))
+    more, ids = len(ids) > limit, ids[:limit]
+    by_id = {row["id"]: row for row in Order.objects.filter(pk__in=ids).values(*LIST_FIELDS)}
+    rows = [by_id[pk] for pk in ids if pk in by_id]
+    counts = _items_counts(ids)
     for row in rows:
         row["items_count"] = counts.get(row["id"], 0)
     with_broker = broker is None

@@ -38,6 +38,9 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_filter = ("status", "period_start", "broker")
     search_fields = ("broker__name", "broker__business_name", "transaction_id")
     list_select_related = ("broker",)
+    # By the broker's id within a month (the payout_list index), not its name: no sort of every payout.
+    ordering = ("-period_start", "broker_id")
+    show_full_result_count = False
     change_list_template = "admin/payouts/payout/change_list.html"
 
     @admin.display(description="period", ordering="period_start")
