@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.test import TestCase
 from django_tasks_db.models import DBTaskResult
 
-from tradeline.audit.reconcile import reconcile_run
 from tradeline.fulfillment.tasks import fulfil_order
+from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import Order
 
 ROOT = Path(__file__).resolve().parents[2]

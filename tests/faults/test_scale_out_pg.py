@@ -20,7 +20,7 @@ import pytest
 
 from tests.faults.conftest import ROOT, free_port, supplier_orders_for
 from tests.faults.test_processes_pg import WEBHOOK_PATH, process_env, wait_for
-from tradeline.audit.reconcile import reconcile_run
+from tradeline.ledger.reconcile import reconcile_run
 from tradeline.brokers import keys
 from tradeline.brokers.models import BrokerApiKey, KeyKind
 from tradeline.orders.models import Order
