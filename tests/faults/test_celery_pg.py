@@ -19,7 +19,7 @@ from django.core.management import call_command
 
 from tests.faults.conftest import ROOT, assert_books_balance, assert_fulfilled_once, free_port, supplier_orders_for
 from tests.faults.test_processes_pg import process_env, wait_for
-from tradeline.fulfillment.services import fulfillment_retry
+from tradeline.fulfillment.dispatch import fulfillment_retry
 from tradeline.orders.models import FulfillmentStatus, Order
 from tradeline.payments.services import order_mark_paid
 from tradeline.payouts.models import CommissionRecord

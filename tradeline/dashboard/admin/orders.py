@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from tradeline.core.money import format_usd
 from tradeline.core.pagination import EstimatedCountPaginator
 from tradeline.dashboard.admin_base import (
+    BrokerFilter,
     ObjectActionsMixin,
     ReadOnlyAdmin,
     back_to,
@@ -37,7 +38,7 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     )
     list_display = ("order_number", "broker", "customer_email", "status_col", "payment_col", "fulfillment_col",
                     "total_col", "refunded_col", "created_at")
-    list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payment_method", "broker",
+    list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payment_method", BrokerFilter,
                    "created_at")
     search_fields = ("order_number", "customer_email", "broker__name", "broker__business_name", "broker__email")
     list_select_related = ("broker",)

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from tradeline.core.errors import ApplicationError
 from tradeline.core.money import format_usd
 from tradeline.dashboard.admin_base import (
+    BrokerFilter,
     ObjectActionsMixin,
     ReadOnlyAdmin,
     back_to,
@@ -37,7 +38,7 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     money_fields = ('total_revenue_share', 'total_markup', 'total_adjustments', 'total_amount')
     list_display = ("broker", "period_col", "status_col", "total_col", "commission_count", "adjustment_count",
                     "transaction_id", "processed_at")
-    list_filter = ("status", "period_start", "broker")
+    list_filter = ("status", "period_start", BrokerFilter)
     search_fields = ("broker__name", "broker__business_name", "transaction_id")
     list_select_related = ("broker",)
     # By the broker's id within a month (the payout_list index), not its name: no sort of every payout.
@@ -158,7 +159,7 @@ class CommissionRecordAdmin(ReadOnlyAdmin):
         'total_commission',
     )
     list_display = ("order", "broker", "status_col", "total_col", "order_paid_at", "payout")
-    list_filter = ("status", "broker")
+    list_filter = ("status", BrokerFilter)
     search_fields = ("order__order_number", "broker__name")
     list_select_related = ("order", "broker", "payout")
 

@@ -296,3 +296,18 @@ def test_cancel_a_pending_payout_gives_its_commissions_back(admin_client, make_b
     assert "only a PENDING payout" in _messages(again)[-1]
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.CANCELLED
+
+
+@pytest.mark.django_db
+def test_lists_filter_by_broker_without_listing_every_broker(admin_client, make_broker, make_order):
+    mine, other = make_broker(name="Alpha Credit"), make_broker(name="Omega Credit")
+    order, theirs = make_order(broker=mine), make_order(broker=other)
+    everything = admin_client.get("/admin/orders/order/").content.decode()
+    assert "Alpha Credit</a>" not in everything.split('id="changelist-filter"')[-1]  # no broker links
+    filtered = admin_client.get("/admin/orders/order/", {"broker__id__exact": str(mine.pk)}).content.decode()
+    assert order.order_number in filtered and theirs.order_number not in filtered
+    assert "Alpha Credit" in filtered.split('id="changelist-filter"')[-1]  # the chosen broker is shown
+    unknown = admin_client.get("/admin/orders/order/", {"broker__id__exact": "not-a-uuid"}).content.decode()
+    assert order.order_number not in unknown and theirs.order_number not in unknown
+    payouts = admin_client.get("/admin/payouts/payout/", {"broker__id__exact": str(mine.pk)})
+    assert payouts.status_code == 200
