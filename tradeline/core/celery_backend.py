@@ -24,7 +24,6 @@ import os
 from typing import Any
 
 from celery import Celery
-from kombu import Exchange, Queue
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +32,7 @@ from django_tasks.backends.base import BaseTaskBackend
 from django_tasks.base import Task, TaskResult, TaskResultStatus
 from django_tasks.signals import task_enqueued
 from django_tasks.utils import get_random_id
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
