@@ -351,6 +351,31 @@ def _items_counts(order_ids: list) -> dict:
     return {row["order_id"]: row["n"] for row in rows}
 
 
+def _page_rows(ordered: QuerySet[Order], *, page: int, limit: int, cursor: str | None) -> tuple[list[dict], bool]:
+    """One page of list rows (with items_count) and whether more follow. The page's ids come first
+    (read from the list index alone, however deep the offset), then the rows of those ids."""
+    if cursor:
+        window = _after_cursor(ordered, cursor)[:limit + 1]
+    else:
+        offset = (page - 1) * limit
+        window = ordered[offset:offset + limit + 1]
+    ids = list(window.values_list("pk", flat=True))
+    more, ids = len(ids) > limit, ids[:limit]
+    by_id = {row["id"]: row for row in Order.objects.filter(pk__in=ids).values(*LIST_FIELDS)}
+    rows = [by_id[pk] for pk in ids if pk in by_id]
+    counts = _items_counts(ids)
+    for row in rows:
+        row["items_count"] = counts.get(row["id"], 0)
+    return rows, more
+
+
+def order_latest(*, broker: Broker, limit: int = 5) -> list[dict]:
+    """A broker's newest orders as list rows, without a summary (the portal dashboard)."""
+    rows, _ = _page_rows(Order.objects.filter(broker=broker).order_by("-created_at", "-pk"), page=1, limit=limit,
+                         cursor=None)
+    return [_row(row, with_broker=False) for row in rows]
+
+
 def order_list(
     *,
     broker: Broker | None = None,
@@ -383,20 +408,7 @@ def order_list(
                             start_date=start_date, end_date=end_date)
     summary = order_summary_for_list(queryset)
     total = summary["orders_count"]
-    ordered = queryset.order_by("-created_at", "-pk")
-    if cursor:
-        window = _after_cursor(ordered, cursor)[:limit + 1]
-    else:
-        offset = (page - 1) * limit
-        window = ordered[offset:offset + limit + 1]
-    # The page's ids first (read from the list index alone, however deep the offset), then its rows.
-    ids = list(window.values_list("pk", flat=True))
-    more, ids = len(ids) > limit, ids[:limit]
-    by_id = {row["id"]: row for row in Order.objects.filter(pk__in=ids).values(*LIST_FIELDS)}
-    rows = [by_id[pk] for pk in ids if pk in by_id]
-    counts = _items_counts(ids)
-    for row in rows:
-        row["items_count"] = counts.get(row["id"], 0)
+    rows, more = _page_rows(queryset.order_by("-created_at", "-pk"), page=page, limit=limit, cursor=cursor)
     with_broker = broker is None
     return {
         "orders": [_row(row, with_broker=with_broker) for row in rows],

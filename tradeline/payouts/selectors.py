@@ -194,8 +194,9 @@ def payout_report(*, payout: Payout, order_limit: int | None = None) -> dict:
                     "transaction_id": payout.transaction_id,
                     "processed_at": payout.processed_at.isoformat() if payout.processed_at else None},
         "orders": orders,
+        # A limited page takes the payout's own count of its lines (set when the run took them).
         "order_count": len(orders) if order_limit is None or len(orders) < order_limit
-        else CommissionRecord.objects.of_payout(payout).count(),
+        else payout.commission_count,
         "adjustments": adjustments,
         "adjustment_count": len(adjustments),
         "created_at": payout.created_at.isoformat(),
