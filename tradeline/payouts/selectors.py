@@ -41,7 +41,8 @@ def broker_earnings(*, broker: Broker) -> dict:
         reduced=Sum(F("original_revenue_share") + F("original_markup") - F("total_commission"), default=0),
     )
     a = CommissionAdjustment.objects.filter(broker=broker).aggregate(
-        clawed=Sum("amount", filter=~Q(reason=CommissionAdjustment.Reason.MANUAL), default=0),
+        clawed=Sum("amount", default=0, filter=~Q(reason__in=(CommissionAdjustment.Reason.MANUAL,
+                                                              CommissionAdjustment.Reason.TRANSFER_REVERSAL))),
         open=Sum("amount", filter=Q(status=AdjustmentStatus.OPEN), default=0),
         in_payout=Sum("amount", filter=Q(status=AdjustmentStatus.IN_PAYOUT), default=0),
         applied=Sum("amount", filter=Q(status=AdjustmentStatus.APPLIED), default=0),
@@ -116,6 +117,10 @@ def payout_list_for_broker(*, broker: Broker, page: int = 1, limit: int = 20, st
     }
 
 
+# Order lines a payout's page lists (a big broker's payout has thousands; its CSV has them all).
+PAGE_ORDER_LINES = 100
+
+
 def _order_lines(payout: Payout):
     return (
         CommissionRecord.objects.of_payout(payout)
@@ -135,14 +140,20 @@ def _adjustment_lines(payout: Payout):
     )
 
 
-def payout_report(*, payout: Payout) -> dict:
+def payout_report(*, payout: Payout, order_limit: int | None = None) -> dict:
     """The payout report: broker, period, totals, payment, one line per order and per adjustment.
 
     `line_totals` are the column sums every rendering shows on its total line (the admin page, the
     portal page, the CSV): share and markup over order lines *and* adjustment lines, and their
     commission column (an order's commission, an adjustment's amount). line_totals.commission
-    equals totals.total, to the cent.
+    equals totals.total, to the cent. They are taken from the payout's own totals (the sums of its
+    order lines, set when the run took them) plus the adjustment lines, so they hold for the whole
+    payout also when `order_limit` (a page showing a payout of thousands of orders) lists only the
+    first order lines; `order_count` still counts them all (the CSV and the API have every line).
     """
+    lines = _order_lines(payout)
+    if order_limit is not None:
+        lines = lines[:order_limit]
     orders = [
         with_usd({
             "order_number": row["order__order_number"],
@@ -154,7 +165,7 @@ def payout_report(*, payout: Payout) -> dict:
             "markup": row["markup_amount"],
             "commission": row["total_commission"],
         }, "order_total", "revenue_share", "markup", "commission")
-        for row in _order_lines(payout)
+        for row in lines
     ]
     adjustments = [
         with_usd({
@@ -176,9 +187,9 @@ def payout_report(*, payout: Payout) -> dict:
         "total": payout.total_amount,
     }, "revenue_share", "markup", "adjustments", "total")
     line_totals = with_usd({
-        "revenue_share": sum(line["revenue_share"] for line in orders + adjustments),
-        "markup": sum(line["markup"] for line in orders + adjustments),
-        "commission": sum(line["commission"] for line in orders) + sum(line["amount"] for line in adjustments),
+        "revenue_share": payout.total_revenue_share + sum(line["revenue_share"] for line in adjustments),
+        "markup": payout.total_markup + sum(line["markup"] for line in adjustments),
+        "commission": payout.total_revenue_share + payout.total_markup + sum(line["amount"] for line in adjustments),
     }, "revenue_share", "markup", "commission")
     return {
         "payout_id": str(payout.pk),
@@ -192,7 +203,9 @@ def payout_report(*, payout: Payout) -> dict:
                     "transaction_id": payout.transaction_id,
                     "processed_at": payout.processed_at.isoformat() if payout.processed_at else None},
         "orders": orders,
-        "order_count": len(orders),
+        # A limited page takes the payout's own count of its lines (set when the run took them).
+        "order_count": len(orders) if order_limit is None or len(orders) < order_limit
+        else payout.commission_count,
         "adjustments": adjustments,
         "adjustment_count": len(adjustments),
         "created_at": payout.created_at.isoformat(),

@@ -9,7 +9,7 @@ from tradeline.brokers.models import AdminRole
 from tradeline.orders.models import DisputeStatus
 from tradeline.payments.models import Refund
 from tradeline.payments.tests import sim
-from tradeline.testing.factories import make_admin
+from tradeline.testing.factories import make_admin, payment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def _auth(user) -> dict:
 
 
 def _close_dispute(client, stripe_sim, order, outcome: str) -> None:
-    charge_id = stripe_sim.payment_intent(order.stripe_payment_intent)["latest_charge"]
+    charge_id = stripe_sim.payment_intent(payment_of(order).stripe_payment_intent)["latest_charge"]
     start = len(stripe_sim.events())
     dispute = stripe_sim.dispute(charge_id, deliver=False)
     stripe_sim.close_dispute(dispute["id"], outcome, deliver=False)
