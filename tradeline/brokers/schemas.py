@@ -127,6 +127,12 @@ class BrokerListOut(Schema):
 class LoginIn(Schema):
     email: str = Field(..., min_length=1, max_length=254)
     password: str = Field(..., min_length=1, max_length=256)
+    otp_code: str | None = Field(None, max_length=32, description="TOTP or recovery code (admins with 2FA)")
+
+
+class SecondFactorIn(Schema):
+    challenge: str = Field(..., min_length=1, max_length=512)
+    code: str = Field(..., min_length=1, max_length=32)
 
 
 class LoginOut(Schema):
