@@ -26,3 +26,10 @@ BROKER_WEBHOOKS_SECRET_OVERLAP_SECONDS = env_int("BROKER_WEBHOOKS_SECRET_OVERLAP
 # Seconds after the first attempt at which each retry is due (exponential, about 3 days in all).
 BROKER_WEBHOOKS_RETRY_SCHEDULE = [60 * 2**n for n in range(12)]  # 1 min, 2, 4, ... 34 h: 68 h in total
 BROKER_WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("BROKER_WEBHOOKS_DISABLE_AFTER_FAILURES", 50)
+
+# Operator's email templates (emails/<name>.subject.txt, .txt, .html) are looked up here first.
+EMAIL_TEMPLATE_DIR = env_str("EMAIL_TEMPLATE_DIR")
+if EMAIL_TEMPLATE_DIR:
+    from config.settings.base import TEMPLATES  # noqa: E402
+
+    TEMPLATES[0]["DIRS"].insert(0, EMAIL_TEMPLATE_DIR)
