@@ -24,6 +24,8 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.core.errors import Conflict, NotFound
 from tradeline.core.locks import lock_one
 from tradeline.fulfillment import emails
@@ -131,6 +133,8 @@ def _complete(order: Order, attempt: int, *, supplier_order_id: str, supplier_st
                                        "supplier_status": supplier_status, "attempt": attempt,
                                        "found_existing": found})
                 transaction.on_commit(lambda: emails.send_order_completed(order_id=order.pk))
+                order.status, order.completed_at = OrderStatus.COMPLETED, now
+                hook_events.order_event(order, EventType.ORDER_FULFILLED, previous_status=OrderStatus.PROCESSING)
                 return FulfillmentOutcome.COMPLETED
             # The order changed while we were at the supplier (refunded, held): keep the supplier
             # order id so an admin sees what was placed.

@@ -1,10 +1,9 @@
 """The `data` of each event: what the broker already sees in its portal, nothing more (no phone,
 address, payment ids or supplier details). Money in integer cents, as in the API."""
 
-from tradeline.orders.models import Order
 
 
-def order_data(order: Order) -> dict:
+def order_data(order) -> dict:
     return {
         "object": "order",
         "id": str(order.pk),
@@ -22,8 +21,8 @@ def order_data(order: Order) -> dict:
     }
 
 
-def commission_data(commission) -> dict:
-    return {
+def commission_data(commission, *, clawback_total: int | None = None) -> dict:
+    data = {
         "object": "commission",
         "id": str(commission.pk),
         "order_id": str(commission.order_id),
@@ -32,6 +31,9 @@ def commission_data(commission) -> dict:
         "markup_amount": commission.markup_amount,
         "total_commission": commission.total_commission,
     }
+    if clawback_total is not None:
+        data["clawback_total"] = clawback_total
+    return data
 
 
 def payout_data(payout) -> dict:

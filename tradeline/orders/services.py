@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
+from tradeline.hooks import events as hook_events
 from tradeline.brokers.auth import require_active
 from tradeline.brokers.models import Broker
 from tradeline.catalog.pricing import OrderQuote, PricingPolicy, merge_cart, quote_order
@@ -408,6 +409,7 @@ def order_cancel(*, order_id, actor_user=None, reason: str = "") -> Order:
         order.save(update_fields=["status", "payment_status", "cancelled_at", "cancellation_reason", "updated_at"])
         activity_log(action="order.cancelled", entity=order, actor_user=actor_user, broker=order.broker,
                      metadata={"order_number": order.order_number, "reason": reason})
+        hook_events.order_event(order, previous_status=OrderStatus.PENDING)
     if order.stripe_session_id:
         _expire_session_quietly(order.stripe_session_id)
     return order

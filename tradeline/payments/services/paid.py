@@ -24,6 +24,8 @@ from django.utils import timezone
 from tradeline.analytics.services import stats_increment
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_entry, activity_log, activity_log_many
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.core.db import update_returning
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
@@ -276,6 +278,7 @@ def _payment_apply(order: Order, *, amount: int, currency: str, method: str, ref
         metadata={"order_number": order.order_number, "amount": amount, "currency": currency, "method": method,
                   "reference": order.payment_reference}))
     activity_log_many(activity)
+    hook_events.order_event(order, EventType.ORDER_PAID, previous_status=OrderStatus.PENDING)
     fulfillment_enqueue(order=order)
     if order.broker_id is not None:
         # Last: the broker's daily row is shared by all its sales; hold its lock only briefly.
@@ -315,6 +318,7 @@ def order_checkout_expired(*, order_id, session_id: str) -> bool:
             order = Order.objects.select_related("broker").get(pk=order_id)
             activity_log(action="order.checkout_expired", entity=order, broker=order.broker,
                          actor_type=ActorType.STRIPE, metadata={"order_number": order.order_number})
+            hook_events.order_event(order, previous_status=OrderStatus.PENDING)
     return bool(updated)
 
 
@@ -328,6 +332,7 @@ def order_async_payment_failed(*, order_id) -> bool:
             order = Order.objects.select_related("broker").get(pk=order_id)
             activity_log(action="order.payment_failed", entity=order, broker=order.broker,
                          actor_type=ActorType.STRIPE, metadata={"order_number": order.order_number})
+            hook_events.order_event(order, previous_status=OrderStatus.PENDING)
     return bool(updated)
 
 

@@ -21,6 +21,8 @@ from django.utils import timezone
 from tradeline.analytics.services import stats_increment
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.core.db import expression_sql
 from tradeline.core.errors import ApplicationError, Conflict, UpstreamError, ValidationFailed
 from tradeline.core.locks import lock_one
@@ -58,6 +60,7 @@ def _apply_total_locked(order: Order, amount_refunded: int, *, actor_user=None, 
     if amount_refunded <= order.amount_refunded:
         return RefundOutcome.UNCHANGED
     delta = amount_refunded - order.amount_refunded
+    previous_status = order.status
     now = timezone.now()
     order.amount_refunded = amount_refunded
     full = amount_refunded == order.amount_paid
@@ -78,6 +81,7 @@ def _apply_total_locked(order: Order, amount_refunded: int, *, actor_user=None, 
         metadata={"order_number": order.order_number, "amount_refunded": amount_refunded, "delta": delta,
                   "amount_paid": order.amount_paid, "source": source},
     )
+    hook_events.order_event(order, EventType.ORDER_REFUNDED, previous_status=previous_status)
     return RefundOutcome.APPLIED
 
 

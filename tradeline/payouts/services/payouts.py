@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog, ActorType
 from tradeline.audit.services import activity_log
+from tradeline.hooks import events as hook_events
 from tradeline.brokers.models import Broker
 from tradeline.core.errors import Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
@@ -418,6 +419,7 @@ def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_u
     activity_log(action="PAYOUT_COMPLETED", entity=payout, actor_user=actor_user, broker=payout.broker,
                  metadata={"transaction_id": transaction_id, "total_amount": payout.total_amount,
                            "commissions": n_comm, "adjustments": n_adj})
+    hook_events.payout_sent(payout)
     return payout
 
 
