@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tradeline.portal import views
+from tradeline.portal import views, webhooks
 
 app_name = "portal"
 
@@ -17,4 +17,7 @@ urlpatterns = [
     path("settings/preview", views.markup_preview, name="settings-preview"),
     path("keys/", views.api_keys, name="keys"),
     path("embed/", views.embed, name="embed"),
+    path("webhooks/", webhooks.webhooks, name="webhooks"),
+    path("webhooks/<str:endpoint_id>/<str:action>", webhooks.endpoint_action, name="webhook-action"),
+    path("webhooks/deliveries/<str:delivery_id>/resend", webhooks.delivery_resend, name="webhook-resend"),
 ]
