@@ -6,9 +6,10 @@ class DashboardConfig(AppConfig):
     label = "dashboard"
 
     def ready(self):
-        # After the admin's autodiscovery: adds the second factor to admin.site's login.
+        # After the admin's autodiscovery: the second factor in admin.site's login, the Reports page.
         from django.contrib import admin
 
-        from tradeline.dashboard.admin_twofactor import install
+        from tradeline.dashboard import admin_reports, admin_twofactor
 
-        install(admin.site)
+        admin_twofactor.install(admin.site)
+        admin_reports.install(admin.site)
