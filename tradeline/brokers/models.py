@@ -24,6 +24,7 @@ class Broker(TimeStampedModel):
     business_name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(unique=True)
     phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(max_length=500, blank=True)
     website = models.URLField(blank=True)
     status = models.CharField(max_length=16, choices=BrokerStatus.choices, default=BrokerStatus.PENDING, db_index=True)
     # Set by admins only, within BROKER_SHARE_MIN..MAX (validated in services).

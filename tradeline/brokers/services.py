@@ -6,6 +6,7 @@ Every change is one transaction with the broker row locked, and one activity-log
 """
 
 from datetime import datetime
+from functools import partial
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
-from tradeline.brokers import keys, twofactor
+from tradeline.brokers import emails, keys, twofactor
 from tradeline.brokers.auth import admin_role, forget_key, issue_admin_token
 from tradeline.brokers.models import (
     AdminProfile,
@@ -41,7 +42,8 @@ from tradeline.core.locks import lock_one
 MARKUP_FIXED_MAX_CENTS = 10_000_000  # $100,000.00 per unit: anything above is a typo
 MAX_ALLOWED_ORIGINS = 20
 BROKER_SELF_FIELDS = frozenset(
-    {"name", "business_name", "phone", "website", "markup_type", "markup_percent", "markup_fixed", "allowed_origins"}
+    {"name", "business_name", "phone", "address", "website", "markup_type", "markup_percent", "markup_fixed",
+     "allowed_origins"}
 )
 BROKER_ADMIN_FIELDS = BROKER_SELF_FIELDS | {"email", "notes"}
 _KEY_PREFIXES = {KeyKind.PUBLISHABLE: keys.PUBLISHABLE_PREFIX, KeyKind.SECRET: keys.SECRET_PREFIX}
@@ -157,6 +159,8 @@ def _clean_fields(fields: dict[str, Any], allowed: frozenset[str]) -> dict[str, 
             clean[name] = _clean_text(name, value, max_length=200)
         elif name == "phone":
             clean[name] = _clean_text(name, value, max_length=40)
+        elif name == "address":
+            clean[name] = _clean_text(name, value, max_length=500)
         elif name == "notes":
             clean[name] = _clean_text(name, value, max_length=10_000)
         elif name == "email":
@@ -223,7 +227,8 @@ def broker_onboard(*, name: str, email: str, business_name: str = "", website: s
                            revenue_share_percent=revenue_share_percent, actor_user=actor_user)
     issued = broker_keys_rotate(broker_id=broker.pk, actor_user=actor_user)
     if active:
-        broker = broker_approve(broker_id=broker.pk, actor_user=actor_user)
+        broker = broker_approve(broker_id=broker.pk, actor_user=actor_user,
+                                publishable_key=issued.get("publishable_key"))
     return broker, issued
 
 
@@ -251,9 +256,15 @@ def _transition(broker_id, *, to: str, allowed_from: set[str], action: str, acto
 
 
 @transaction.atomic
-def broker_approve(*, broker_id, actor_user=None) -> Broker:
-    return _transition(broker_id, to=BrokerStatus.ACTIVE, action="broker.approved", actor_user=actor_user,
-                       allowed_from={BrokerStatus.PENDING, BrokerStatus.SUSPENDED, BrokerStatus.INACTIVE})
+def broker_approve(*, broker_id, actor_user=None, publishable_key: str | None = None) -> Broker:
+    """-> ACTIVE. The first approval sends the welcome email with the embed code (with the key when
+    the caller has just issued it)."""
+    first = not Broker.objects.filter(pk=broker_id, approved_at__isnull=False).exists()
+    broker = _transition(broker_id, to=BrokerStatus.ACTIVE, action="broker.approved", actor_user=actor_user,
+                         allowed_from={BrokerStatus.PENDING, BrokerStatus.SUSPENDED, BrokerStatus.INACTIVE})
+    if first:
+        transaction.on_commit(partial(emails.send_welcome, broker=broker, publishable_key=publishable_key))
+    return broker
 
 
 @transaction.atomic

@@ -24,11 +24,11 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
-from tradeline.hooks import events as hook_events
-from tradeline.hooks.models import EventType
 from tradeline.core.errors import Conflict, NotFound
 from tradeline.core.locks import lock_one
 from tradeline.fulfillment import emails
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
 
 logger = logging.getLogger(__name__)

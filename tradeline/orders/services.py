@@ -24,13 +24,13 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
-from tradeline.hooks import events as hook_events
 from tradeline.brokers.auth import require_active
 from tradeline.brokers.models import Broker
 from tradeline.catalog.pricing import OrderQuote, PricingPolicy, merge_cart, quote_order
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, UpstreamError, ValidationFailed
 from tradeline.core.locks import lock_one
 from tradeline.core.money import cents_to_usd
+from tradeline.hooks import events as hook_events
 from tradeline.orders.models import Order, OrderItem, OrderStatus, PaymentStatus
 
 logger = logging.getLogger(__name__)

@@ -24,11 +24,11 @@ from django.utils import timezone
 from tradeline.analytics.services import stats_increment
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_entry, activity_log, activity_log_many
-from tradeline.hooks import events as hook_events
-from tradeline.hooks.models import EventType
 from tradeline.core.db import update_returning
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus, PaymentMethod, PaymentStatus
 
 logger = logging.getLogger(__name__)

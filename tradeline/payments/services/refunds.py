@@ -21,13 +21,14 @@ from django.utils import timezone
 from tradeline.analytics.services import stats_increment
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
-from tradeline.hooks import events as hook_events
-from tradeline.hooks.models import EventType
 from tradeline.core.db import expression_sql
 from tradeline.core.errors import ApplicationError, Conflict, UpstreamError, ValidationFailed
 from tradeline.core.locks import lock_one
 from tradeline.core.money import cents_to_usd
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.orders.models import DisputeStatus, Order, OrderStatus, PaymentMethod, PaymentStatus
+from tradeline.payments import emails as payment_emails
 from tradeline.payments.models import Refund, WebhookEvent
 from tradeline.payments.services.paid import PAID_PAYMENT_STATES, _get_locked, order_flag_for_review
 
@@ -82,6 +83,7 @@ def _apply_total_locked(order: Order, amount_refunded: int, *, actor_user=None, 
                   "amount_paid": order.amount_paid, "source": source},
     )
     hook_events.order_event(order, EventType.ORDER_REFUNDED, previous_status=previous_status)
+    transaction.on_commit(functools.partial(payment_emails.send_refund_processed, order_id=order.pk, amount=delta))
     return RefundOutcome.APPLIED
 
 

@@ -26,11 +26,11 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog
 from tradeline.audit.services import activity_entry, activity_log, activity_log_many
-from tradeline.hooks import events as hook_events
-from tradeline.hooks.models import EventType
 from tradeline.core.locks import lock_one
 from tradeline.core.money import proportion_of
 from tradeline.core.db import insert_unless_present
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.orders.models import DisputeStatus, Order
 from tradeline.payouts.models import (
     AdjustmentStatus,

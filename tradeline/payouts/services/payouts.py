@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -33,11 +34,12 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog, ActorType
 from tradeline.audit.services import activity_log
-from tradeline.hooks import events as hook_events
 from tradeline.brokers.models import Broker
 from tradeline.core.errors import Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.hooks import events as hook_events
 from tradeline.orders.models import DisputeStatus, Order
+from tradeline.payouts import emails as payout_emails
 from tradeline.payouts.models import (
     AdjustmentStatus,
     CommissionAdjustment,
@@ -420,6 +422,7 @@ def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_u
                  metadata={"transaction_id": transaction_id, "total_amount": payout.total_amount,
                            "commissions": n_comm, "adjustments": n_adj})
     hook_events.payout_sent(payout)
+    transaction.on_commit(partial(payout_emails.send_payout_sent, payout_id=payout.pk))
     return payout
 
 
