@@ -59,7 +59,8 @@ def totp_secret_text(device: TOTPDevice) -> str:
 def _new_recovery_codes(user) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
-    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(settings.ADMIN_RECOVERY_CODES)]
+    # django-otp keeps at most 16 characters: 8 + 6 hex digits (56 bits), single use.
+    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(3)}" for _ in range(settings.ADMIN_RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     return codes
 

@@ -113,7 +113,7 @@ def test_expired_challenge_is_refused(client, settings):
 
 def test_recovery_codes_are_single_use(client):
     user, _, codes = enrolled_admin()
-    assert len(codes) == 10 and len(set(codes)) == 10
+    assert len(codes) == 10 and len(set(codes)) == 10 and all(len(code) <= 16 for code in codes)
     first = login(client, user, otp_code=codes[0])
     assert first.status_code == 200, first.content
     assert twofactor.recovery_codes_left(user) == 9
