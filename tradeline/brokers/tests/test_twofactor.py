@@ -190,3 +190,12 @@ def test_a_failure_throttles_the_device_even_for_a_right_code(client):
     assert login(client, user, otp_code="nothing-valid").status_code == 401
     assert login(client, user, otp_code=codes[0]).status_code == 401
     assert twofactor.recovery_codes_left(user) == 10
+
+
+def test_reset_command_removes_the_devices(client):
+    from django.core.management import call_command
+
+    user, _, codes = enrolled_admin()
+    call_command("admin_2fa_reset", email=user.email, verbosity=0)
+    assert not twofactor.admin_has_2fa(user) and twofactor.recovery_codes_left(user) == 0
+    assert login(client, user, otp_code=codes[0]).json()["code"] == "TWO_FACTOR_ENROLMENT_REQUIRED"
