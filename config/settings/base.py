@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tradeline.payouts",
     "tradeline.analytics",
     "tradeline.hooks",
+    "tradeline.ledger",
     "tradeline.dashboard",
     "tradeline.portal",
     "tradeline.widget",

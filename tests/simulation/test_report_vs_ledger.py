@@ -8,8 +8,8 @@ import pytest
 from django.db.models import Max, Min, Sum
 
 from tests.simulation.world import Simulation
-from tradeline.audit.reconcile import reconcile_run
-from tradeline.audit.reconcile.ledger import _orders, _paid_transition
+from tradeline.ledger.reconcile import reconcile_run
+from tradeline.ledger.reconcile.ledger import _orders, _paid_transition
 from tradeline.payouts.models import CommissionRecord
 from tradeline.reports.selectors import Period, revenue_report
 

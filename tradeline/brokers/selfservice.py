@@ -21,7 +21,8 @@ from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
 from tradeline.brokers import emails
 from tradeline.brokers.models import Broker, BrokerStatus
-from tradeline.brokers.services import _check_password_strength, _clean_email, broker_authenticate
+from tradeline.brokers.services.accounts import broker_authenticate, password_check_strength
+from tradeline.brokers.validators import clean_email
 from tradeline.brokers.tasks import send_password_reset_email
 from tradeline.brokers.tokens import password_reset_tokens
 from tradeline.core import ratelimit
@@ -62,7 +63,7 @@ def broker_for_reset_link(*, uidb64: str, token: str) -> Broker:
 @transaction.atomic
 def broker_password_reset_confirm(*, uidb64: str, token: str, password: str) -> Broker:
     broker = broker_for_reset_link(uidb64=uidb64, token=token)
-    _check_password_strength(password)
+    password_check_strength(password)
     broker = Broker.objects.select_for_update().get(pk=broker.pk)
     if not password_reset_tokens.check_token(broker, token):  # used by a concurrent request
         raise ValidationFailed("This link has already been used.", code="INVALID_RESET_LINK", status=400)
@@ -77,7 +78,7 @@ def broker_password_reset_confirm(*, uidb64: str, token: str, password: str) -> 
 def broker_password_change(*, broker: Broker, current_password: str, new_password: str) -> Broker:
     if broker_authenticate(email=broker.email, password=current_password) is None:
         raise NotAuthenticated("The current password is wrong.", code="INVALID_CREDENTIALS")
-    _check_password_strength(new_password)
+    password_check_strength(new_password)
     broker = Broker.objects.select_for_update().get(pk=broker.pk)
     broker.password = make_password(new_password)
     broker.save(update_fields=["password", "updated_at"])
@@ -93,7 +94,7 @@ def broker_email_change_request(*, broker: Broker, new_email: str, password: str
     link (and the answer is the same, so nobody learns which addresses are registered)."""
     if broker_authenticate(email=broker.email, password=password) is None:
         raise NotAuthenticated("The password is wrong.", code="INVALID_CREDENTIALS")
-    new_email = _clean_email(new_email)
+    new_email = clean_email(new_email)
     if new_email.lower() == broker.email.lower():
         raise ValidationFailed("That is already your login email.", code="EMAIL_UNCHANGED",
                                details=[{"field": "email", "message": "unchanged", "type": "unchanged"}])
