@@ -44,6 +44,8 @@ MATRIX = {
 RULES = {
     # admin login / session
     "POST /api/admin/auth/login": "open",
+    "POST /api/admin/auth/login/2fa": "open",
+    "GET /api/reports/revenue": "admin_read",
     "POST /api/admin/auth/logout": "admin_read",
     "GET /api/admin/auth/me": "admin_read",
     # broker administration
