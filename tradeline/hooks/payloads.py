@@ -3,7 +3,15 @@ address, payment ids or supplier details). Money in integer cents, as in the API
 
 
 
+ORDER_FIELDS = ("order_number", "status", "currency", "total_charged", "amount_refunded", "broker_revenue_share",
+                "broker_markup", "customer_email", "customer_name", "created_at", "paid_at")
+
+
 def order_data(order) -> dict:
+    # The paid path loads only the columns it needs: read the others in one query, not one each.
+    deferred = order.get_deferred_fields() & set(ORDER_FIELDS)
+    if deferred:
+        order.refresh_from_db(fields=sorted(deferred))
     return {
         "object": "order",
         "id": str(order.pk),

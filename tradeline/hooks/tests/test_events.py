@@ -63,3 +63,28 @@ def test_no_endpoint_no_event_rows(make_broker, make_order, django_capture_on_co
         order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
                         payment_intent="pi_hooks_2")
     assert WebhookEvent.objects.count() == 0
+
+
+def test_paid_webhook_path_reads_the_order_once_more_after_commit(subscribed_broker, make_order,
+                                                                   django_capture_on_commit_callbacks):
+    """The events' data is built after the commit from the paid path's narrow order row: its other
+    columns come in one query, not one per column."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tradeline.payments.services.paid import order_payment_record
+
+    order = make_order(broker=subscribed_broker)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+                             payment_intent="pi_narrow")
+    hook_callbacks = [c for c in callbacks if getattr(c, "func", None) is not None
+                      and c.func.__module__ == "tradeline.hooks.services"]
+    assert len(hook_callbacks) == 3
+    with CaptureQueriesContext(connection) as ctx:
+        for callback in hook_callbacks:
+            callback()
+    order_reads = [q["sql"] for q in ctx.captured_queries
+                   if q["sql"].startswith("SELECT") and 'FROM "orders_order"' in q["sql"]]
+    assert len(order_reads) == 1
+    assert WebhookEvent.objects.get(type="order.paid").data["customer"]["email"] == order.customer_email
