@@ -4,5 +4,5 @@ pytest_plugins = [
     "tradeline.testing.fixtures",
     "tradeline.testing.supplier",
     "tradeline.testing.stripe",
-    "tradeline.testing.webhook_receiver",
+    "tradeline.testing.broker_receiver",
 ]

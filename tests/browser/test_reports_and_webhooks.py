@@ -89,7 +89,7 @@ def test_admin_enrols_2fa_then_reads_the_reports(business, new_page, shoot):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_broker_adds_a_webhook_and_sends_a_test_event(business, new_page, shoot, webhook_receiver):
+def test_broker_adds_a_webhook_and_sends_a_test_event(business, new_page, shoot, broker_receiver):
     base = business["url"]
     page = new_page()
     page.goto(f"{base}/portal/login/")
@@ -98,14 +98,14 @@ def test_broker_adds_a_webhook_and_sends_a_test_event(business, new_page, shoot,
     page.click("button[type=submit]")
     page.wait_for_selector("#sales-30")
     page.click("nav.side >> text=Webhooks")
-    page.fill("#add-endpoint input[name=url]", webhook_receiver.url)
+    page.fill("#add-endpoint input[name=url]", broker_receiver.url)
     page.check("#add-endpoint input[value='payout.sent']")
     page.click("#add-endpoint button[type=submit]")
     secret = page.locator("[data-testid=webhook-secret]").inner_text()
     assert re.fullmatch(r"whsec_[A-Za-z0-9_-]{40,}", secret)
-    webhook_receiver.secret = secret
+    broker_receiver.secret = secret
     shoot(page, "portal-webhook-added")
-    page.click(f".endpoint[data-endpoint='{webhook_receiver.url}'] >> text=Send test event")
+    page.click(f".endpoint[data-endpoint='{broker_receiver.url}'] >> text=Send test event")
     page.wait_for_selector(".messages >> text=Test event queued")
     _run_worker()
     page.reload()
@@ -113,7 +113,7 @@ def test_broker_adds_a_webhook_and_sends_a_test_event(business, new_page, shoot,
     assert row.get_attribute("data-event-type") == "webhook.test"
     assert row.locator("td.status").inner_text().startswith("SUCCEEDED")
     assert row.locator("td.num").first.inner_text() == "200"
-    [request] = webhook_receiver.requests
+    [request] = broker_receiver.requests
     assert request["verified"] and request["json"]["type"] == "webhook.test"
     assert secret not in page.content()  # shown once only
     shoot(page, "portal-webhooks", full_page=True)

@@ -35,12 +35,12 @@ def run_worker():
 
 
 @pytest.fixture
-def endpoint_for(make_broker, webhook_receiver):
+def endpoint_for(make_broker, broker_receiver):
     def build(events=("order.paid",), broker=None):
         broker = broker or make_broker(email="crm@broker.example")
-        endpoint, secret = services.webhook_endpoint_create(broker=broker, url=webhook_receiver.url,
+        endpoint, secret = services.webhook_endpoint_create(broker=broker, url=broker_receiver.url,
                                                             events=list(events))
-        webhook_receiver.secret = secret
+        broker_receiver.secret = secret
         return endpoint
 
     return build
@@ -51,11 +51,11 @@ def emit(django_capture_on_commit_callbacks, broker_id, type="order.paid", data=
         services.webhook_event_emit(broker_id=broker_id, type=type, data=data or {"object": "order", "id": "o-1"})
 
 
-def test_event_arrives_signed_once_committed(endpoint_for, webhook_receiver, django_capture_on_commit_callbacks):
+def test_event_arrives_signed_once_committed(endpoint_for, broker_receiver, django_capture_on_commit_callbacks):
     endpoint = endpoint_for()
     emit(django_capture_on_commit_callbacks, endpoint.broker_id, data={"object": "order", "total_charged": 120000})
     run_worker()
-    [request] = webhook_receiver.requests
+    [request] = broker_receiver.requests
     event = WebhookEvent.objects.get()
     assert request["verified"] is True
     assert request["json"] == {"id": event.public_id, "type": "order.paid",
@@ -69,15 +69,15 @@ def test_event_arrives_signed_once_committed(endpoint_for, webhook_receiver, dja
     assert delivery.duration_ms is not None and delivery.duration_ms >= 0
 
 
-def test_a_wrong_secret_does_not_verify(endpoint_for, webhook_receiver, django_capture_on_commit_callbacks):
+def test_a_wrong_secret_does_not_verify(endpoint_for, broker_receiver, django_capture_on_commit_callbacks):
     endpoint = endpoint_for()
-    webhook_receiver.secret = "whsec_someone-else"
+    broker_receiver.secret = "whsec_someone-else"
     emit(django_capture_on_commit_callbacks, endpoint.broker_id)
     run_worker()
-    assert [r["verified"] for r in webhook_receiver.requests] == [False]
+    assert [r["verified"] for r in broker_receiver.requests] == [False]
 
 
-def test_nothing_for_unsubscribed_types_or_rolled_back_changes(endpoint_for, webhook_receiver,
+def test_nothing_for_unsubscribed_types_or_rolled_back_changes(endpoint_for, broker_receiver,
                                                                 django_capture_on_commit_callbacks):
     endpoint = endpoint_for(events=["payout.sent"])
     emit(django_capture_on_commit_callbacks, endpoint.broker_id, type="order.paid")
@@ -87,13 +87,13 @@ def test_nothing_for_unsubscribed_types_or_rolled_back_changes(endpoint_for, web
             raise RuntimeError("the business change failed")
     run_worker()
     assert WebhookEvent.objects.count() == 0
-    assert webhook_receiver.requests == []
+    assert broker_receiver.requests == []
 
 
 def test_failures_retry_on_the_exponential_schedule_then_disable_and_email(
-        endpoint_for, webhook_receiver, django_capture_on_commit_callbacks, settings):
+        endpoint_for, broker_receiver, django_capture_on_commit_callbacks, settings):
     settings.BROKER_WEBHOOKS_RETRY_SCHEDULE = [60 * 2 ** n for n in range(12)]
-    webhook_receiver.default_status = 503
+    broker_receiver.default_status = 503
     endpoint = endpoint_for()
     emit(django_capture_on_commit_callbacks, endpoint.broker_id)
     run_worker()
@@ -113,8 +113,8 @@ def test_failures_retry_on_the_exponential_schedule_then_disable_and_email(
     assert delays == [60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 30720, 61440, 122880]
     assert 2.5 * 86400 < sum(delays) <= 3 * 86400
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (DeliveryStatus.FAILED, 13, None)
-    assert len(webhook_receiver.requests) == 13
-    assert len({r["json"]["id"] for r in webhook_receiver.requests}) == 1  # one event id throughout
+    assert len(broker_receiver.requests) == 13
+    assert len({r["json"]["id"] for r in broker_receiver.requests}) == 1  # one event id throughout
     endpoint.refresh_from_db()
     assert (endpoint.status, endpoint.consecutive_failures) == (EndpointStatus.DISABLED, 13)
     assert [m.to for m in mail.outbox] == [["crm@broker.example"]]
@@ -131,9 +131,9 @@ def test_retry_delay_ends_after_the_schedule(settings):
     assert [retry_delay_seconds(n) for n in (1, 2, 3)] == [60, 120, None]
 
 
-def test_a_failure_then_success_delivers_the_same_event(endpoint_for, webhook_receiver,
+def test_a_failure_then_success_delivers_the_same_event(endpoint_for, broker_receiver,
                                                          django_capture_on_commit_callbacks):
-    webhook_receiver.statuses = [500]
+    broker_receiver.statuses = [500]
     endpoint = endpoint_for()
     emit(django_capture_on_commit_callbacks, endpoint.broker_id)
     run_worker()
@@ -147,25 +147,25 @@ def test_a_failure_then_success_delivers_the_same_event(endpoint_for, webhook_re
     endpoint.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.response_status) == (DeliveryStatus.SUCCEEDED, 2, 200)
     assert endpoint.consecutive_failures == 0
-    first, second = webhook_receiver.requests
+    first, second = broker_receiver.requests
     assert first["json"]["id"] == second["json"]["id"] and first["body"] == second["body"]
     # Done is done: another run of the task sends nothing.
     assert delivery_attempt(delivery_id=delivery.pk).status == "skipped"
-    assert len(webhook_receiver.requests) == 2
+    assert len(broker_receiver.requests) == 2
 
 
-def test_response_body_is_kept_to_1kb(endpoint_for, webhook_receiver, django_capture_on_commit_callbacks):
-    webhook_receiver.response_body = b"x" * 5000
+def test_response_body_is_kept_to_1kb(endpoint_for, broker_receiver, django_capture_on_commit_callbacks):
+    broker_receiver.response_body = b"x" * 5000
     endpoint = endpoint_for()
     emit(django_capture_on_commit_callbacks, endpoint.broker_id)
     run_worker()
     assert len(WebhookDelivery.objects.get().response_body) == 1024
 
 
-def test_slow_receiver_times_out_and_is_retried(endpoint_for, webhook_receiver, django_capture_on_commit_callbacks,
+def test_slow_receiver_times_out_and_is_retried(endpoint_for, broker_receiver, django_capture_on_commit_callbacks,
                                                 settings):
     settings.BROKER_WEBHOOKS_TIMEOUT_SECONDS = 1
-    webhook_receiver.delay_seconds = 2
+    broker_receiver.delay_seconds = 2
     endpoint = endpoint_for()
     emit(django_capture_on_commit_callbacks, endpoint.broker_id)
     run_worker()
@@ -174,16 +174,16 @@ def test_slow_receiver_times_out_and_is_retried(endpoint_for, webhook_receiver, 
     assert 900 <= delivery.duration_ms < 2000
 
 
-def test_rotation_signs_with_both_secrets_during_the_overlap(endpoint_for, webhook_receiver,
+def test_rotation_signs_with_both_secrets_during_the_overlap(endpoint_for, broker_receiver,
                                                                django_capture_on_commit_callbacks):
     endpoint = endpoint_for()
-    old_secret = webhook_receiver.secret
+    old_secret = broker_receiver.secret
     endpoint, new_secret = services.webhook_secret_rotate(broker=endpoint.broker, endpoint_id=endpoint.pk,
                                                           overlap_seconds=3600)
     assert new_secret != old_secret and new_secret.startswith("whsec_")
     emit(django_capture_on_commit_callbacks, endpoint.broker_id)
     run_worker()
-    [request] = webhook_receiver.requests
+    [request] = broker_receiver.requests
     header = request["headers"]["Tradeline-Signature"]
     assert header.count("v1=") == 2
     now = int(timezone.now().timestamp())
@@ -220,26 +220,26 @@ def test_events_must_be_known(make_broker, events):
         services.webhook_endpoint_create(broker=make_broker(), url="https://crm.example.com/hook", events=events)
 
 
-def test_resend_sends_the_same_event_again(endpoint_for, webhook_receiver, django_capture_on_commit_callbacks):
+def test_resend_sends_the_same_event_again(endpoint_for, broker_receiver, django_capture_on_commit_callbacks):
     endpoint = endpoint_for()
     emit(django_capture_on_commit_callbacks, endpoint.broker_id)
     run_worker()
     delivery = WebhookDelivery.objects.get()
     services.webhook_delivery_resend(broker=endpoint.broker, delivery_id=delivery.pk)
     run_worker()
-    assert [r["json"]["id"] for r in webhook_receiver.requests] == [delivery.event.public_id] * 2
+    assert [r["json"]["id"] for r in broker_receiver.requests] == [delivery.event.public_id] * 2
     assert WebhookDelivery.objects.get().status == DeliveryStatus.SUCCEEDED
 
 
-def test_test_event_goes_to_one_endpoint_whatever_it_subscribed(endpoint_for, webhook_receiver):
+def test_test_event_goes_to_one_endpoint_whatever_it_subscribed(endpoint_for, broker_receiver):
     endpoint = endpoint_for(events=["payout.sent"])
     services.webhook_send_test(broker=endpoint.broker, endpoint_id=endpoint.pk)
     run_worker()
-    [request] = webhook_receiver.requests
+    [request] = broker_receiver.requests
     assert request["verified"] and request["json"]["type"] == "webhook.test"
 
 
-def test_requeue_finds_due_deliveries_without_a_task(endpoint_for, webhook_receiver,
+def test_requeue_finds_due_deliveries_without_a_task(endpoint_for, broker_receiver,
                                                       django_capture_on_commit_callbacks):
     endpoint = endpoint_for()
     emit(django_capture_on_commit_callbacks, endpoint.broker_id)
@@ -247,5 +247,5 @@ def test_requeue_finds_due_deliveries_without_a_task(endpoint_for, webhook_recei
     WebhookDelivery.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
     assert services.webhook_requeue_due() == 1
     run_worker()
-    assert len(webhook_receiver.requests) == 1
-    assert json.loads(webhook_receiver.requests[0]["body"])["type"] == "order.paid"
+    assert len(broker_receiver.requests) == 1
+    assert json.loads(broker_receiver.requests[0]["body"])["type"] == "order.paid"

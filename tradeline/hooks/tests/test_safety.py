@@ -52,13 +52,13 @@ def test_public_address_is_connected_to_directly_with_the_original_host(producti
         "https://93.184.216.34:8443/hook?x=1", "93.184.216.34:8443", "93.184.216.34")
 
 
-def test_a_name_that_resolves_to_loopback_is_never_contacted(make_broker, webhook_receiver, settings, monkeypatch,
+def test_a_name_that_resolves_to_loopback_is_never_contacted(make_broker, broker_receiver, settings, monkeypatch,
                                                              django_capture_on_commit_callbacks):
     """The URL was accepted, but at send time its name resolves to a loopback address: no request."""
     monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
     broker = make_broker()
-    endpoint, _ = services.webhook_endpoint_create(broker=broker, url=webhook_receiver.url, events=["order.paid"])
-    port = webhook_receiver.url.split(":")[2].split("/")[0]
+    endpoint, _ = services.webhook_endpoint_create(broker=broker, url=broker_receiver.url, events=["order.paid"])
+    port = broker_receiver.url.split(":")[2].split("/")[0]
     endpoint.url = f"https://localhost:{port}/hooks/tradeline"  # a name; it resolves to loopback
     endpoint.save(update_fields=["url"])
     settings.BROKER_WEBHOOKS_ALLOW_PRIVATE = False
@@ -69,4 +69,4 @@ def test_a_name_that_resolves_to_loopback_is_never_contacted(make_broker, webhoo
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.error.startswith("address refused: localhost resolves to a non-public address")
-    assert webhook_receiver.requests == []
+    assert broker_receiver.requests == []

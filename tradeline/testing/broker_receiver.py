@@ -57,7 +57,7 @@ class Receiver:
 
 
 @pytest.fixture
-def webhook_receiver():
+def broker_receiver():
     receiver = Receiver()
     yield receiver
     receiver.close()
