@@ -2,15 +2,25 @@
 adds a webhook endpoint in the portal, sends a test event to a real local receiver (which verifies
 the signature) and sees the delivery listed."""
 
+import os
 import re
+import shutil
 import time
 from base64 import b32decode
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 PASSWORD_ADMIN = "admin-reports-pass-1"
 PASSWORD_BROKER = "broker-hooks-pass-1"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _to_docs(path: Path) -> None:
+    """UPDATE_DOCS_SCREENSHOTS=1 copies the screenshot into docs/screenshots/ (used by docs/business.md)."""
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
+        shutil.copy(path, DOCS / path.name)
 
 
 def _run_worker() -> None:
@@ -61,7 +71,7 @@ def test_admin_enrols_2fa_then_reads_the_reports(business, new_page, shoot):
     # A SUPER_ADMIN without a device is sent to enrolment: QR code, key, code.
     page.wait_for_selector(".tl-qr svg")
     assert page.url.endswith("/admin/2fa/")
-    shoot(page, "admin-2fa-enrol")
+    shoot(page, "admin-2fa-enrol")  # not copied to docs: it shows a (throwaway) key
     secret = page.locator("[data-testid=totp-secret]").inner_text()
     code = f"{TOTP(b32decode(secret)).token():06d}"
     page.fill("#id_code", code)
@@ -74,7 +84,7 @@ def test_admin_enrols_2fa_then_reads_the_reports(business, new_page, shoot):
     today = time.strftime("%Y-%m-%d", time.gmtime())
     assert page.locator("#report-total th").nth(1).inner_text() == "4"
     assert page.locator("#report-total th").nth(2).inner_text() == "$2,900.00"
-    shoot(page, "admin-reports", full_page=True)
+    _to_docs(shoot(page, "admin-reports", full_page=True))
     rows = page.locator("#report-table tbody tr")
     assert rows.count() == 3
     assert [rows.nth(i).locator("td").first.inner_text() for i in range(3)] == [
@@ -116,4 +126,4 @@ def test_broker_adds_a_webhook_and_sends_a_test_event(business, new_page, shoot,
     [request] = broker_receiver.requests
     assert request["verified"] and request["json"]["type"] == "webhook.test"
     assert secret not in page.content()  # shown once only
-    shoot(page, "portal-webhooks", full_page=True)
+    _to_docs(shoot(page, "portal-webhooks", full_page=True))
