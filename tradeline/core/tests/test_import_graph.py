@@ -19,8 +19,8 @@ import pytest
 LAYERS: list[tuple[str, ...]] = [
     ("core",),
     ("audit",),
-    ("hooks",),  # webhooks to brokers: the business services emit events into it
     ("brokers",),
+    ("hooks",),  # webhooks to brokers: the business services above emit events into it
     ("catalog",),
     ("orders",),
     ("analytics",),
