@@ -111,6 +111,8 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, str, int]:
         return None, "", "timed out", _ms(started)
     except httpx.HTTPError as exc:
         return None, "", f"connection failed ({type(exc).__name__})", _ms(started)
+    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+        return None, "", f"invalid URL ({type(exc).__name__})", _ms(started)
 
 
 def _ms(started: float) -> int:

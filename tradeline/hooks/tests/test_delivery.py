@@ -249,3 +249,16 @@ def test_requeue_finds_due_deliveries_without_a_task(endpoint_for, broker_receiv
     run_worker()
     assert len(broker_receiver.requests) == 1
     assert json.loads(broker_receiver.requests[0]["body"])["type"] == "order.paid"
+
+
+def test_an_unreachable_endpoint_is_a_failed_attempt_not_a_crash(make_broker, broker_receiver,
+                                                                 django_capture_on_commit_callbacks):
+    broker = make_broker()
+    endpoint, _ = services.webhook_endpoint_create(broker=broker, url="http://127.0.0.1:9/closed",
+                                                   events=["order.paid"])
+    emit(django_capture_on_commit_callbacks, broker.pk)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery_attempt(delivery_id=delivery.pk).status == "retry"
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.response_status) == (DeliveryStatus.PENDING, None)
+    assert delivery.error.startswith("connection failed")
