@@ -35,12 +35,17 @@ def report_json(report: dict) -> dict:
     }
 
 
+def _cell(text: str) -> str:
+    """A broker name as a CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def report_csv(report: dict) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["group", *[f"{n}_usd" if n in MONEY_FIGURES else n for n in FIGURES]])
     for row in [*report["rows"], {"label": "TOTAL", **report["totals"]}]:
-        writer.writerow([row["label"], *[cents_to_usd(row[n]) if n in MONEY_FIGURES else row[n] for n in FIGURES]])
+        writer.writerow([_cell(row["label"]), *[cents_to_usd(row[n]) if n in MONEY_FIGURES else row[n] for n in FIGURES]])
     return buffer.getvalue()
 
 

@@ -155,3 +155,9 @@ def test_default_period_is_the_last_30_days():
     assert (period.start, period.end, period.days) == (date(2026, 11, 3), date(2026, 12, 2), 30)
     assert period.previous() == Period(date(2026, 10, 4), date(2026, 11, 2))
     assert report_period(start="2026-11-01", end="2026-11-01", today=date(2026, 12, 2)).days == 1
+
+
+def test_csv_never_starts_a_cell_with_a_formula(client, admin_headers, make_broker, make_order):
+    paid(make_order, broker=make_broker(name='=HYPERLINK("http://evil.example","x")'))
+    body = client.get("/api/reports/revenue?group_by=broker&format=csv", **admin_headers()).content.decode()
+    assert body.splitlines()[1].startswith("\"'=HYPERLINK(")
