@@ -48,7 +48,6 @@ ORDER_EXPRESSIONS = {
     "currency": "'usd'",
     "platform_commission_percent": "50",
     "revenue_share_percent": "10",
-    "payment_method": "'STRIPE'",
     "amount_paid": "s.base + s.base / 5",
     "amount_refunded": "0",
     "paid_at": "s.paid_at",
@@ -96,7 +95,7 @@ def _reset(cursor) -> None:
     # The bench database is scratch: orders and everything hanging off them go.
     cursor.execute("TRUNCATE payouts_commissionadjustment, payouts_commissionrecord, payouts_payout, "
                    "orders_orderitem, orders_order CASCADE")
-    cursor.execute("DELETE FROM audit_activitylog WHERE action LIKE 'PAYOUT_%%'")
+    cursor.execute("DELETE FROM audit_activitylog WHERE action LIKE 'payout.%%'")
 
 
 def _generate(n: int) -> float:

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "corsheaders",
+    "csp",
     "tradeline.core",
     "tradeline.audit",
     "tradeline.brokers",
@@ -64,11 +66,34 @@ INSTALLED_APPS = [
     "tradeline.devtools",
 ]
 
+# CORS (django-cors-headers) for the API only; the per-broker origin decision is core/cors.py's.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_METHODS = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
+CORS_ALLOW_HEADERS = ("x-api-key", "content-type")
+CORS_EXPOSE_HEADERS = ("Retry-After", "X-Request-ID")
+CORS_PREFLIGHT_MAX_AGE = 600
+
+# Content-Security-Policy (django-csp) of the admin dashboard and the broker portal; the hashes of
+# our own inline scripts are added per response by core/security.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    },
+}
+
 MIDDLEWARE = [
     "tradeline.core.middleware.RequestLogMiddleware",
-    "tradeline.core.cors.CorsMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "tradeline.core.middleware.ApiJsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tradeline.core.security.SecurityHeadersMiddleware",
+    "tradeline.core.security.PageCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -8,6 +8,7 @@ from django.test import TestCase
 
 from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import Order
+from tradeline.testing.factories import supplier_of
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def assert_fulfilled_once(supplier_sim, orders: list[Order]) -> None:
         order.refresh_from_db()
         placed = supplier_orders_for(supplier_sim, order)
         assert (order.status, len(placed)) == ("COMPLETED", 1), order.order_number
-        assert order.supplier_order_id == str(placed[0]["id"])
+        assert supplier_of(order).supplier_order_id == str(placed[0]["id"])
     assert len(supplier_sim.orders()) == len(orders)
 
 

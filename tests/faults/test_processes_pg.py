@@ -29,9 +29,11 @@ from tradeline.audit.models import ActivityLog
 from tradeline.fulfillment.services import lease_seconds
 from tradeline.orders.models import Order
 from tradeline.payments.models import WebhookEvent
-from tradeline.payments.services import order_mark_paid
+from tradeline.payments.services import PaidOutcome, order_payment_record
 from tradeline.payments.tests import sim
 from tradeline.payouts.models import CommissionRecord
+from tradeline.testing.factories import supplier_of
+from tradeline.fulfillment.models import SupplierOrder
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -81,8 +83,8 @@ def test_worker_killed_mid_fulfillment_and_restarted_places_one_supplier_order(m
     # The supplier creates the order, then sits on the answer: the kill lands inside that call.
     supplier_sim.set_faults(lost_response=True, methods=["POST"], path_prefix="/orders", count=1, hang_seconds=60)
     env = process_env(TRADELINE_TIMEOUT_SECONDS=20, TRADELINE_MAX_RETRIES=0)
-    assert order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                           payment_intent=f"pi_{order.pk.hex}")
+    assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+                           payment_intent=f"pi_{order.pk.hex}") == PaidOutcome.PAID
     worker = start_worker(env)
     try:
         wait_for(lambda: supplier_orders_for(supplier_sim, order), timeout=60, what="the supplier order")
@@ -94,7 +96,7 @@ def test_worker_killed_mid_fulfillment_and_restarted_places_one_supplier_order(m
             worker.kill()
     supplier_sim.clear_faults()
     order.refresh_from_db()
-    assert (order.status, order.supplier_order_id, order.fulfillment_attempts) == ("PROCESSING", None, 1)
+    assert (order.status, supplier_of(order).supplier_order_id, supplier_of(order).attempts) == ("PROCESSING", None, 1)
     task = DBTaskResult.objects.get(task_path="tradeline.fulfillment.tasks.fulfil_order")
     assert task.status == "RUNNING"  # its worker is dead
 
@@ -103,7 +105,7 @@ def test_worker_killed_mid_fulfillment_and_restarted_places_one_supplier_order(m
     assert DBTaskResult.objects.filter(status="READY").count() == 0
     # ... and takes over once it has run out (time moved on by the lease, not waited for).
     past = timezone.now() - timedelta(seconds=lease_seconds() + 1)
-    Order.objects.filter(pk=order.pk).update(fulfillment_next_attempt_at=past)
+    SupplierOrder.objects.filter(order_id=order.pk).update(leased_until=past)
     DBTaskResult.objects.filter(pk=task.pk).update(started_at=past)
     call_command("reconcile_fulfillment", verbosity=0)
     assert DBTaskResult.objects.filter(status="READY").count() == 1
@@ -117,7 +119,7 @@ def test_worker_killed_mid_fulfillment_and_restarted_places_one_supplier_order(m
     order.refresh_from_db()
     placed = supplier_orders_for(supplier_sim, order)
     assert len(placed) == 1 and len(supplier_sim.orders()) == 1
-    assert order.supplier_order_id == str(placed[0]["id"])
+    assert supplier_of(order).supplier_order_id == str(placed[0]["id"])
     assert ActivityLog.objects.get(action="order.fulfilled", entity_id=str(order.pk)).metadata["found_existing"]
     assert_books_balance()
 

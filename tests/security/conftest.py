@@ -51,6 +51,7 @@ class World:
             "key_id": self.key_id,
             "endpoint_id": self.endpoint_id,
             "delivery_id": self.delivery_id,
+            "year": "2026",
         }
 
 
@@ -67,7 +68,7 @@ def build_world() -> World:
     from tradeline.brokers.models import AdminRole, BrokerApiKey, KeyKind
     from tradeline.brokers.services import broker_keys_rotate
     from tradeline.hooks.services import webhook_endpoint_create, webhook_send_test
-    from tradeline.payments.services import order_mark_paid
+    from tradeline.payments.services import PaidOutcome, order_payment_record
     from tradeline.payouts.services import payout_create_monthly
     from tradeline.payouts.tests.helpers import paid_order, utc
     from tradeline.testing.factories import make_admin, make_broker, make_order
@@ -83,7 +84,7 @@ def build_world() -> World:
 
     pending = make_order(broker=broker)
     paid = make_order(broker=broker, prices=(80_000,))
-    order_mark_paid(order_id=paid.pk, amount=paid.total_charged, currency="usd", method="STRIPE",
+    order_payment_record(order_id=paid.pk, amount=paid.total_charged, currency="usd", method="STRIPE",
                     payment_intent="pi_security_suite", charge_id="ch_security_suite")
     paid.refresh_from_db()
     paid_order(broker=broker, paid_at=utc(2026, 8, 5))

@@ -137,6 +137,25 @@ class BreakdownOut(Schema):
     revenue_share_percent: str
 
 
+class PaymentOut(Schema):
+    """One attempt to take money for the order (payments.Payment)."""
+
+    id: str
+    method: str
+    role: str
+    status: str
+    amount: int
+    amount_usd: str
+    amount_refunded: int
+    amount_refunded_usd: str
+    currency: str
+    dispute_status: str
+    reference: str
+    stripe_payment_intent: str | None
+    stripe_payment_link_url: str
+    paid_at: str | None
+
+
 class OrderDetailOut(Schema):
     """One order as its broker sees it."""
 
@@ -184,6 +203,7 @@ class OrderDetailOut(Schema):
     broker_earnings_usd: str
     items: list[OrderItemOut]
     commission_breakdown: BreakdownOut
+    payments: list[PaymentOut] = []
 
 
 class AdminOrderDetailOut(OrderDetailOut):

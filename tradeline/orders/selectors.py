@@ -58,7 +58,8 @@ def order_get(*, order_id, broker: Broker | None = None) -> Order:
         pk = parse_uuid(order_id)
     except ValueError:
         raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
-    return broker_scoped_get(Order.objects.select_related("broker"), pk=pk, broker=broker,
+    orders = Order.objects.select_related("broker", "supplier_order").prefetch_related("payments")
+    return broker_scoped_get(orders, pk=pk, broker=broker,
                              not_found=NotFound("Order not found.", code="ORDER_NOT_FOUND"))
 
 
@@ -115,6 +116,9 @@ def order_detail(*, order: Order, internal: bool = True) -> dict:
     `internal=False` (a broker looking at its own order) leaves out the admin-only notes
     (review and cancellation reasons, fulfillment errors).
     """
+    payments = sorted(order.payments.all(), key=lambda p: p.created_at)
+    paying = order.paying_payment
+    supplier = order.supplier
     out = {
         "id": str(order.pk),
         "order_number": order.order_number,
@@ -127,12 +131,13 @@ def order_detail(*, order: Order, internal: bool = True) -> dict:
         "fulfillment_status": order.fulfillment_status,
         "dispute_status": order.dispute_status,
         "currency": order.currency,
-        "payment_method": order.payment_method,
-        "payment_reference": order.payment_reference,
-        "stripe_session_id": order.stripe_session_id,
+        # Served from the order's Payment and SupplierOrder rows (once columns of the order).
+        "payment_method": paying.method if paying is not None and paying.role == "PAYING" else "",
+        "payment_reference": paying.reference if paying is not None and paying.role == "PAYING" else "",
+        "stripe_session_id": _session_id(payments),
         "checkout_expires_at": _iso(order.checkout_expires_at),
-        "supplier_order_id": order.supplier_order_id,
-        "supplier_order_status": order.supplier_order_status,
+        "supplier_order_id": supplier.supplier_order_id if supplier is not None else None,
+        "supplier_order_status": supplier.supplier_status if supplier is not None else "",
         "created_at": _iso(order.created_at),
         "paid_at": _iso(order.paid_at),
         "completed_at": _iso(order.completed_at),
@@ -145,12 +150,35 @@ def order_detail(*, order: Order, internal: bool = True) -> dict:
     out.update(_money("broker_earnings", order.broker_revenue_share + order.broker_markup))
     out["items"] = [_item(item) for item in order.items.all()]
     out["commission_breakdown"] = order_breakdown(order)
+    out["payments"] = [_payment(payment) for payment in payments]
     if internal:
         out["review_reason"] = order.review_reason
         out["cancellation_reason"] = order.cancellation_reason
-        out["fulfillment_attempts"] = order.fulfillment_attempts
-        out["fulfillment_last_error"] = order.fulfillment_last_error
+        out["fulfillment_attempts"] = supplier.attempts if supplier is not None else 0
+        out["fulfillment_last_error"] = supplier.last_error if supplier is not None else ""
     return out
+
+
+def _session_id(payments) -> str | None:
+    """The order's own Checkout Session (its first Stripe payment attempt with one)."""
+    return next((p.stripe_session_id for p in payments if p.stripe_session_id), None)
+
+
+def _payment(payment) -> dict:
+    return {
+        "id": str(payment.pk),
+        "method": payment.method,
+        "role": payment.role,
+        "status": payment.status,
+        **_money("amount", payment.amount),
+        **_money("amount_refunded", payment.amount_refunded),
+        "currency": payment.currency,
+        "dispute_status": payment.dispute_status,
+        "reference": payment.reference,
+        "stripe_payment_intent": payment.stripe_payment_intent,
+        "stripe_payment_link_url": payment.stripe_payment_link_url,
+        "paid_at": _iso(payment.paid_at),
+    }
 
 
 # --- lists ---------------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def broker_earnings(*, broker: Broker) -> dict:
         reduced=Sum(F("original_revenue_share") + F("original_markup") - F("total_commission"), default=0),
     )
     a = CommissionAdjustment.objects.filter(broker=broker).aggregate(
-        clawed=Sum("amount", filter=~Q(reason=CommissionAdjustment.Reason.MANUAL), default=0),
+        clawed=Sum("amount", default=0, filter=~Q(reason__in=(CommissionAdjustment.Reason.MANUAL,
+                                                              CommissionAdjustment.Reason.TRANSFER_REVERSAL))),
         open=Sum("amount", filter=Q(status=AdjustmentStatus.OPEN), default=0),
         in_payout=Sum("amount", filter=Q(status=AdjustmentStatus.IN_PAYOUT), default=0),
         applied=Sum("amount", filter=Q(status=AdjustmentStatus.APPLIED), default=0),

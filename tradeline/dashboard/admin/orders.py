@@ -19,7 +19,7 @@ from tradeline.dashboard.admin_base import (
 from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
 from tradeline.dashboard.selectors import order_history, order_money_records
 from tradeline.fulfillment.dispatch import fulfillment_retry
-from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
+from tradeline.orders.models import REFUNDABLE_PAYMENT_STATES, FulfillmentStatus, Order, OrderItem, OrderStatus
 from tradeline.orders.selectors import order_detail
 from tradeline.payments.services import manual_payment_record, payment_link_create, refund_create
 from tradeline.payments.services.checkout import checkout_cancel
@@ -36,7 +36,7 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     )
     list_display = ("order_number", "broker", "customer_email", "status_col", "payment_col", "fulfillment_col",
                     "total_col", "refunded_col", "created_at")
-    list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payment_method", "broker",
+    list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payments__method", "broker",
                    "created_at")
     search_fields = ("order_number", "customer_email", "broker__name", "broker__business_name", "broker__email")
     list_select_related = ("broker",)
@@ -65,10 +65,11 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         paid_like = order.status in (OrderStatus.PROCESSING, OrderStatus.COMPLETED, OrderStatus.ON_HOLD)
         return {
             "manual_payment": order.status == OrderStatus.PENDING,
-            "payment_link": order.status == OrderStatus.PENDING and not order.stripe_payment_link_id,
+            "payment_link": order.status == OrderStatus.PENDING
+            and not order.payments.filter(stripe_payment_link_id__isnull=False).exists(),
             "cancel": order.status == OrderStatus.PENDING,
             "refund": paid_like and order.amount_refunded < order.amount_paid
-            and order.payment_status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED),
+            and order.payment_status in REFUNDABLE_PAYMENT_STATES,
             "retry_fulfillment": order.status == OrderStatus.PROCESSING
             and order.fulfillment_status == FulfillmentStatus.FAILED,
         }
@@ -117,7 +118,7 @@ def _order_action(model_admin: OrderAdmin, request, order: Order, action: str):
                     lambda o: f"Payment recorded: order {o.order_number} is {o.status.lower()}.")
     elif action == "payment-link":
         run_service(request, lambda: payment_link_create(order_id=order.pk, admin=user),
-                    lambda o: f"Payment link created: {o.stripe_payment_link_url}")
+                    lambda p: f"Payment link created: {p.stripe_payment_link_url}")
     elif action == "refund":
         form = RefundForm(request.POST)
         if not form.is_valid():

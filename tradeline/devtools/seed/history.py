@@ -61,12 +61,12 @@ def _services():
         from tradeline.catalog.selectors import checkout_catalog
         from tradeline.orders.services import order_create
         from tradeline.payments.services.disputes import order_dispute_closed, order_dispute_opened
-        from tradeline.payments.services.paid import order_mark_paid
+        from tradeline.payments.services.paid import order_payment_record
         from tradeline.payments.services.refunds import refund_total_apply
     except ImportError as exc:
         return None, str(exc)
     return {
-        "checkout_catalog": checkout_catalog, "order_create": order_create, "order_mark_paid": order_mark_paid,
+        "checkout_catalog": checkout_catalog, "order_create": order_create, "order_payment_record": order_payment_record,
         "refund_total_apply": refund_total_apply, "order_dispute_opened": order_dispute_opened,
         "order_dispute_closed": order_dispute_closed,
     }, ""
@@ -104,6 +104,7 @@ class _Seeder:
         self.summary = summary
         self.catalog = [entry for entry in services["checkout_catalog"]().values() if entry.stock > 0]
         self.seq = 0
+        self.visits = random.Random(20261002)  # its own stream: the orders stay as they were
 
     def paid_order(self, broker: Broker, when: datetime) -> Order:
         self.seq += 1
@@ -111,19 +112,30 @@ class _Seeder:
         cards = self.rng.sample(self.catalog, k=min(len(self.catalog), self.rng.choice((1, 1, 1, 2))))
         order = self.s["order_create"](broker=broker, customer_email=f"{handle}{self.seq}@example.com",
                                       customer_name=name, items=[(c.card_id, 1) for c in cards])
-        self.s["order_mark_paid"](order_id=order.pk, amount=order.total_charged, currency=order.currency,
-                                  method="WIRE", reference=f"{REFERENCE_PREFIX}{self.seq:04d}",
-                                  actor_user=self.admin)
+        self.s["order_payment_record"](order_id=order.pk, amount=order.total_charged, currency=order.currency,
+                                       method="WIRE", reference=f"{REFERENCE_PREFIX}{self.seq:04d}",
+                                       actor_user=self.admin)
         order.refresh_from_db()
         today = order.paid_at.date()
         Order.objects.filter(pk=order.pk).update(created_at=when - timedelta(minutes=self.rng.randint(2, 40)),
                                                  paid_at=when, updated_at=when)
+        order.payments.update(paid_at=when, created_at=when)  # the paying payment: the order's summary source
         CommissionRecord.objects.filter(order_id=order.pk).update(order_paid_at=when, created_at=when)
         _move_day_figures(broker.pk, today, when.date(), orders_count=1, total_sales=order.total_charged,
                           revenue_share_earned=order.broker_revenue_share, markup_earned=order.broker_markup)
+        self.funnel(broker, when)
         self.summary.orders += 1
         order.refresh_from_db()
         return order
+
+    def funnel(self, broker: Broker, when: datetime) -> None:
+        """The shop visits that led to one paid order: widget views, unique visitors, cart adds and a
+        checkout start on the order's day, so the funnel's conversion stays a true share (<= 100 %)."""
+        views = self.visits.randint(18, 60)
+        visitors = max(1, views * self.visits.randint(55, 85) // 100)
+        cart_adds = min(visitors, self.visits.randint(2, 6))
+        stats_increment(broker_id=broker.pk, day=when.date(), widget_loads=views, unique_visitors=visitors,
+                        cart_adds=cart_adds, checkout_starts=min(cart_adds, self.visits.randint(1, 2)))
 
     def refund(self, order: Order, amount_refunded: int, when: datetime) -> None:
         when = min(when, timezone.now())
@@ -150,7 +162,7 @@ def seed(env: dict | None = None, *, months: int | None = None) -> dict:
     env = env or {}
     months = months or int(env.get("DEMO_HISTORY_MONTHS") or 3)
     summary = Summary()
-    if Order.objects.filter(payment_reference__startswith=REFERENCE_PREFIX).exists():
+    if Order.objects.filter(payments__reference__startswith=REFERENCE_PREFIX).exists():
         summary.skipped = "demo history already present"
         return {"demo_history": summary.as_dict()}
     services, missing = _services()

@@ -99,7 +99,7 @@ class TestCreateMonthly:
         again = create(broker, AUG)
         assert again.pk == first.pk
         assert Payout.objects.count() == 1
-        assert ActivityLog.objects.filter(action="PAYOUT_CREATED").count() == 1
+        assert ActivityLog.objects.filter(action="payout.created").count() == 1
 
     def test_utc_month_boundaries(self, make_broker):
         broker = make_broker()
@@ -189,14 +189,14 @@ class TestTransitions:
         assert set(payout.commissions.values_list("status", flat=True)) == {CommissionStatus.PAID}
         assert payout.commissions.filter(paid_at__isnull=True).count() == 0
         assert set(payout.adjustments.values_list("status", flat=True)) == {AdjustmentStatus.APPLIED}
-        log = ActivityLog.objects.get(action="PAYOUT_COMPLETED", entity_id=str(payout.pk))
+        log = ActivityLog.objects.get(action="payout.completed", entity_id=str(payout.pk))
         assert log.actor_user == admin_user and log.metadata["transaction_id"] == "ACH-8"
         assert payout_mark_paid(payout_id=payout.pk, transaction_id="ACH-8").pk == payout.pk  # repeat
         with pytest.raises(Conflict):
             payout_mark_paid(payout_id=payout.pk, transaction_id="OTHER")
         with pytest.raises(Conflict):
             payout_cancel(payout_id=payout.pk)
-        assert ActivityLog.objects.filter(action="PAYOUT_COMPLETED", entity_id=str(payout.pk)).count() == 1
+        assert ActivityLog.objects.filter(action="payout.completed", entity_id=str(payout.pk)).count() == 1
 
     def test_mark_paid_needs_a_transaction_id(self, make_broker):
         _, payout = self._payout(make_broker)
@@ -211,8 +211,8 @@ class TestTransitions:
         assert set(payout.commissions.values_list("status", flat=True)) == {CommissionStatus.IN_PAYOUT}
 
     @pytest.mark.parametrize("end,status,action", [
-        (payout_cancel, PayoutStatus.CANCELLED, "PAYOUT_CANCELLED"),
-        (payout_fail, PayoutStatus.FAILED, "PAYOUT_FAILED"),
+        (payout_cancel, PayoutStatus.CANCELLED, "payout.cancelled"),
+        (payout_fail, PayoutStatus.FAILED, "payout.failed"),
     ])
     def test_cancel_and_fail_release_everything(self, make_broker, admin_user, end, status, action):
         broker, payout = self._payout(make_broker)
