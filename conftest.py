@@ -5,4 +5,5 @@ pytest_plugins = [
     "tradeline.testing.supplier",
     "tradeline.testing.stripe",
     "tradeline.testing.broker_receiver",
+    "tradeline.testing.celery",
 ]

@@ -45,7 +45,9 @@ def platform_overview(*, now: datetime | None = None, broker=None) -> dict:
     One query for all periods. With `broker`, only that broker's orders.
     """
     periods = utc_periods(now=now)
-    orders = _sold()
+    # Only the window's orders are read (the paid_at index), never the whole history.
+    orders = _sold().filter(paid_at__gte=min(start for start, _ in periods.values()),
+                            paid_at__lt=max(end for _, end in periods.values()))
     if broker is not None:
         orders = orders.filter(broker=broker)
     aggregates = {}

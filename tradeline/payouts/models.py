@@ -151,6 +151,8 @@ class Payout(TimeStampedModel):
 
     class Meta:
         ordering = ["-period_start", "broker"]
+        # The admin's payout list, newest month first (PayoutAdmin.ordering), read in index order.
+        indexes = [models.Index(fields=["-period_start", "broker"], name="payout_list")]
         constraints = [
             models.UniqueConstraint(
                 fields=["broker", "period_start"],

@@ -2,9 +2,10 @@
 yearly statement (printable page and CSV). Thin: one service or selector call per view."""
 
 import logging
-
+from functools import wraps
 from urllib.parse import urlsplit
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +18,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tradeline.core.errors import ApplicationError
-from tradeline.core.security import build_csp, project_inline_script_hashes
 from tradeline.payouts import statements, tax
 from tradeline.payouts.models import TaxProfile
 from tradeline.payouts.services.connect import connect_account_refresh, connect_onboarding_link, connected_account_of
@@ -45,27 +45,33 @@ def _onboarding_redirect(request: HttpRequest) -> HttpResponse:
 ONBOARDING_ORIGIN = "https://connect.stripe.com"
 
 
-def _onboarding_csp() -> str:
-    """The portal's policy, with Stripe's onboarding host allowed as a form target: the onboarding
-    button posts here and is redirected there, and form-action also covers the redirect."""
+def _onboarding_origins() -> list[str]:
     origins = [ONBOARDING_ORIGIN]
     if settings.STRIPE_API_BASE:  # the local Stripe server serves the onboarding page itself
         parts = urlsplit(settings.STRIPE_API_BASE)
         origins.append(f"{parts.scheme}://{parts.netloc}")
-    return build_csp(project_inline_script_hashes()).replace("form-action 'self'",
-                                                             "form-action 'self' " + " ".join(origins))
+    return origins
+
+
+def _onboarding_form_targets(view):
+    """The portal's policy with Stripe's onboarding host allowed as a form target (django-csp's
+    csp_update): the onboarding button posts here and is redirected there, and form-action also
+    covers the redirect. The origins are read per request (settings may name the local server)."""
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        return csp_update({"form-action": _onboarding_origins()})(view)(request, *args, **kwargs)
+    return wrapped
 
 
 @never_cache
 @broker_required
 @require_GET
+@_onboarding_form_targets
 def get_paid(request: HttpRequest) -> HttpResponse:
-    response = render(request, "portal/get_paid.html", {
+    return render(request, "portal/get_paid.html", {
         "nav": "get-paid", "account": connected_account_of(request.broker),
         "tax_profile": TaxProfile.objects.filter(broker=request.broker).first(),
     })
-    response["Content-Security-Policy"] = _onboarding_csp()
-    return response
 
 
 @csrf_protect

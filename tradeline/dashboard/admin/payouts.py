@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from tradeline.core.errors import ApplicationError
 from tradeline.core.money import format_usd
 from tradeline.dashboard.admin_base import (
+    BrokerFilter,
     ObjectActionsMixin,
     ReadOnlyAdmin,
     back_to,
@@ -29,7 +30,7 @@ from tradeline.payouts.models import (
     PayoutStatus,
     PayoutTransfer,
 )
-from tradeline.payouts.selectors import payout_report, payout_report_csv
+from tradeline.payouts.selectors import PAGE_ORDER_LINES, payout_report, payout_report_csv
 from tradeline.payouts.services import (
     payout_cancel,
     payout_mark_paid,
@@ -55,9 +56,12 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     money_fields = ('total_revenue_share', 'total_markup', 'total_adjustments', 'total_amount')
     list_display = ("broker", "period_col", "status_col", "total_col", "commission_count", "adjustment_count",
                     "transaction_id", "processed_at")
-    list_filter = ("status", "period_start", "broker")
+    list_filter = ("status", "period_start", BrokerFilter)
     search_fields = ("broker__name", "broker__business_name", "transaction_id")
     list_select_related = ("broker",)
+    # By the broker's id within a month (the payout_list index), not its name: no sort of every payout.
+    ordering = ("-period_start", "broker_id")
+    show_full_result_count = False
     change_list_template = "admin/payouts/payout/change_list.html"
 
     @admin.display(description="period", ordering="period_start")
@@ -128,7 +132,8 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "original": payout,
             "title": f"Payout {payout.broker} {payout.period_start:%Y-%m}",
-            "payout": payout, "report": payout_report(payout=payout), "can_write": can_write(request),
+            "payout": payout, "report": payout_report(payout=payout, order_limit=PAGE_ORDER_LINES),
+            "can_write": can_write(request),
             "paid_form": bound.get("mark-paid") or MarkPaidForm(),
             "cancel_form": ReasonForm(),
             "action_urls": self.action_urls(payout),
@@ -208,7 +213,7 @@ class CommissionRecordAdmin(ReadOnlyAdmin):
         'total_commission',
     )
     list_display = ("order", "broker", "status_col", "total_col", "order_paid_at", "payout")
-    list_filter = ("status", "broker")
+    list_filter = ("status", BrokerFilter)
     search_fields = ("order__order_number", "broker__name")
     list_select_related = ("order", "broker", "payout")
 
