@@ -35,7 +35,7 @@ def business(live_server, settings):
 
     from tradeline.brokers import services as brokers
     from tradeline.brokers.models import AdminProfile, AdminRole
-    from tradeline.payments.services.paid import order_mark_paid
+    from tradeline.payments.services.paid import order_payment_record
     from tradeline.testing.factories import make_order
 
     cache.clear()
@@ -48,7 +48,7 @@ def business(live_server, settings):
     brokers.broker_approve(broker_id=beta.pk)
     for broker, prices in ((alpha, (100_000,)), (alpha, (100_000,)), (beta, (50_000,)), (None, (40_000,))):
         order = make_order(broker=broker, prices=prices)
-        order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+        order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
                         payment_intent=f"pi_{order.pk.hex}")
     admin = get_user_model().objects.create_user(username="boss@reports.test", email="boss@reports.test",
                                                  password=PASSWORD_ADMIN, is_staff=True)

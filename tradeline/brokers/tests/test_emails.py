@@ -6,7 +6,7 @@ from django.core import mail
 
 from tradeline.brokers.services import broker_approve, broker_create, broker_onboard, broker_suspend
 from tradeline.core.mail import render_email
-from tradeline.payments.services.paid import order_mark_paid
+from tradeline.payments.services.paid import order_payment_record
 from tradeline.payments.services.refunds import refund_total_apply
 from tradeline.payouts.services import payout_create_monthly, payout_mark_paid
 from tradeline.payouts.tests.helpers import paid_order, utc
@@ -50,7 +50,7 @@ def test_payout_sent(make_broker, django_capture_on_commit_callbacks):
 
 def test_refund_processed_to_the_customer(make_broker, make_order, django_capture_on_commit_callbacks):
     order = make_order(broker=make_broker(business_name="Smith Credit"), customer_email="ann@example.com")
-    order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+    order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
                     payment_intent="pi_refund_mail")
     with django_capture_on_commit_callbacks(execute=True):
         refund_total_apply(order_id=order.pk, amount_refunded=20_000)

@@ -3,7 +3,7 @@
 import pytest
 
 from tradeline.brokers.models import AdminRole
-from tradeline.payments.services.paid import order_mark_paid
+from tradeline.payments.services.paid import order_payment_record
 from tradeline.testing.factories import make_admin
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ def staff_client(client):
 
 def _paid(make_order, broker):
     order = make_order(broker=broker)
-    order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+    order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
                     payment_intent=f"pi_{order.pk.hex}")
     return order
 

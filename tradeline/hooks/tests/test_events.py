@@ -5,7 +5,7 @@ import pytest
 from tradeline.hooks import services
 from tradeline.hooks.models import WebhookEvent
 from tradeline.orders.services import order_cancel
-from tradeline.payments.services.paid import order_mark_paid
+from tradeline.payments.services.paid import PaidOutcome, order_payment_record
 from tradeline.payments.services.refunds import refund_total_apply
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +27,8 @@ def _events():
 def test_paid_then_partly_refunded_order(subscribed_broker, make_order, django_capture_on_commit_callbacks):
     order = make_order(broker=subscribed_broker, prices=(100_000,), customer_phone="+1 555 0100")
     with django_capture_on_commit_callbacks(execute=True):
-        assert order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                               payment_intent="pi_hooks_1")
+        assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+                               payment_intent="pi_hooks_1") == PaidOutcome.PAID
     types = sorted(t for t, _ in _events())
     assert types == ["commission.created", "order.paid", "order.status_changed"]
     paid = WebhookEvent.objects.get(type="order.paid").data
@@ -60,7 +60,7 @@ def test_cancel_emits_status_changed_only(subscribed_broker, make_order, django_
 def test_no_endpoint_no_event_rows(make_broker, make_order, django_capture_on_commit_callbacks):
     order = make_order(broker=make_broker())
     with django_capture_on_commit_callbacks(execute=True):
-        order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+        order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
                         payment_intent="pi_hooks_2")
     assert WebhookEvent.objects.count() == 0
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tradeline.brokers.models import AdminRole
 from tradeline.orders.models import DisputeStatus, Order
-from tradeline.payments.services.paid import order_mark_paid
+from tradeline.payments.services.paid import PaidOutcome, order_payment_record
 from tradeline.payments.services.refunds import refund_total_apply
 from tradeline.reports.selectors import Period, growth_percent, report_period, revenue_report
 
@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 
 def paid(make_order, *, broker=None, prices=(100_000,), on: datetime | None = None) -> Order:
     order = make_order(broker=broker, prices=prices)
-    assert order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                           payment_intent=f"pi_{order.pk.hex}")
+    assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+                           payment_intent=f"pi_{order.pk.hex}") == PaidOutcome.PAID
     if on is not None:
         Order.objects.filter(pk=order.pk).update(paid_at=on)
     order.refresh_from_db()
