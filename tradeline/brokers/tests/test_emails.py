@@ -44,7 +44,7 @@ def test_payout_sent(make_broker, django_capture_on_commit_callbacks):
         payout_mark_paid(payout_id=payout.pk, transaction_id="ACH-77")
     [sent] = mail.outbox
     assert sent.to == ["payee@broker.test"]
-    assert sent.subject == "Payout sent: $300.00 for July 2026"
+    assert sent.subject == "Your payout for July 2026 is on its way" and "$300.00" in sent.body
     assert "ACH-77" in sent.body and "ACH-77" in sent.alternatives[0][0]
 
 

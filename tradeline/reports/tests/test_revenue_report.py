@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from tradeline.brokers.models import AdminRole
 from tradeline.orders.models import DisputeStatus, Order
+from tradeline.payments.models import Payment
 from tradeline.payments.services.paid import PaidOutcome, order_payment_record
 from tradeline.payments.services.refunds import refund_total_apply
 from tradeline.reports.selectors import Period, growth_percent, report_period, revenue_report
@@ -18,7 +19,8 @@ def paid(make_order, *, broker=None, prices=(100_000,), on: datetime | None = No
     order = make_order(broker=broker, prices=prices)
     assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
                            payment_intent=f"pi_{order.pk.hex}") == PaidOutcome.PAID
-    if on is not None:
+    if on is not None:  # as if paid then: the order's paid_at is a summary of its payment's
+        Payment.objects.filter(order=order).update(paid_at=on)
         Order.objects.filter(pk=order.pk).update(paid_at=on)
     order.refresh_from_db()
     return order
