@@ -32,6 +32,8 @@ def _mount() -> None:
     from tradeline.payments.api import router as payments_router
     from tradeline.payouts.api import brokers_router as earnings_router
     from tradeline.payouts.api import router as payouts_router
+    from tradeline.hooks.api import router as hooks_router
+    from tradeline.reports.api import router as reports_router
     from tradeline.widget.api import router as widget_router
 
     api.add_router("/admin/auth", auth_router, tags=["admin auth"])
@@ -47,6 +49,8 @@ def _mount() -> None:
     api.add_router("/payouts", payouts_router, tags=["payouts"])
     api.add_router("/brokers", earnings_router, tags=["payouts"])  # /brokers/me/earnings
     api.add_router("/analytics", analytics_router, tags=["analytics"])
+    api.add_router("/reports", reports_router, tags=["reports"])
+    api.add_router("/brokers", hooks_router, tags=["broker webhooks"])  # /brokers/me/webhooks
 
 
 _mount()

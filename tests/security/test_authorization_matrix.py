@@ -44,6 +44,16 @@ MATRIX = {
 RULES = {
     # admin login / session
     "POST /api/admin/auth/login": "open",
+    "POST /api/admin/auth/login/2fa": "open",
+    "GET /api/reports/revenue": "admin_read",
+    "GET /api/brokers/me/webhooks": "broker_secret",
+    "POST /api/brokers/me/webhooks": "broker_secret",
+    "PATCH /api/brokers/me/webhooks/{endpoint_id}": "broker_secret_object",
+    "DELETE /api/brokers/me/webhooks/{endpoint_id}": "broker_secret_object",
+    "POST /api/brokers/me/webhooks/{endpoint_id}/rotate-secret": "broker_secret_object",
+    "POST /api/brokers/me/webhooks/{endpoint_id}/test": "broker_secret_object",
+    "GET /api/brokers/me/webhooks/{endpoint_id}/deliveries": "broker_secret_object",
+    "POST /api/brokers/me/webhook-deliveries/{delivery_id}/resend": "broker_secret_object",
     "POST /api/admin/auth/logout": "admin_read",
     "GET /api/admin/auth/me": "admin_read",
     # broker administration

@@ -11,11 +11,11 @@ from tradeline.core.text import control_characters
 class TextInSchema(Schema):
     """Refuses control characters in every text field (and list of texts) of a request body.
 
-    `multiline_fields` may keep newlines and tabs (notes); `raw_text_fields` are checked by
+    `multiline_fields` may keep newlines and tabs (notes, a postal address); `raw_text_fields` are checked by
     nobody here (passwords: whatever a user chose is compared, never shown).
     """
 
-    multiline_fields: ClassVar[tuple[str, ...]] = ("notes",)
+    multiline_fields: ClassVar[tuple[str, ...]] = ("notes", "address")
     raw_text_fields: ClassVar[tuple[str, ...]] = ("password",)
 
     @field_validator("*", mode="after")

@@ -1,4 +1,5 @@
-"""Payout emails: "payout sent" to the broker, "payout failed" to ADMIN_EMAILS.
+"""Payout emails: "payout sent" to the broker (HTML + text, templates emails/payout_sent.*, which an
+operator can override: core/mail.py), "payout failed" to ADMIN_EMAILS.
 
 Sent after the transaction that recorded the outcome has committed; a mail failure is logged (payout
 id only, never an address) and never changes the payout.
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from tradeline.core.mail import send_templated_email
 from tradeline.core.money import format_usd
 from tradeline.payouts.models import Payout
 
@@ -38,8 +40,9 @@ def _context(payout: Payout) -> dict:
 
 
 def send_payout_sent(*, payout: Payout) -> bool:
-    return _send(template="payout_sent", subject=f"Your payout for {payout.period_start:%B %Y} is on its way",
-                 recipients=[payout.broker.email], context=_context(payout), payout=payout)
+    adjustments = format_usd(payout.total_adjustments) if payout.total_adjustments else ""
+    return send_templated_email("payout_sent", to=[payout.broker.email],
+                                context=_context(payout) | {"adjustments": adjustments})
 
 
 def send_payout_failed(*, payout: Payout, reason: str) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tradeline.portal import payouts_views, theme, views
+from tradeline.portal import account, payouts_views, theme, views, webhooks
 
 app_name = "portal"
 
@@ -24,5 +24,12 @@ urlpatterns = [
     path("settings/preview", views.markup_preview, name="settings-preview"),
     path("keys/", views.api_keys, name="keys"),
     path("embed/", views.embed, name="embed"),
+    path("forgot/", account.forgot_password, name="forgot"),
+    path("reset/<str:uidb64>/<str:token>/", account.reset_password, name="reset"),
+    path("profile/", account.profile, name="profile"),
+    path("email/confirm/<str:token>/", account.confirm_email, name="confirm-email"),
+    path("webhooks/", webhooks.webhooks, name="webhooks"),
+    path("webhooks/<str:endpoint_id>/<str:action>", webhooks.endpoint_action, name="webhook-action"),
+    path("webhooks/deliveries/<str:delivery_id>/resend", webhooks.delivery_resend, name="webhook-resend"),
     path("theme/", theme.theme, name="theme"),
 ]

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -36,7 +37,9 @@ from tradeline.audit.services import activity_log
 from tradeline.brokers.models import Broker
 from tradeline.core.errors import Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.hooks import events as hook_events
 from tradeline.orders.models import DisputeStatus, Order
+from tradeline.payouts import emails as payout_emails
 from tradeline.payouts.models import (
     AdjustmentStatus,
     CommissionAdjustment,
@@ -395,8 +398,10 @@ def _transition(*, payout_id, to: str, actor_user, **fields) -> Payout:
 
 
 @transaction.atomic
-def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_user=None) -> Payout:
+def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_user=None,
+                     notify: bool = True) -> Payout:
     """PENDING -> COMPLETED: the admin paid the broker. Commissions PAID, adjustments APPLIED.
+    The broker gets the "payout sent" email after the commit (notify=False: the caller sends it).
 
     Repeating with the same transaction id returns the payout unchanged; anything else that is not
     PENDING is a Conflict.
@@ -419,6 +424,9 @@ def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_u
     activity_log(action="payout.completed", entity=payout, actor_user=actor_user, broker=payout.broker,
                  metadata={"transaction_id": transaction_id, "total_amount": payout.total_amount,
                            "commissions": n_comm, "adjustments": n_adj})
+    hook_events.payout_sent(payout)
+    if notify:
+        transaction.on_commit(partial(payout_emails.send_payout_sent, payout=payout))
     return payout
 
 

@@ -32,6 +32,7 @@ from django.utils import timezone
 from tradeline.audit.services import activity_entry, activity_log, activity_log_many
 from tradeline.brokers.models import Broker, BrokerStatus
 from tradeline.core.errors import Conflict, NotFound, UpstreamError, ValidationFailed
+from tradeline.hooks import events as hook_events
 from tradeline.payouts import connect_gateway as gateway
 from tradeline.payouts import emails
 from tradeline.payouts.models import (
@@ -132,7 +133,8 @@ def _record_sent(attempt: PayoutTransfer, transfer: gateway.Transfer, actor_user
             status=PayoutTransfer.Status.SENT, stripe_transfer_id=transfer.id, sent_at=now, updated_at=now)
         Payout.objects.filter(pk=attempt.payout_id, status=PayoutStatus.PENDING).update(payment_method=STRIPE_METHOD)
         payout = payout_mark_paid(payout_id=attempt.payout_id, transaction_id=transfer.id,
-                                  notes=f"Sent with Stripe Connect to {attempt.destination}", actor_user=actor_user)
+                                  notes=f"Sent with Stripe Connect to {attempt.destination}", actor_user=actor_user,
+                                  notify=False)  # emailed below, once the transfer is recorded
     if changed:
         emails.send_payout_sent(payout=payout)
         return SendResult(payout, "sent")
@@ -249,6 +251,8 @@ def _record_many_sent(accepted: list[tuple[PayoutTransfer, gateway.Transfer]], a
             action="payout.completed", entity=p, actor_user=actor_user, broker_id=p.broker_id,
             metadata={"transaction_id": p.transaction_id, "total_amount": p.total_amount,
                       "commissions": p.commission_count, "adjustments": p.adjustment_count}) for p in payouts])
+        for p in payouts:
+            hook_events.payout_sent(p)
     for p in payouts:
         emails.send_payout_sent(payout=p)
     return len(payouts)
