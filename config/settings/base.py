@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # its own Swagger UI copy: /api/docs works offline
     "django_tasks",
     "django_tasks_db",
     "tradeline.core",
