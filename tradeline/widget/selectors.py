@@ -11,7 +11,7 @@ def demo_page_current() -> DemoPage | None:
 def demo_order_for_return(*, session_id: str = "", order_number: str = "") -> Order | None:
     """The order a customer returns from Stripe for, by Checkout Session id or by order number
     (the demo success page shows only its number and status)."""
-    fields = ("order_number", "status", "total_charged")
+    fields = ("order_number", "status", "fulfillment_status", "total_charged")
     if session_id and len(session_id) <= 255 and "{" not in session_id:
         return Order.objects.filter(stripe_session_id=session_id).only(*fields).first()
     if order_number and len(order_number) <= 32:

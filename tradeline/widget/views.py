@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from tradeline.widget.return_status import REFRESH_SECONDS, names_an_order, return_status
 from tradeline.widget.selectors import demo_order_for_return, demo_page_current
 
 WIDGET_PATH = Path(__file__).resolve().parent / "static" / "tradeline" / "widget.js"
@@ -62,11 +63,17 @@ def demo_page(request: HttpRequest) -> HttpResponse:
     return render(request, "widget/demo.html", context, status=200 if context["page"] else 503)
 
 
+def _return_context(request: HttpRequest) -> dict:
+    session_id, number = request.GET.get("session_id", ""), request.GET.get("order", "")
+    order = demo_order_for_return(session_id=session_id, order_number=number)
+    shown = return_status(order, link_named_an_order=names_an_order(session_id, number))
+    return {"order": order, "shown": shown, "refresh_seconds": REFRESH_SECONDS}
+
+
 @require_GET
 def demo_success(request: HttpRequest) -> HttpResponse:
-    order = demo_order_for_return(session_id=request.GET.get("session_id", ""),
-                                  order_number=request.GET.get("order", ""))
-    return render(request, "widget/demo_success.html", {**_demo_context(request), "order": order})
+    """Where Stripe Checkout sends the demo shop's customer back: the order's state, in plain words."""
+    return render(request, "widget/demo_success.html", {**_demo_context(request), **_return_context(request)})
 
 
 @require_GET
@@ -80,9 +87,7 @@ def demo_cart(request: HttpRequest) -> HttpResponse:
 @require_GET
 def checkout_success(request: HttpRequest) -> HttpResponse:
     """Our own return page after Stripe Checkout, for brokers with no website and no success_url."""
-    order = demo_order_for_return(session_id=request.GET.get("session_id", ""),
-                                  order_number=request.GET.get("order", ""))
-    return render(request, "widget/checkout_return.html", {"order": order, "cancelled": False})
+    return render(request, "widget/checkout_return.html", {**_return_context(request), "cancelled": False})
 
 
 @require_GET
