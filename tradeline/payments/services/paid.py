@@ -135,7 +135,7 @@ def _record_money(order: Order, *, amount: int, method: str, reference: str, pay
         order.stripe_payment_intent = _free_unique("stripe_payment_intent", payment_intent, order)
     if charge_id and not order.stripe_charge_id:
         order.stripe_charge_id = _free_unique("stripe_charge_id", charge_id, order)
-    if customer_name:
+    if customer_name and not order.customer_name:  # the name the customer typed wins over the card's
         order.customer_name = customer_name.strip()[:200]
     if customer_phone:
         order.customer_phone = customer_phone.strip()[:40]
@@ -179,7 +179,7 @@ def _signal_for_settled_order(order: Order, *, amount: int, currency: str, metho
             order.stripe_charge_id = _free_unique("stripe_charge_id", charge_id, order)
             changed.append("stripe_charge_id")
         # payment_intent.succeeded often comes first; the session's customer details follow.
-        if customer_name and customer_name.strip()[:200] != order.customer_name:
+        if customer_name and not order.customer_name:
             order.customer_name = customer_name.strip()[:200]
             changed.append("customer_name")
         if customer_phone and customer_phone.strip()[:40] != order.customer_phone:
