@@ -24,7 +24,7 @@ from tradeline.audit.services import activity_log
 from tradeline.core.db import expression_sql
 from tradeline.core.errors import ApplicationError, Conflict, UpstreamError, ValidationFailed
 from tradeline.core.locks import lock_one
-from tradeline.core.money import cents_to_usd
+from tradeline.core.money import cents_to_usd, format_usd
 from tradeline.orders.models import DisputeStatus, Order, OrderStatus, PaymentMethod, PaymentStatus
 from tradeline.payments.models import Refund, WebhookEvent
 from tradeline.payments.services.paid import PAID_PAYMENT_STATES, _get_locked, order_flag_for_review
@@ -93,8 +93,8 @@ def refund_total_apply(*, order_id, amount_refunded: int, actor_user=None) -> Re
         order = _get_locked(order_id)
         outcome = _apply_total_locked(order, amount_refunded, actor_user=actor_user)
     if outcome == RefundOutcome.EXCEEDS_PAID:
-        order_flag_for_review(order_id=order.pk, reason=f"Stripe reports {cents_to_usd(amount_refunded)} refunded, "
-                                                        f"more than the {cents_to_usd(order.amount_paid)} paid.")
+        order_flag_for_review(order_id=order.pk, reason=f"Stripe reports {format_usd(amount_refunded)} refunded, "
+                                                        f"more than the {format_usd(order.amount_paid)} paid.")
     return outcome
 
 
@@ -178,7 +178,7 @@ def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order
         if in_progress is not None:
             if amount is None or amount == in_progress.amount:
                 return order, in_progress  # retried with the same idempotency key: Stripe refunds once
-            raise Conflict(f"A refund of {cents_to_usd(in_progress.amount)} is still in progress for this order.",
+            raise Conflict(f"A refund of {format_usd(in_progress.amount)} is still in progress for this order.",
                            code="REFUND_IN_PROGRESS", details={"refund_id": str(in_progress.pk)})
         remaining = order.amount_paid - order.amount_refunded
         if remaining <= 0:
@@ -186,7 +186,7 @@ def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order
         amount = remaining if amount is None else amount
         if not 1 <= amount <= remaining:
             raise ValidationFailed(
-                f"The refund amount must be between 1 and {remaining} cents ({cents_to_usd(remaining)}).",
+                f"The refund amount must be between $0.01 and {format_usd(remaining)} (what is left to refund).",
                 code="INVALID_REFUND_AMOUNT",
                 details={"field": "amount", "remaining": remaining, "remaining_usd": cents_to_usd(remaining)},
             )
