@@ -122,7 +122,7 @@ def orders(request: HttpRequest) -> HttpResponse:
     result = _orders_page(request.broker, status=status, page=page)
     pagination = result["pagination"]
     return render(request, "portal/orders.html", {
-        "nav": "orders", "result": result, "status": status, "statuses": OrderStatus.values,
+        "nav": "orders", "result": result, "status": status, "statuses": OrderStatus.choices,
         "prev_page": page - 1 if page > 1 else None,
         "next_page": page + 1 if page < pagination["pages"] else None,
     })

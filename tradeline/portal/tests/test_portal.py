@@ -194,3 +194,19 @@ def test_embed_page_shows_the_script_tag(portal, settings):
     html = portal.get("/portal/embed/").content.decode()
     assert (f"&lt;script src=&quot;{settings.PUBLIC_BASE_URL}/widget.js&quot; "
             "data-key=&quot;YOUR_PUBLISHABLE_KEY&quot;&gt;&lt;/script&gt;") in html
+
+
+@pytest.mark.django_db
+def test_order_filter_chips_use_the_status_labels(portal):
+    html = portal.get("/portal/orders/").content.decode()
+
+    assert '<a href="?status=ON_HOLD" class="">On hold</a>' in html
+    assert "On_hold" not in html
+
+
+@pytest.mark.django_db
+def test_admin_index_names_daily_stats_in_plain_english(admin_client):
+    html = admin_client.get("/admin/").content.decode()
+
+    assert "Broker daily stats<" in html
+    assert "statss" not in html

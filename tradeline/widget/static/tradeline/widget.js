@@ -110,6 +110,22 @@
 
   var MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
+  // The supplier writes dates several ways ("2026-12-14", "Dec 14, 2026", "12/14/2026"): every card
+  // shows them one way, "Dec 14, 2026". Anything else is shown as given.
+  function shortDate(value) {
+    if (!value) { return ""; }
+    var text = String(value).trim(), year, month, day, m;
+    if ((m = text.match(/^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$/))) { year = +m[1]; month = +m[2]; day = +m[3]; }
+    else if ((m = text.match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})$/))) { year = +m[3]; month = +m[1]; day = +m[2]; }
+    else if ((m = text.match(/^([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})$/))) {
+      month = MONTHS.indexOf(m[1].slice(0, 3).toLowerCase()) + 1; day = +m[2]; year = +m[3];
+    }
+    else { return text; }
+    if (!(month >= 1 && month <= 12) || !(day >= 1 && day <= 31)) { return text; }
+    var name = MONTHS[month - 1];
+    return name.charAt(0).toUpperCase() + name.slice(1) + " " + day + ", " + year;
+  }
+
   // "2015-03", "2015-03-14", "03/2015", "March 2015", "2015" -> "10 yrs 8 mos"; anything else is shown as given.
   function age(opened) {
     if (!opened) { return "—"; }
@@ -291,7 +307,7 @@
         el("dt", { text: "Age" }), el("dd", { text: age(t.date_opened), title: "Opened " + (t.date_opened || "?") }),
         el("dt", { text: "Reports" }), el("dd", { text: t.reporting_period || "—" }),
         t.purchase_deadline ? el("dt", { text: "Buy by" }) : null,
-        t.purchase_deadline ? el("dd", { text: t.purchase_deadline }) : null
+        t.purchase_deadline ? el("dd", { "class": "deadline", text: shortDate(t.purchase_deadline) }) : null
       ]),
       el("div", { "class": "row" }, [
         el("span", { "class": "price", text: usd(t.customer_price) }),
