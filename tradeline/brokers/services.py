@@ -37,8 +37,8 @@ from tradeline.core import ratelimit
 from tradeline.core.cors import normalize_origin
 from tradeline.core.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from tradeline.core.locks import lock_one
+from tradeline.core.money import format_usd
 
-MARKUP_FIXED_MAX_CENTS = 10_000_000  # $100,000.00 per unit: anything above is a typo
 MAX_ALLOWED_ORIGINS = 20
 BROKER_SELF_FIELDS = frozenset(
     {"name", "business_name", "phone", "website", "markup_type", "markup_percent", "markup_fixed", "allowed_origins"}
@@ -53,6 +53,18 @@ def _invalid(field: str, message: str, code: str = "VALIDATION_ERROR") -> Valida
 
 
 # ---------------------------------------------------------------- validation helpers
+
+def markup_fixed_check(cents: int) -> int:
+    """A fixed markup per tradeline: whole cents from 0 to BROKER_MARKUP_FIXED_MAX_CENTS (the one place
+    this rule lives; the portal's form and price preview call it too)."""
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise _invalid("markup_fixed", "markup_fixed is a whole number of cents.")
+    ceiling = settings.BROKER_MARKUP_FIXED_MAX_CENTS
+    if not 0 <= cents <= ceiling:
+        raise _invalid("markup_fixed", f"The fixed markup must be between $0.00 and {format_usd(ceiling)} "
+                                       "per tradeline.", "MARKUP_OUT_OF_RANGE")
+    return cents
+
 
 def _clean_text(field: str, value: Any, *, max_length: int, required: bool = False) -> str:
     if value is None:
@@ -175,12 +187,7 @@ def _clean_fields(fields: dict[str, Any], allowed: frozenset[str]) -> dict[str, 
                 raise _invalid(name, "markup_percent must be between 0 and 100.", "MARKUP_OUT_OF_RANGE")
             clean[name] = percent
         elif name == "markup_fixed":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise _invalid(name, "markup_fixed is a whole number of cents.")
-            if not 0 <= value <= MARKUP_FIXED_MAX_CENTS:
-                raise _invalid(name, f"markup_fixed must be between 0 and {MARKUP_FIXED_MAX_CENTS} cents.",
-                               "MARKUP_OUT_OF_RANGE")
-            clean[name] = value
+            clean[name] = markup_fixed_check(value)
     return clean
 
 

@@ -3,6 +3,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from tradeline.brokers.models import MarkupType
+from tradeline.brokers.services import markup_fixed_check
+from tradeline.core.errors import ApplicationError
 from tradeline.core.money import usd_to_cents
 
 
@@ -30,11 +32,10 @@ class MarkupForm(forms.Form):
             cents = usd_to_cents(text)
         except (ValueError, InvalidOperation):
             raise forms.ValidationError("Enter a dollar amount such as 150 or 149.99.") from None
-        if cents < 0:
-            raise forms.ValidationError("The markup cannot be negative.")
-        if cents > 10_000_000:
-            raise forms.ValidationError("The fixed markup cannot exceed $100,000.00.")
-        return cents
+        try:
+            return markup_fixed_check(cents)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean(self):
         data = super().clean()

@@ -210,3 +210,39 @@ def test_admin_index_names_daily_stats_in_plain_english(admin_client):
 
     assert "Broker daily stats<" in html
     assert "statss" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount, status", [("5000", 200), ("5000.01", 422), ("99999", 422)])
+def test_fixed_markup_is_capped_at_the_documented_maximum_in_the_preview(portal, amount, status):
+    _tradeline("c1", 33_333)
+
+    response = portal.get("/portal/settings/preview", {"markup_type": "FIXED", "markup_fixed_usd": amount})
+
+    assert response.status_code == status
+    if status == 422:
+        assert response.json()["error"] == "The fixed markup must be between $0.00 and $5,000.00 per tradeline."
+
+
+@pytest.mark.django_db
+def test_fixed_markup_above_the_maximum_is_not_saved(portal, broker):
+    response = portal.post("/portal/settings/", {"markup_type": "FIXED", "markup_fixed_usd": "99999"})
+
+    assert response.status_code == 200
+    assert "The fixed markup must be between $0.00 and $5,000.00 per tradeline." in response.content.decode()
+    assert "At most $5,000.00 per tradeline." in response.content.decode()
+    broker.refresh_from_db()
+    assert (broker.markup_type, str(broker.markup_percent), broker.markup_fixed) == ("PERCENTAGE", "20.000", 0)
+
+
+@pytest.mark.django_db
+def test_fixed_markup_cap_holds_for_the_api_too(broker):
+    from tradeline.brokers.services import broker_update_settings
+    from tradeline.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        broker_update_settings(broker=broker, markup_type="FIXED", markup_fixed=500_001)
+
+    assert refused.value.code == "MARKUP_OUT_OF_RANGE"
+    broker.refresh_from_db()
+    assert (broker.markup_type, broker.markup_fixed) == ("PERCENTAGE", 0)
