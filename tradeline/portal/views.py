@@ -24,6 +24,7 @@ from tradeline.orders.models import OrderStatus
 from tradeline.portal import selectors
 from tradeline.portal.forms import LoginForm, MarkupForm
 from tradeline.portal.session import broker_required, current_broker, portal_login, portal_logout, safe_next
+from tradeline.widget.services import demo_page_follow_key
 
 logger = logging.getLogger(__name__)
 
@@ -267,6 +268,8 @@ def api_keys(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Choose which key to rotate.")
         else:
             new_keys = _rotate(request, None if kind == "ALL" else kind)
+            if _publishable(new_keys):
+                demo_page_follow_key(broker=request.broker, publishable_key=_publishable(new_keys))
             if new_keys:
                 messages.warning(request, "New keys created. Copy them now: they are not shown again. "
                                           "The old keys stopped working.")

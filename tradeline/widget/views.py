@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from tradeline.widget.return_status import REFRESH_SECONDS, names_an_order, return_status
-from tradeline.widget.selectors import demo_order_for_return, demo_page_current
+from tradeline.widget.selectors import demo_order_for_return, demo_page_current, demo_page_key_live
 
 WIDGET_PATH = Path(__file__).resolve().parent / "static" / "tradeline" / "widget.js"
 WIDGET_MAX_AGE = 300  # seconds; brokers' pages pick up a new version within five minutes
@@ -60,6 +60,7 @@ def _demo_context(request: HttpRequest) -> dict:
 def demo_page(request: HttpRequest) -> HttpResponse:
     """`/demo/`: a broker's website as a customer sees it, with the widget embedded by one script tag."""
     context = _demo_context(request)
+    context["key_revoked"] = bool(context["page"]) and not demo_page_key_live(context["page"])
     return render(request, "widget/demo.html", context, status=200 if context["page"] else 503)
 
 

@@ -246,3 +246,34 @@ def test_fixed_markup_cap_holds_for_the_api_too(broker):
     assert refused.value.code == "MARKUP_OUT_OF_RANGE"
     broker.refresh_from_db()
     assert (broker.markup_type, broker.markup_fixed) == ("PERCENTAGE", 0)
+
+
+@pytest.mark.django_db
+def test_rotating_the_publishable_key_in_the_portal_keeps_the_demo_page_working(portal, broker, client):
+    from tradeline.brokers.services import broker_keys_rotate
+    from tradeline.widget.services import demo_page_set
+
+    old = broker_keys_rotate(broker_id=broker.pk)["publishable_key"]
+    demo_page_set(broker=broker, publishable_key=old)
+
+    response = portal.post("/portal/keys/", {"kind": "PUBLISHABLE"})
+
+    new = response.context["new_keys"]["publishable_key"]
+    assert new != old
+    page = client.get("/demo/").content.decode()
+    assert f'data-key="{new}"' in page and old not in page
+    assert 'id="key-revoked"' not in page
+
+
+@pytest.mark.django_db
+def test_demo_page_says_when_its_key_was_revoked_elsewhere(broker, client, django_capture_on_commit_callbacks):
+    from tradeline.brokers.services import broker_keys_rotate
+    from tradeline.widget.services import demo_page_set
+
+    demo_page_set(broker=broker, publishable_key=broker_keys_rotate(broker_id=broker.pk)["publishable_key"])
+    assert 'id="key-revoked"' not in client.get("/demo/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        broker_keys_rotate(broker_id=broker.pk, kind="PUBLISHABLE")  # e.g. through the API
+
+    assert 'id="key-revoked"' in client.get("/demo/").content.decode()
