@@ -134,7 +134,10 @@ def daily_sales(*, days: int = 30, broker=None, now: datetime | None = None) -> 
 
 
 def _percent(numerator: int, denominator: int) -> Decimal | None:
-    if not denominator:
+    """numerator / denominator in percent, one decimal; None when it is no rate of that denominator
+    (nothing to divide by, or more of the part than of the whole: orders placed through the API
+    without a widget load, for instance). Never above 100."""
+    if not denominator or numerator > denominator:
         return None
     return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
