@@ -187,6 +187,7 @@ class Command(BaseCommand):
         if broker:
             lines.append(f"  Broker login         {broker.get('email')} / {broker.get('password')}")
             lines.append(f"  Publishable key      {broker.get('publishable_key')}")
+            lines += [f"  Note                 {note}" for note in broker.get("notes", [])]
         lines += [f"  All credentials      {path}",
                   f"  Configuration        {env_file} (read by every `tradeline` command in this checkout)",
                   "Open the demo shop, add a tradeline, Buy now, then Pay on the local Stripe page.",
