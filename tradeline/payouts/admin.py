@@ -24,7 +24,7 @@ from tradeline.payouts.models import CommissionAdjustment, CommissionRecord, Pay
 
 PAYOUT_ACTIONS = ("mark-paid", "cancel")
 OUTCOME_TEXT = {
-    "created": "payout created", "exists": "already has a payout for this month",
+    "created": "a payout would be created", "exists": "already has a payout for this month",
     "below_minimum": "below the payout minimum: carries over", "nothing": "nothing to pay",
 }
 

@@ -164,6 +164,8 @@ def test_payout_run_previews_then_creates_then_marks_paid(admin_client, make_bro
     preview = admin_client.post("/admin/payouts/payout/run/", {"year": 2026, "month": 10, "step": "preview"})
     assert preview.status_code == 200
     assert "$300.00" in preview.content.decode() and "Create 1 payout" in preview.content.decode()
+    assert "<td>a payout would be created</td>" in preview.content.decode()  # a dry run creates nothing
+    assert "payout created" not in preview.content.decode()
     assert Payout.objects.count() == 0  # a dry run writes nothing
 
     confirm = admin_client.post("/admin/payouts/payout/run/", {"year": 2026, "month": 10, "step": "confirm"})
