@@ -199,3 +199,23 @@ def test_demo_page_keeps_working_after_the_broker_rotates_its_key(stack, new_pag
     widget = shop.locator("[data-tradeline-widget]")
     widget.locator(".card").first.wait_for()
     assert "invalid or has been revoked" not in widget.inner_text()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_admin_order_list_shows_every_column_beside_the_filters_at_1400px(stack, make_order, new_page, shoot):
+    for n in range(3):
+        make_order(broker=stack["broker"], customer_email=f"a.rather.long.customer.address{n}@example.com")
+    page = new_page(viewport=(1400, 900))
+    _login_admin(page, stack["url"])
+    page.goto(f"{stack['url']}/admin/orders/order/")
+
+    scroll, visible = page.evaluate("() => { const r = document.querySelector('.results');"
+                                    " return [r.scrollWidth, r.clientWidth]; }")
+    created = page.locator("#result_list thead th.column-created_col").bounding_box()
+    panel = page.locator("#changelist-filter").bounding_box()
+
+    assert scroll <= visible
+    assert created["x"] + created["width"] <= panel["x"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", page.locator("#result_list td.field-created_col").first.inner_text())
+    shoot(page, "admin-orders-1400")
