@@ -25,8 +25,10 @@ def _mount() -> None:
     from tradeline.brokers.api import auth_router
     from tradeline.brokers.api import router as brokers_router
     from tradeline.catalog.api import router as catalog_router
+    from tradeline.fulfillment.api import router as fulfillment_router
     from tradeline.orders.api import admin_router as orders_admin_router
     from tradeline.orders.api import router as orders_router
+    from tradeline.payments.api import admin_router as payments_admin_router
     from tradeline.payments.api import router as payments_router
     from tradeline.payouts.api import brokers_router as earnings_router
     from tradeline.payouts.api import router as payouts_router
@@ -34,10 +36,12 @@ def _mount() -> None:
     api.add_router("/admin/auth", auth_router, tags=["admin auth"])
     api.add_router("/admin/brokers", brokers_admin_router, tags=["admin brokers"])
     api.add_router("/admin/orders", orders_admin_router, tags=["admin orders"])
+    api.add_router("/admin/orders", payments_admin_router, tags=["admin orders"])  # direct sales (checkout)
     api.add_router("/brokers", brokers_router, tags=["brokers"])
     api.add_router("/public", catalog_router, tags=["catalog"])
     api.add_router("/orders", orders_router, tags=["orders"])
-    api.add_router("/orders", payments_router, tags=["payments"])  # webhook, refunds, manual payments
+    api.add_router("/orders", payments_router, tags=["payments"])  # checkout, cancel, webhook, refunds, manual payments
+    api.add_router("/orders", fulfillment_router, tags=["payments"])  # retry-fulfillment
     api.add_router("/payouts", payouts_router, tags=["payouts"])
     api.add_router("/brokers", earnings_router, tags=["payouts"])  # /brokers/me/earnings
     api.add_router("/analytics", analytics_router, tags=["analytics"])

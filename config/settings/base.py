@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tradeline.fulfillment",
     "tradeline.payouts",
     "tradeline.analytics",
+    "tradeline.ledger",
     "tradeline.dashboard",
     "tradeline.portal",
     "tradeline.widget",

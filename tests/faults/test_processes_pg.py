@@ -168,7 +168,7 @@ def test_database_connection_dropped_during_a_webhook_then_the_retry_succeeds(li
     # A further copy is a duplicate; the ledger agrees with Stripe.
     assert stripe_sim.resend(completed["id"])["status"] == 200
     assert CommissionRecord.objects.filter(order=order).count() == 1
-    from tradeline.audit.reconcile import reconcile_run
+    from tradeline.ledger.reconcile import reconcile_run
 
     report = reconcile_run(stripe=True)
     assert [d.line() for d in report.discrepancies] == []

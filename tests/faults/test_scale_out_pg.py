@@ -19,7 +19,7 @@ import pytest
 
 from tests.faults.conftest import free_port, supplier_orders_for
 from tests.faults.test_processes_pg import ROOT, WEBHOOK_PATH, process_env, start_worker, wait_for
-from tradeline.audit.reconcile import reconcile_run
+from tradeline.ledger.reconcile import reconcile_run
 from tradeline.brokers import keys
 from tradeline.brokers.models import BrokerApiKey, KeyKind
 from tradeline.orders.models import Order

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.faults.conftest import assert_books_balance, assert_fulfilled_once, free_port, run_worker
-from tradeline.fulfillment.services import fulfillment_retry
+from tradeline.fulfillment.dispatch import fulfillment_retry
 from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentStatus
 from tradeline.payments.services import order_mark_paid
 from tradeline.payouts.models import CommissionRecord

@@ -68,7 +68,7 @@ def _cart(world, stripe_sim):
 
 def _stripe_paid_order(world, stripe_sim):
     """An order paid for real at the local Stripe server (so Stripe knows its payment intent)."""
-    from tradeline.orders.services import checkout_create
+    from tradeline.payments.services.checkout import checkout_create
     from tradeline.payments.services import order_mark_paid
 
     order, session = checkout_create(broker=world.broker, customer_email="paid-buyer@example.com",

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 
 from tests.simulation.world import Simulation
-from tradeline.audit.reconcile import reconcile_run
+from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import Order
 from tradeline.payouts.models import CommissionAdjustment, CommissionRecord, Payout
 

@@ -7,6 +7,7 @@ from ninja import Router, Status
 from tradeline.analytics.services import widget_load_record
 from tradeline.brokers import keys
 from tradeline.brokers.auth import BrokerKeyAuth
+from tradeline.core.ratelimit import enforce
 
 router = Router()
 
@@ -14,10 +15,6 @@ WIDGET_LOAD_SCOPE = "widget-load"
 
 
 def _rate_limit(request: HttpRequest) -> None:
-    try:
-        from tradeline.core.ratelimit import enforce
-    except ImportError:  # the limiter is optional in stripped-down deployments
-        return
     prefix = keys.split_prefix(request.headers.get("x-api-key", "").strip())
     enforce(request, scope=WIDGET_LOAD_SCOPE, rule=settings.RATE_LIMIT_CATALOG, identity=prefix)
 

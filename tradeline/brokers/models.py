@@ -1,9 +1,12 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import Q
 
+from tradeline.brokers import validators as v
+from tradeline.core.errors import ValidationFailed
 from tradeline.core.models import TimeStampedModel
 
 
@@ -17,6 +20,21 @@ class BrokerStatus(models.TextChoices):
 class MarkupType(models.TextChoices):
     PERCENTAGE = "PERCENTAGE"
     FIXED = "FIXED"
+
+
+# The shape of each field a person types in (see validators.py); Broker.clean_values() applies them.
+BROKER_FIELD_SHAPES = {
+    "name": lambda value: v.clean_text("name", value, max_length=200, required=True),
+    "business_name": lambda value: v.clean_text("business_name", value, max_length=200),
+    "phone": lambda value: v.clean_text("phone", value, max_length=40),
+    "notes": lambda value: v.clean_text("notes", value, max_length=10_000),
+    "email": v.clean_email,
+    "website": v.clean_website,
+    "allowed_origins": v.clean_origins,
+    "markup_type": lambda value: v.clean_choice("markup_type", value, MarkupType.values),
+    "markup_percent": v.clean_markup_percent,
+    "markup_fixed": v.clean_markup_fixed,
+}
 
 
 class Broker(TimeStampedModel):
@@ -59,6 +77,24 @@ class Broker(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.status == BrokerStatus.ACTIVE
+
+    @staticmethod
+    def clean_values(fields: dict) -> dict:
+        """The given fields' values, cleaned (stripped, lower-cased email, normalised origins, Decimal
+        markup); ValidationFailed (422, naming the field) on the first bad one. Every key must be in
+        BROKER_FIELD_SHAPES: which fields a caller may change is the services' business."""
+        return {name: BROKER_FIELD_SHAPES[name](value) for name, value in fields.items()}
+
+    def clean(self) -> None:
+        """Django's model validation (forms, full_clean) checks the same shapes as the services."""
+        super().clean()
+        try:
+            cleaned = self.clean_values({name: getattr(self, name) for name in BROKER_FIELD_SHAPES})
+        except ValidationFailed as exc:
+            field = (exc.details or [{}])[0].get("field") or "__all__"
+            raise DjangoValidationError({field: exc.message}) from None
+        for name, value in cleaned.items():
+            setattr(self, name, value)
 
 
 class KeyKind(models.TextChoices):

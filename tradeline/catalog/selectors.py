@@ -12,9 +12,7 @@ Call these outside any transaction that holds row locks: the lazy refresh talks 
 import hashlib
 import json
 import logging
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,8 +23,10 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from tradeline.brokers.models import Broker
+from tradeline.catalog import memo
 from tradeline.catalog.models import Tradeline
 from tradeline.catalog.pricing import CatalogEntry, price_unit
+from tradeline.catalog.services import catalog_sync, pricing_policy_for
 from tradeline.core.errors import ApplicationError
 from tradeline.core.money import cents_to_usd
 
@@ -58,52 +58,17 @@ def catalog_state() -> CatalogState:
     return CatalogState(synced_at=agg["synced_at"], count=agg["count"] or 0)
 
 
-# The public price list is read far more often than the catalog changes. Each process keeps the
-# catalog state for STATE_MEMO_SECONDS (a sync elsewhere shows within that time; one in this process
-# at once) and the last rendered bodies, whose keys change with any catalog or broker change.
-STATE_MEMO_SECONDS = 1.0
-BODY_MEMO_BYTES = 32 * 1024 * 1024
-_memo_lock = threading.Lock()
-_state_memo: dict = {"at": 0.0, "state": None}
-_body_memo: OrderedDict[str, bytes] = OrderedDict()
-_body_memo_size = [0]
-
-
-def forget_catalog_memo() -> None:
-    with _memo_lock:
-        _state_memo["state"] = None
-
-
 def _memo_catalog_state() -> CatalogState:
     if connection.in_atomic_block:  # inside a transaction (and in tests): always the database's view
         return catalog_state()
     now = time.monotonic()
-    with _memo_lock:
-        if _state_memo["state"] is not None and now - _state_memo["at"] < STATE_MEMO_SECONDS:
-            return _state_memo["state"]
+    with memo.lock:
+        if memo.state_memo["state"] is not None and now - memo.state_memo["at"] < memo.STATE_MEMO_SECONDS:
+            return memo.state_memo["state"]
     state = catalog_state()
-    with _memo_lock:
-        _state_memo.update(at=now, state=state)
+    with memo.lock:
+        memo.state_memo.update(at=now, state=state)
     return state
-
-
-def _body_memo_get(key: str) -> bytes | None:
-    with _memo_lock:
-        body = _body_memo.get(key)
-        if body is not None:
-            _body_memo.move_to_end(key)
-        return body
-
-
-def _body_memo_put(key: str, body: bytes) -> None:
-    with _memo_lock:
-        if key in _body_memo or len(body) > BODY_MEMO_BYTES // 4:
-            return
-        _body_memo[key] = body
-        _body_memo_size[0] += len(body)
-        while _body_memo_size[0] > BODY_MEMO_BYTES:
-            _, dropped = _body_memo.popitem(last=False)
-            _body_memo_size[0] -= len(dropped)
 
 
 def _cache(operation: str, *args, default=None, **kwargs):
@@ -131,8 +96,6 @@ def _refresh_if_due(state: CatalogState) -> CatalogState:
     if not _cache("add", lock_key, "1", timeout=int(settings.TRADELINE_TIMEOUT_SECONDS * 4) + 30, default=True):
         return state  # another request is refreshing; serve what we have
     try:
-        from tradeline.catalog.services import catalog_sync
-
         sync = catalog_sync()
         if sync.status != sync.Status.SUCCEEDED:
             _cache("set", _retry_key(), "1", timeout=int(getattr(settings, "CATALOG_RETRY_SECONDS", 30)))
@@ -190,20 +153,18 @@ def broker_pricing_cache_key(broker: Broker, state: CatalogState) -> str:
 def broker_pricing_json(*, broker: Broker) -> bytes:
     """`GET /api/public/pricing` body for a broker: customer prices only (never base price,
     share or supplier cost), cached per broker and catalog version."""
-    from tradeline.catalog.services import pricing_policy_for
-
     state = _refresh_if_due(_memo_catalog_state())
     if state.synced_at is None:
         raise ApplicationError("The tradeline catalog is not available right now; please try again later.",
                                code="CATALOG_UNAVAILABLE", status=503)
     stale = state.age_seconds() > settings.CATALOG_TTL_SECONDS
     key = broker_pricing_cache_key(broker, state) + (":stale" if stale else "")
-    body = _body_memo_get(key)
+    body = memo.body_get(key)
     if body is not None:
         return body
     body = _cache("get", key)
     if body is not None:
-        _body_memo_put(key, body)
+        memo.body_put(key, body)
         return body
     policy = pricing_policy_for(broker)
     tradelines = []
@@ -224,5 +185,5 @@ def broker_pricing_json(*, broker: Broker) -> bytes:
     }
     body = json.dumps(payload, separators=(",", ":")).encode()
     _cache("set", key, body, timeout=settings.CATALOG_TTL_SECONDS)
-    _body_memo_put(key, body)
+    memo.body_put(key, body)
     return body

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tradeline.brokers.models import Broker
+from tradeline.catalog.memo import forget_catalog_memo
 from tradeline.catalog.models import CatalogSync, Tradeline
 from tradeline.catalog.pricing import PricingPolicy, direct_policy
 from tradeline.catalog.supplier.client import SupplierClient
@@ -80,8 +81,6 @@ def catalog_sync(*, progress: Callable[[str], None] | None = None, client: Suppl
         status=CatalogSync.Status.SUCCEEDED, created_at=started, finished_at=timezone.now(),
         rows_received=parsed.received, rows_stored=len(parsed.rows), rows_skipped=parsed.skipped,
     )
-    from tradeline.catalog.selectors import forget_catalog_memo
-
     forget_catalog_memo()
     say(f"done: {len(parsed.rows)} tradelines ({stored['created']} new, {stored['changed']} changed, "
         f"{stored['removed']} no longer offered, {parsed.skipped} skipped)")

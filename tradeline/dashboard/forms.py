@@ -6,6 +6,7 @@ from decimal import InvalidOperation
 from django import forms
 from django.conf import settings
 
+from tradeline.brokers.models import Broker
 from tradeline.core.money import usd_to_cents
 from tradeline.orders.models import PaymentMethod
 
@@ -70,8 +71,6 @@ class PayoutRunForm(forms.Form):
     broker = forms.ModelChoiceField(queryset=None, required=False, empty_label="All brokers with earnings")
 
     def __init__(self, *args, **kwargs):
-        from tradeline.brokers.models import Broker
-
         super().__init__(*args, **kwargs)
         self.fields["broker"].queryset = Broker.objects.order_by("name")
         if not self.is_bound:

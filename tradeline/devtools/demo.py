@@ -12,6 +12,8 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 
+from tradeline.brokers.models import AdminProfile, AdminRole
+
 DEMO_ADMIN_EMAIL = "admin@demo.local"
 STRIPE_SIM_PORT_OFFSET = 1
 SUPPLIER_SIM_PORT_OFFSET = 2
@@ -60,8 +62,6 @@ def demo_environment(port: int, var_dir: Path) -> dict[str, str]:
 def ensure_demo_admin(password: str) -> dict:
     from django.contrib.auth import get_user_model
 
-    from tradeline.brokers.models import AdminProfile, AdminRole
-
     user_model = get_user_model()
     user = user_model.objects.filter(username=DEMO_ADMIN_EMAIL).first()
     if user is None:  # only the first run creates the admin; later runs leave its password and sessions alone
@@ -76,10 +76,10 @@ def ensure_demo_admin(password: str) -> dict:
 # Each app that has demo data provides `<module>.seed(env) -> dict`; the dicts are merged into the
 # credentials file. Steps run in this order; a module that does not exist (yet) is skipped.
 SEED_STEPS: list[str] = [
-    "tradeline.catalog.demo",  # sync the catalog from the supplier simulator
-    "tradeline.brokers.demo",  # the ACTIVE demo broker and its keys
-    "tradeline.widget.demo",  # the demo page that embeds the widget
-    "tradeline.payouts.demo",  # past orders, refunds, disputes and payouts
+    "tradeline.devtools.seed.catalog",  # sync the catalog from the supplier simulator
+    "tradeline.devtools.seed.brokers",  # the ACTIVE demo broker and its keys
+    "tradeline.devtools.seed.widget",  # the demo page that embeds the widget
+    "tradeline.devtools.seed.history",  # past orders, refunds, disputes and payouts
 ]
 
 

@@ -14,24 +14,23 @@ The payment is never touched here.
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks.base import Task
 
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
-from tradeline.core.errors import Conflict, NotFound
-from tradeline.core.locks import lock_one
+from tradeline.catalog.supplier.client import SupplierClient
+from tradeline.catalog.supplier.errors import SupplierError
 from tradeline.fulfillment import emails
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
-
-LIVE_TASK_STATUSES = ("READY", "RUNNING")
 
 
 class FulfillmentOutcome(StrEnum):
@@ -48,15 +47,6 @@ def lease_seconds() -> float:
 
 def backoff_seconds(attempt: int) -> int:
     return int(settings.FULFILLMENT_BACKOFF_SECONDS) * 2 ** max(attempt - 1, 0)
-
-
-def fulfillment_enqueue(*, order: Order, run_after: datetime | None = None) -> None:
-    """Enqueue the fulfillment task. Call inside the transaction that makes the order due: with the
-    database task backend the task row commits (or rolls back) with it."""
-    from tradeline.fulfillment.tasks import fulfil_order
-
-    task = fulfil_order.using(run_after=run_after) if run_after is not None else fulfil_order
-    task.enqueue(order_id=str(order.pk))
 
 
 def _claim(order_id) -> tuple[Order, int] | None:
@@ -87,11 +77,9 @@ def _split_name(name: str) -> tuple[str, str]:
     return parts[0], " ".join(parts[1:])
 
 
-def fulfillment_place(*, order_id) -> FulfillmentOutcome:
-    """One fulfillment attempt for a paid order (see the module doc). Safe to run twice."""
-    from tradeline.catalog.supplier.client import SupplierClient
-    from tradeline.catalog.supplier.errors import SupplierError
-
+def fulfillment_attempt(*, order_id, requeue: Task) -> FulfillmentOutcome:
+    """One fulfillment attempt for a paid order (see the module doc). Safe to run twice. A retry is
+    scheduled by enqueueing `requeue` (the fulfillment task, which passes itself)."""
     claim = _claim(order_id)
     if claim is None:
         return FulfillmentOutcome.SKIPPED
@@ -109,7 +97,7 @@ def fulfillment_place(*, order_id) -> FulfillmentOutcome:
                     phone=order.customer_phone, items=items,
                 )
     except SupplierError as exc:
-        return _attempt_failed(order, attempt, exc)
+        return _attempt_failed(order, attempt, exc, requeue=requeue)
     return _complete(order, attempt, supplier_order_id=placed.id, supplier_status=placed.status, found=found)
 
 
@@ -163,7 +151,7 @@ def _still_this_attempt(order: Order, attempt: int):
                                 fulfillment_attempts=attempt)
 
 
-def _attempt_failed(order: Order, attempt: int, exc) -> FulfillmentOutcome:
+def _attempt_failed(order: Order, attempt: int, exc, *, requeue: Task) -> FulfillmentOutcome:
     message = f"{exc.code}: {exc.message}"[:1000]
     logger.warning("order %s: fulfillment attempt %d failed (%s)", order.pk, attempt, exc.code)
     if not exc.retryable or attempt >= int(settings.FULFILLMENT_MAX_ATTEMPTS):
@@ -180,7 +168,7 @@ def _attempt_failed(order: Order, attempt: int, exc) -> FulfillmentOutcome:
             fulfillment_next_attempt_at=when, updated_at=now)
         if not scheduled:
             return FulfillmentOutcome.SKIPPED
-        fulfillment_enqueue(order=order, run_after=when)
+        requeue.using(run_after=when).enqueue(order_id=str(order.pk))
         activity_log(action="order.fulfillment_retry_scheduled", entity=order, broker=order.broker,
                      metadata={"order_number": order.order_number, "attempt": attempt, "delay_seconds": delay,
                                "error": exc.code})
@@ -199,97 +187,3 @@ def _give_up(order: Order, attempt: int, message: str) -> FulfillmentOutcome:
                      metadata={"order_number": order.order_number, "attempts": attempt, "error": message[:300]})
         transaction.on_commit(lambda: emails.send_fulfillment_failed(order_id=order.pk))
     return FulfillmentOutcome.FAILED
-
-
-# ----------------------------------------------------------------------------------------------
-# Admin retry and the periodic sweep
-# ----------------------------------------------------------------------------------------------
-
-
-def _live_task_order_ids(order_ids=None) -> set[str]:
-    """Order ids with a fulfillment task waiting or running (a RUNNING task older than the lease is
-    considered dead: its worker crashed)."""
-    from django_tasks_db.models import DBTaskResult
-
-    from tradeline.fulfillment.tasks import fulfil_order
-
-    stale = timezone.now() - timedelta(seconds=lease_seconds())
-    rows = DBTaskResult.objects.filter(task_path=fulfil_order.module_path).filter(
-        Q(status="READY") | Q(status="RUNNING", started_at__gte=stale)
-    )
-    wanted = {str(pk) for pk in order_ids} if order_ids is not None else set()
-    result = set()
-    for args in rows.values_list("args_kwargs", flat=True):
-        order_id = str(((args or {}).get("kwargs") or {}).get("order_id") or "")
-        if order_id and (order_ids is None or order_id in wanted):
-            result.add(order_id)
-    return result
-
-
-def fulfillment_retry(*, order_id, admin) -> Order:
-    """Admin: try the supplier again now, with a fresh set of attempts. For a paid order that is not
-    placed yet and has no attempt scheduled or running (Conflict otherwise)."""
-    with transaction.atomic():
-        try:
-            order = lock_one(Order, pk=order_id)
-        except (Order.DoesNotExist, ValueError):
-            raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
-        if order.status != OrderStatus.PROCESSING or order.supplier_order_id:
-            raise Conflict(f"Only a paid order not yet placed at the supplier can be retried; this one is "
-                           f"{order.status}.", code="NOT_RETRYABLE", details={"status": order.status})
-        if order.fulfillment_status != FulfillmentStatus.FAILED and str(order.pk) in _live_task_order_ids([order.pk]):
-            raise Conflict("A fulfillment attempt is already scheduled or running for this order.",
-                           code="FULFILLMENT_SCHEDULED",
-                           details={"next_attempt_at": order.fulfillment_next_attempt_at})
-        order.fulfillment_status = FulfillmentStatus.QUEUED
-        order.fulfillment_attempts = 0
-        order.fulfillment_next_attempt_at = None
-        order.save(update_fields=["fulfillment_status", "fulfillment_attempts", "fulfillment_next_attempt_at",
-                                  "updated_at"])
-        fulfillment_enqueue(order=order)
-        activity_log(action="order.fulfillment_retried", entity=order, actor_user=admin, broker=order.broker,
-                     metadata={"order_number": order.order_number, "last_error": order.fulfillment_last_error[:300]})
-    return order
-
-
-def fulfillment_due_orders():
-    """Paid orders not placed at the supplier, not given up on, whose next attempt is due."""
-    now = timezone.now()
-    return (
-        Order.objects.filter(status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
-                             fulfillment_status__in=[FulfillmentStatus.NOT_STARTED, FulfillmentStatus.QUEUED])
-        .filter(Q(fulfillment_next_attempt_at__isnull=True) | Q(fulfillment_next_attempt_at__lte=now))
-        .order_by("paid_at")
-    )
-
-
-def fulfillment_reconcile(*, dry_run: bool = False, limit: int = 1000, progress=None) -> list[Order]:
-    """Re-enqueue due orders that have no live task (lost task row, crashed worker, a worker
-    that was down). Returns the orders (re-)enqueued, at most `limit`."""
-    candidates = list(fulfillment_due_orders()[: limit * 2])
-    live = _live_task_order_ids([o.pk for o in candidates])
-    picked = [o for o in candidates if str(o.pk) not in live][:limit]
-    for n, order in enumerate(picked, 1):
-        if not dry_run:
-            with transaction.atomic():
-                updated = Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING,
-                                               supplier_order_id__isnull=True).update(
-                    fulfillment_status=FulfillmentStatus.QUEUED, updated_at=timezone.now())
-                if updated:
-                    fulfillment_enqueue(order=order)
-                    activity_log(action="order.fulfillment_requeued", entity=order, broker=order.broker,
-                                 metadata={"order_number": order.order_number,
-                                           "attempts": order.fulfillment_attempts})
-        if progress is not None:
-            progress(n, len(picked), order)
-    return picked
-
-
-__all__ = [
-    "FulfillmentOutcome",
-    "fulfillment_due_orders",
-    "fulfillment_enqueue",
-    "fulfillment_place",
-    "fulfillment_reconcile",
-    "fulfillment_retry",
-]

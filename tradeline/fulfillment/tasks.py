@@ -2,10 +2,11 @@
 
 from django_tasks import task
 
+from tradeline.fulfillment.services import fulfillment_attempt
+
 
 @task(queue_name="fulfillment")
 def fulfil_order(order_id: str) -> str:
-    """Place one paid order at the supplier (thin: the service does the work and the retries)."""
-    from tradeline.fulfillment.services import fulfillment_place
-
-    return fulfillment_place(order_id=order_id).value
+    """Place one paid order at the supplier (thin: the service does the work; a retry enqueues this
+    task again, which is why it passes itself)."""
+    return fulfillment_attempt(order_id=order_id, requeue=fulfil_order).value

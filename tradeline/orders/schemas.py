@@ -258,6 +258,11 @@ class AdminOrderListOut(Schema):
     summary: SummaryOut
 
 
+# An order's detail after an admin action on it (manual payment, retry of fulfillment).
+class OrderOut(Schema):
+    order: dict
+
+
 class AdminOrderOut(Schema):
     order: AdminOrderDetailOut
     session_id: str | None = None

@@ -1,22 +1,39 @@
-"""Payment endpoints, mounted on /api/orders beside orders.api.router.
+"""Payment endpoints, mounted on /api/orders beside orders.api.router (admin_router on /api/admin/orders).
 
+- POST /checkout — a cart's order and its Stripe Checkout (broker key); tagged "orders" as before.
+- POST /{id}/cancel — cancel a PENDING order and expire its Stripe session (admin); tagged "orders".
 - POST /webhook/stripe — Stripe's webhook (no auth: the signature is the credential; csrf exempt).
-- POST /{id}/manual-payment, /{id}/payment-link, /{id}/refund, /{id}/retry-fulfillment — admin (write).
+- POST /{id}/manual-payment, /{id}/payment-link, /{id}/refund — admin (write).
+- POST /api/admin/orders — a direct sale and (unless create_checkout=false) its checkout (admin).
+The checkout endpoints keep the tags and operation ids they had when they lived in orders.api.
 """
 
 import uuid
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from tradeline.brokers.auth import AdminTokenAuth
+from tradeline.brokers import keys
+from tradeline.brokers.auth import AdminTokenAuth, BrokerKeyAuth
+from tradeline.core import ratelimit
 from tradeline.core.money import cents_to_usd
-from tradeline.fulfillment.services import fulfillment_retry
-from tradeline.orders.selectors import order_detail
+from tradeline.orders import services as order_services
+from tradeline.orders.schemas import (
+    AdminOrderDetailOut,
+    AdminOrderIn,
+    AdminOrderOut,
+    CheckoutIn,
+    CheckoutOut,
+    ErrorOut,
+    OrderCancelIn,
+    OrderOut,
+)
+from tradeline.orders.selectors import order_detail, order_get
 from tradeline.payments import services
+from tradeline.payments.services import checkout as checkout_services
 from tradeline.payments.schemas import (
     ManualPaymentIn,
-    OrderOut,
     PaymentLinkOut,
     RefundIn,
     RefundOut,
@@ -25,7 +42,46 @@ from tradeline.payments.schemas import (
 from tradeline.payments.webhooks import webhook_receive
 
 router = Router()
+admin_router = Router()
 ADMIN_WRITE = [AdminTokenAuth(write=True)]
+
+
+# Beyond the shared error responses (core.errors): rate limit, and Stripe refusing (402/400) or failing (502).
+CHECKOUT_ERRORS = {402: ErrorOut, 429: ErrorOut, 502: ErrorOut}
+
+
+@router.post("/checkout", response={201: CheckoutOut, **CHECKOUT_ERRORS},
+             auth=[BrokerKeyAuth(publishable_ok=True)],
+             tags=["orders"], operation_id="tradeline_orders_api_checkout",
+             summary="Start a Stripe Checkout for a cart (broker publishable or secret key)")
+def checkout(request: HttpRequest, payload: CheckoutIn):
+    ratelimit.enforce(request, scope="checkout", rule=settings.RATE_LIMIT_CHECKOUT,
+                      identity=keys.split_prefix(request.headers.get("x-api-key", "").strip()))
+    order, session = checkout_services.checkout_create(
+        broker=request.broker,
+        customer_email=payload.customer_email,
+        customer_name=payload.customer_name,
+        items=[(item.card_id, item.quantity) for item in payload.items],
+        success_url=payload.success_url,
+        cancel_url=payload.cancel_url,
+    )
+    return Status(201, {
+        "session_id": session.id,
+        "checkout_url": session.url,
+        "order_id": str(order.pk),
+        "order_number": order.order_number,
+        "total_charged": order.total_charged,
+        "total_charged_usd": cents_to_usd(order.total_charged),
+    })
+
+
+@router.post("/{uuid:order_id}/cancel", response=AdminOrderDetailOut, auth=[AdminTokenAuth(write=True)],
+             tags=["orders"], operation_id="tradeline_orders_api_order_cancel",
+             summary="Cancel a PENDING order (admin); its Stripe session is expired")
+def order_cancel(request: HttpRequest, order_id: uuid.UUID, payload: OrderCancelIn | None = None):
+    order = checkout_services.checkout_cancel(order_id=order_id, actor_user=request.admin_user,
+                                              reason=payload.reason if payload else "")
+    return order_detail(order=order)
 
 
 @router.post("/webhook/stripe", response={200: WebhookAckOut}, auth=None,
@@ -65,8 +121,27 @@ def refund(request: HttpRequest, order_id: uuid.UUID, payload: RefundIn):
     })
 
 
-@router.post("/{uuid:order_id}/retry-fulfillment", response={202: OrderOut}, auth=ADMIN_WRITE,
-             summary="Try placing a paid order at the supplier again (admin)")
-def retry_fulfillment(request: HttpRequest, order_id: uuid.UUID):
-    order = fulfillment_retry(order_id=order_id, admin=request.admin_user)
-    return Status(202, {"order": order_detail(order=order)})
+@admin_router.post("", response={201: AdminOrderOut, **CHECKOUT_ERRORS},
+                   auth=[AdminTokenAuth(write=True)],
+                   tags=["admin orders"], operation_id="tradeline_orders_api_admin_order_create",
+                   summary="A direct sale with no broker: the order and (unless create_checkout=false) its checkout")
+def admin_order_create(request: HttpRequest, payload: AdminOrderIn):
+    items = [(item.card_id, item.quantity) for item in payload.items]
+    session = None
+    if payload.create_checkout:
+        order, session = checkout_services.checkout_create(
+            broker=None, customer_email=payload.customer_email, customer_name=payload.customer_name, items=items,
+            success_url=payload.success_url, cancel_url=payload.cancel_url, actor_user=request.admin_user,
+        )
+    else:
+        order_services.clean_return_url(payload.success_url, field="success_url")  # refused even when unused
+        order_services.clean_return_url(payload.cancel_url, field="cancel_url")
+        order = order_services.order_create(broker=None, customer_email=payload.customer_email,
+                                            customer_name=payload.customer_name, items=items,
+                                            actor_user=request.admin_user)
+    order = order_get(order_id=order.pk)
+    return Status(201, {
+        "order": order_detail(order=order),
+        "session_id": session.id if session else None,
+        "checkout_url": session.url if session else None,
+    })

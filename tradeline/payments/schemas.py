@@ -21,10 +21,6 @@ class RefundIn(Schema):
     reason: str = Field("", max_length=500)
 
 
-class OrderOut(Schema):
-    order: dict
-
-
 class PaymentLinkOut(Schema):
     order: dict
     payment_link_id: str

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from tradeline.core.errors import ApplicationError
 from tradeline.core.db import insert_unless_present, set_local_lock_timeout
+from tradeline.payments import stripe_gateway
 from tradeline.payments.handlers import HANDLERS, HandlerResult, PermanentEventProblem
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.services import order_flag_for_review
@@ -51,8 +52,6 @@ class WebhookOutcome:
 
 def webhook_receive(*, payload: bytes, signature: str | None) -> WebhookOutcome:
     """Verify and process one delivery (see the module doc)."""
-    from tradeline.payments import stripe_gateway
-
     event = stripe_gateway.verify_webhook(payload, signature)
     if len(event["id"]) > EVENT_ID_MAX:
         raise stripe_gateway.WebhookPayloadError("The event id is too long.")

@@ -3,7 +3,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from tradeline.brokers.models import MarkupType
-from tradeline.brokers.services import markup_fixed_check
+from tradeline.brokers.validators import clean_markup_fixed
 from tradeline.core.errors import ApplicationError
 from tradeline.core.money import usd_to_cents
 
@@ -33,7 +33,7 @@ class MarkupForm(forms.Form):
         except (ValueError, InvalidOperation):
             raise forms.ValidationError("Enter a dollar amount such as 150 or 149.99.") from None
         try:
-            return markup_fixed_check(cents)
+            return clean_markup_fixed(cents)
         except ApplicationError as exc:
             raise forms.ValidationError(exc.message) from None
 

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from tradeline.brokers.models import Broker, BrokerApiKey, MarkupType
 from tradeline.catalog.models import Tradeline
 from tradeline.catalog.pricing import price_unit
+from tradeline.catalog.services import pricing_policy_for
 from tradeline.core.errors import NotFound, ValidationFailed
 from tradeline.payouts.models import Payout
 
@@ -20,8 +21,6 @@ def markup_preview(*, broker: Broker, markup_type: str, markup_percent: Decimal 
 
     Priced by the pricing engine with the broker's current share; nothing is saved.
     """
-    from tradeline.catalog.services import pricing_policy_for
-
     if markup_type not in MarkupType.values:
         raise ValidationFailed("Unknown markup type.", code="MARKUP_TYPE_INVALID")
     policy = pricing_policy_for(broker)

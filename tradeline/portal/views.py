@@ -17,10 +17,16 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tradeline.analytics.selectors import broker_daily_funnel, broker_performance, daily_sales
+from tradeline.audit.models import ActorType
 from tradeline.brokers.models import KeyKind, MarkupType
+from tradeline.brokers.services import broker_authenticate, broker_keys_rotate, broker_update_settings
+from tradeline.core import ratelimit
 from tradeline.core.errors import ApplicationError, NotFound, RateLimited
 from tradeline.core.money import cents_to_usd
 from tradeline.orders.models import OrderStatus
+from tradeline.orders.selectors import order_detail as order_detail_data
+from tradeline.orders.selectors import order_get, order_list
+from tradeline.payouts.selectors import broker_earnings, payout_report, payout_report_csv
 from tradeline.portal import selectors
 from tradeline.portal.forms import LoginForm, MarkupForm
 from tradeline.portal.session import broker_required, current_broker, portal_login, portal_logout, safe_next
@@ -45,9 +51,6 @@ def login_view(request: HttpRequest) -> HttpResponse:
     error = None
     status = 200
     if request.method == "POST" and form.is_valid():
-        from tradeline.brokers.services import broker_authenticate
-        from tradeline.core import ratelimit
-
         email = form.cleaned_data["email"].strip().lower()
         try:
             ratelimit.check(request, scope=LOGIN_SCOPE, rule=_login_rule(), identity=email)
@@ -78,10 +81,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 def _earnings(broker) -> dict | None:
-    try:
-        from tradeline.payouts.selectors import broker_earnings
-    except ImportError:
-        return None
     return broker_earnings(broker=broker)
 
 
@@ -100,8 +99,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _orders_page(broker, *, status, page, limit=25) -> dict:
-    from tradeline.orders.selectors import order_list
-
     return order_list(broker=broker, status=status, page=page, limit=limit)
 
 
@@ -132,15 +129,12 @@ def orders(request: HttpRequest) -> HttpResponse:
 @never_cache
 @broker_required
 def order_detail(request: HttpRequest, order_id) -> HttpResponse:
-    from tradeline.orders.selectors import order_detail as detail
-    from tradeline.orders.selectors import order_get
-
     try:
         order = order_get(order_id=order_id, broker=request.broker)
     except NotFound:
         raise Http404("Order not found") from None
     return render(request, "portal/order_detail.html", {
-        "nav": "orders", "order": order, "detail": detail(order=order, internal=False),
+        "nav": "orders", "order": order, "detail": order_detail_data(order=order, internal=False),
     })
 
 
@@ -163,8 +157,6 @@ def _payout_or_404(request: HttpRequest, payout_id):
 @never_cache
 @broker_required
 def payout_detail(request: HttpRequest, payout_id) -> HttpResponse:
-    from tradeline.payouts.selectors import payout_report
-
     payout = _payout_or_404(request, payout_id)
     return render(request, "portal/payout_detail.html", {
         "nav": "payouts", "payout": payout, "report": payout_report(payout=payout),
@@ -174,8 +166,6 @@ def payout_detail(request: HttpRequest, payout_id) -> HttpResponse:
 @never_cache
 @broker_required
 def payout_csv(request: HttpRequest, payout_id) -> HttpResponse:
-    from tradeline.payouts.selectors import payout_report_csv
-
     payout = _payout_or_404(request, payout_id)
     response = HttpResponse(payout_report_csv(payout=payout), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="payout-{payout.period_start:%Y-%m}.csv"'
@@ -196,8 +186,6 @@ def markup_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = MarkupForm(request.POST)
         if form.is_valid():
-            from tradeline.brokers.services import broker_update_settings
-
             try:
                 broker_update_settings(broker=broker, **form.settings())
             except ApplicationError as exc:
@@ -238,9 +226,6 @@ def markup_preview(request: HttpRequest) -> JsonResponse:
 
 
 def _rotate(request: HttpRequest, kind: str | None) -> dict[str, str] | None:
-    from tradeline.audit.models import ActorType
-    from tradeline.brokers.services import broker_keys_rotate
-
     try:
         return broker_keys_rotate(broker_id=request.broker.pk, kind=kind, actor_type=ActorType.BROKER)
     except ApplicationError as exc:

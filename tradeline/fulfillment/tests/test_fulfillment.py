@@ -8,7 +8,8 @@ from django_tasks_db.models import DBTaskResult
 
 from tradeline.audit.models import ActivityLog
 from tradeline.brokers.auth import issue_admin_token
-from tradeline.fulfillment.services import FulfillmentOutcome, fulfillment_place
+from tradeline.fulfillment.dispatch import fulfillment_place
+from tradeline.fulfillment.services import FulfillmentOutcome
 from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentStatus
 from tradeline.payments.services import order_mark_paid
 from tradeline.payouts.models import CommissionRecord

@@ -10,9 +10,9 @@ from django.utils import timezone
 from tradeline.analytics.models import BrokerDailyStats
 from tradeline.audit.models import ActivityLog
 from tradeline.core.errors import Conflict
-from tradeline.orders import services
 from tradeline.orders.models import Order, OrderStatus
 from tradeline.orders.tests.conftest import seed_catalog
+from tradeline.payments.services.checkout import checkout_cancel, checkout_create
 from tradeline.testing.concurrency import run_together
 
 
@@ -28,7 +28,7 @@ def test_concurrent_cancels_cancel_once(make_broker, make_order, admin_user):
     order = make_order(broker=make_broker())
 
     def cancel():
-        return services.order_cancel(order_id=order.pk, actor_user=admin_user, reason="race")
+        return checkout_cancel(order_id=order.pk, actor_user=admin_user, reason="race")
 
     results = run_together([cancel] * 6, timeout=5)
     assert sum(isinstance(r, Order) for r in results) == 1, results
@@ -42,7 +42,7 @@ def test_concurrent_cancels_cancel_once(make_broker, make_order, admin_user):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_checkouts_get_distinct_numbers_and_all_count(fresh_catalog, make_broker, stripe_sim):
     broker = make_broker()
-    checkouts = [partial(services.checkout_create, broker=broker, customer_email=f"c{i}@example.com",
+    checkouts = [partial(checkout_create, broker=broker, customer_email=f"c{i}@example.com",
                          items=[("card-amex", 1)]) for i in range(8)]
     results = run_together(checkouts, timeout=5)
     assert all(isinstance(r, tuple) for r in results), results
@@ -61,13 +61,13 @@ def test_cancel_while_stripe_answers_closes_the_new_session(fresh_catalog, make_
     stripe_sim.set_faults(delay_ms=1500, count=1, path="/v1/checkout/sessions", method="POST")
 
     def checkout():
-        return services.checkout_create(broker=broker, customer_email="a@example.com", items=[("card-chase", 1)])
+        return checkout_create(broker=broker, customer_email="a@example.com", items=[("card-chase", 1)])
 
     def cancel_once_the_order_exists():
         deadline = time.monotonic() + 5
         while not Order.objects.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
-        return services.order_cancel(order_id=Order.objects.get().pk, actor_user=admin_user, reason="changed mind")
+        return checkout_cancel(order_id=Order.objects.get().pk, actor_user=admin_user, reason="changed mind")
 
     outcome, cancelled = run_together([checkout, cancel_once_the_order_exists], join_timeout=15)
     if isinstance(cancelled, BaseException):

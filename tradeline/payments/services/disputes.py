@@ -8,15 +8,14 @@ from django.db import transaction
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
 from tradeline.orders.models import DisputeStatus
-from tradeline.payments.services.paid import _get_locked
+from tradeline.payments.services.common import order_get_locked
+from tradeline.payouts.services import commission_dispute_closed, commission_hold_for_dispute
 
 
 def order_dispute_opened(*, order_id, dispute_id: str = "", reason: str = "", amount: int | None = None) -> bool:
     """NONE -> OPEN and the commission held. False when the dispute was already known."""
-    from tradeline.payouts.services import commission_hold_for_dispute
-
     with transaction.atomic():
-        order = _get_locked(order_id)
+        order = order_get_locked(order_id)
         if order.dispute_status != DisputeStatus.NONE:
             return False
         order.dispute_status = DisputeStatus.OPEN
@@ -31,10 +30,8 @@ def order_dispute_opened(*, order_id, dispute_id: str = "", reason: str = "", am
 def order_dispute_closed(*, order_id, won: bool, dispute_id: str = "", status: str = "") -> bool:
     """OPEN -> WON / LOST with the commission released / clawed back. A close that arrives before
     the open event is applied as both. False when the dispute was already closed."""
-    from tradeline.payouts.services import commission_dispute_closed, commission_hold_for_dispute
-
     with transaction.atomic():
-        order = _get_locked(order_id)
+        order = order_get_locked(order_id)
         if order.dispute_status in (DisputeStatus.WON, DisputeStatus.LOST):
             return False
         if order.dispute_status == DisputeStatus.NONE:

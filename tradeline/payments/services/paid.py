@@ -27,12 +27,16 @@ from tradeline.audit.services import activity_entry, activity_log, activity_log_
 from tradeline.core.db import update_returning
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.fulfillment.dispatch import fulfillment_enqueue
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus, PaymentMethod, PaymentStatus
+from tradeline.payments import stripe_gateway
+from tradeline.payments.services.common import PAID_PAYMENT_STATES, is_uuid, order_get_locked, review_reason_append
+from tradeline.payments.services.refunds import deferred_refunds_apply, deferred_refunds_waiting
+from tradeline.payouts.services import commission_create_for_order
 
 logger = logging.getLogger(__name__)
 
 MANUAL_METHODS = (PaymentMethod.CASH, PaymentMethod.WIRE, PaymentMethod.CHECK)
-PAID_PAYMENT_STATES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 UNPAID_END_STATES = (OrderStatus.CANCELLED, OrderStatus.FAILED)
 REFERENCE_MAX = 200
 # The columns _record_money may change (saved with update_fields, not as a full row).
@@ -45,16 +49,6 @@ class PaidOutcome(StrEnum):
     ALREADY_PAID = "ALREADY_PAID"  # the same payment was recorded before: nothing changed
     HELD = "HELD"  # money recorded, order ON_HOLD for review (mismatch, or the order had ended unpaid)
     DOUBLE_PAYMENT = "DOUBLE_PAYMENT"  # a different second payment for a paid order: flagged for review
-
-
-def _get_locked(order_id) -> Order:
-    if not _is_uuid(order_id):
-        raise NotFound("Order not found.", code="ORDER_NOT_FOUND")
-    try:
-        # Lock the order row only (not the broker's), with the broker loaded for the audit entries.
-        return Order.objects.select_for_update(of=("self",)).select_related("broker").get(pk=order_id)
-    except Order.DoesNotExist:
-        raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
 
 
 # What the paid transition and its followers (commission, audit, analytics, deferred refunds)
@@ -91,7 +85,7 @@ def _lock_order(order_id, **unique_values: str | None) -> Order | None:
     loaded: the audit entries take broker_id). For each of `unique_values` (stripe_payment_intent /
     stripe_charge_id) the same statement also answers whether another order already holds that
     value (see _free_unique). Call inside the paid transaction."""
-    if not _is_uuid(order_id):
+    if not is_uuid(order_id):
         return None
     if not connection.in_atomic_block:
         raise TransactionManagementError("The order is locked only inside a transaction.")
@@ -101,12 +95,6 @@ def _lock_order(order_id, **unique_values: str | None) -> Order | None:
     if order is not None:
         order.unique_values_checked = checked
     return order
-
-
-def _append_review_reason(order: Order, reason: str) -> None:
-    reason = reason.strip()
-    if reason and reason not in order.review_reason:
-        order.review_reason = f"{order.review_reason}\n{reason}".strip()
 
 
 def _free_unique(field: str, value: str | None, order: Order) -> str | None:
@@ -161,7 +149,7 @@ def _signal_for_settled_order(order: Order, *, amount: int, currency: str, metho
                       charge_id=charge_id, customer_name=customer_name, customer_phone=customer_phone,
                       actor_user=actor_user)
         order.status = OrderStatus.ON_HOLD
-        _append_review_reason(order, f"Payment of {cents_to_usd(amount)} {currency} received after the order "
+        review_reason_append(order, f"Payment of {cents_to_usd(amount)} {currency} received after the order "
                                      f"was {previous}: refund it or fulfil by hand.")
         order.save(update_fields=[*MONEY_FIELDS, "status", "review_reason", "updated_at"])
         activity_log(action="order.payment_after_close", entity=order, broker_id=order.broker_id,
@@ -188,7 +176,7 @@ def _signal_for_settled_order(order: Order, *, amount: int, currency: str, metho
         if changed:
             order.save(update_fields=[*changed, "updated_at"])
         return PaidOutcome.ALREADY_PAID
-    _append_review_reason(order, f"A second payment of {cents_to_usd(amount)} {currency} "
+    review_reason_append(order, f"A second payment of {cents_to_usd(amount)} {currency} "
                                  f"({payment_intent or reference}) arrived for an order already paid "
                                  f"by {order.payment_method}: refund it.")
     order.save(update_fields=["review_reason", "updated_at"])
@@ -237,10 +225,6 @@ def _payment_apply(order: Order, *, amount: int, currency: str, method: str, ref
                    payment_intent: str | None, charge_id: str | None, customer_name: str, customer_phone: str,
                    actor_user) -> PaidOutcome:
     """order_payment_record's work on the locked order (see there)."""
-    from tradeline.fulfillment.services import fulfillment_enqueue
-    from tradeline.payments.services.refunds import deferred_refunds_apply, deferred_refunds_waiting
-    from tradeline.payouts.services import commission_create_for_order
-
     money = dict(amount=amount, method=method, reference=reference, payment_intent=payment_intent,
                  charge_id=charge_id, customer_name=customer_name, customer_phone=customer_phone,
                  actor_user=actor_user)
@@ -251,7 +235,7 @@ def _payment_apply(order: Order, *, amount: int, currency: str, method: str, ref
     problem = _mismatch(order, amount, currency)
     if problem:
         order.status = OrderStatus.ON_HOLD
-        _append_review_reason(order, f"Payment does not match the order: {problem}.")
+        review_reason_append(order, f"Payment does not match the order: {problem}.")
         order.save(update_fields=[*MONEY_FIELDS, "status", "review_reason", "updated_at"])
         activity_log(action="order.payment_mismatch", entity=order, broker_id=order.broker_id, actor_type=actor_type,
                      actor_user=actor_user,
@@ -344,24 +328,6 @@ def order_payment_attempt_failed(*, order_id, payment_intent: str, code: str = "
     return True
 
 
-def order_flag_for_review(*, order_id, reason: str) -> bool:
-    """Flag an order an admin must look at: `review_reason` is set and an unfulfilled order is
-    put ON_HOLD (a fulfilled or ended one keeps its status)."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None:
-            return False
-        previous = order.status
-        _append_review_reason(order, reason)
-        if order.status in (OrderStatus.PENDING, OrderStatus.PROCESSING) and not order.supplier_order_id:
-            order.status = OrderStatus.ON_HOLD
-        order.save(update_fields=["status", "review_reason", "updated_at"])
-        activity_log(action="order.flagged_for_review", entity=order, broker=order.broker,
-                     metadata={"order_number": order.order_number, "previous_status": previous,
-                               "reason": reason[:500]})
-    return True
-
-
 def manual_payment_record(*, order_id, method: str, reference: str, admin) -> Order:
     """An admin records a CASH / WIRE / CHECK payment of the full total for a PENDING order: the
     same paid transition as Stripe (commission, analytics, fulfillment), admin and reference kept.
@@ -378,15 +344,13 @@ def manual_payment_record(*, order_id, method: str, reference: str, admin) -> Or
     if len(reference) > REFERENCE_MAX:
         raise ValidationFailed(f"The reference is longer than {REFERENCE_MAX} characters.",
                                code="REFERENCE_TOO_LONG", details={"field": "reference"})
-    order = Order.objects.filter(pk=order_id).first() if _is_uuid(order_id) else None
+    order = Order.objects.filter(pk=order_id).first() if is_uuid(order_id) else None
     if order is None:
         raise NotFound("Order not found.", code="ORDER_NOT_FOUND")
     order_payment_record(order_id=order.pk, amount=order.total_charged, currency=order.currency, method=method,
                          reference=reference, actor_user=admin)
     order.refresh_from_db()
     if order.stripe_session_id:
-        from tradeline.payments import stripe_gateway
-
         try:
             stripe_gateway.expire_checkout_session(order.stripe_session_id)
         except Exception as exc:  # the session expires by itself; a later online payment is flagged
@@ -398,9 +362,7 @@ def payment_link_create(*, order_id, admin) -> Order:
     """A Stripe payment link for a PENDING order (Conflict for any other status). Asking again
     returns the stored link. Stripe is called outside the transaction; the link is stored only if
     the order is still PENDING when Stripe answers."""
-    from tradeline.payments import stripe_gateway
-
-    order = Order.objects.filter(pk=order_id).first() if _is_uuid(order_id) else None
+    order = Order.objects.filter(pk=order_id).first() if is_uuid(order_id) else None
     if order is None:
         raise NotFound("Order not found.", code="ORDER_NOT_FOUND")
     _require_pending_for_link(order)
@@ -408,7 +370,7 @@ def payment_link_create(*, order_id, admin) -> Order:
         return order
     link = stripe_gateway.create_payment_link(order=order)
     with transaction.atomic():
-        order = _get_locked(order.pk)
+        order = order_get_locked(order.pk)
         if order.stripe_payment_link_id:
             return order
         if order.status != OrderStatus.PENDING:
@@ -427,15 +389,3 @@ def _require_pending_for_link(order: Order) -> None:
     if order.status != OrderStatus.PENDING:
         raise Conflict(f"A payment link can only be made for a PENDING order; this one is {order.status}.",
                        code="ORDER_NOT_PENDING", details={"status": order.status})
-
-
-def _is_uuid(value) -> bool:
-    import uuid
-
-    if isinstance(value, uuid.UUID):
-        return True
-    try:
-        uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True

@@ -26,8 +26,11 @@ from tradeline.core.errors import ApplicationError, Conflict, UpstreamError, Val
 from tradeline.core.locks import lock_one
 from tradeline.core.money import cents_to_usd, format_usd
 from tradeline.orders.models import DisputeStatus, Order, OrderStatus, PaymentMethod, PaymentStatus
+from tradeline.payments import stripe_gateway
 from tradeline.payments.models import Refund, WebhookEvent
-from tradeline.payments.services.paid import PAID_PAYMENT_STATES, _get_locked, order_flag_for_review
+from tradeline.payments.services.common import PAID_PAYMENT_STATES, order_flag_for_review, order_get_locked
+from tradeline.payouts.models import CommissionRecord
+from tradeline.payouts.services import commission_apply_refund
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +45,11 @@ class RefundOutcome(StrEnum):
 
 
 def _counted_as_sale(order: Order) -> bool:
-    from tradeline.payouts.models import CommissionRecord
-
     return order.broker_id is not None and CommissionRecord.objects.filter(order_id=order.pk).exists()
 
 
 def _apply_total_locked(order: Order, amount_refunded: int, *, actor_user=None, source: str = "stripe") -> RefundOutcome:
     """Set the cumulative refunded total on a locked order (see the module doc)."""
-    from tradeline.payouts.services import commission_apply_refund
-
     if order.payment_status not in PAID_PAYMENT_STATES or order.amount_paid <= 0:
         return RefundOutcome.NOT_PAID
     if amount_refunded > order.amount_paid:
@@ -90,7 +89,7 @@ def refund_total_apply(*, order_id, amount_refunded: int, actor_user=None) -> Re
     if not isinstance(amount_refunded, int) or isinstance(amount_refunded, bool) or amount_refunded < 0:
         raise ValidationFailed("amount_refunded must be a non-negative number of cents.", code="INVALID_AMOUNT")
     with transaction.atomic():
-        order = _get_locked(order_id)
+        order = order_get_locked(order_id)
         outcome = _apply_total_locked(order, amount_refunded, actor_user=actor_user)
     if outcome == RefundOutcome.EXCEEDS_PAID:
         order_flag_for_review(order_id=order.pk, reason=f"Stripe reports {format_usd(amount_refunded)} refunded, "
@@ -172,7 +171,7 @@ def _require_refundable(order: Order) -> None:
 def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order, Refund]:
     """Create the Refund row (or pick up one still in progress) under the order lock."""
     with transaction.atomic():
-        order = _get_locked(order_id)
+        order = order_get_locked(order_id)
         _require_refundable(order)
         in_progress = Refund.objects.select_for_update().filter(order=order, status=Refund.Status.PENDING).first()
         if in_progress is not None:
@@ -199,8 +198,6 @@ def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order
 
 def _stripe_refunded_total(order: Order) -> int | None:
     """Stripe's cumulative refunded amount for the order's charge (None if it cannot be read)."""
-    from tradeline.payments import stripe_gateway
-
     try:
         charge_id = order.stripe_charge_id
         if not charge_id:
@@ -235,8 +232,6 @@ def refund_create(*, order_id, amount: int | None, admin, reason: str = "") -> R
        reports, the commission reduced, analytics counted.
     Stripe unreachable: the row stays PENDING and asking again retries it with the same key.
     """
-    from tradeline.payments import stripe_gateway
-
     if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool)):
         raise ValidationFailed("amount must be a whole number of cents.", code="INVALID_REFUND_AMOUNT")
     reason = " ".join(str(reason or "").split())[:REASON_MAX]

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from tradeline.audit.models import ActivityLog
-from tradeline.audit.reconcile import reconcile_run
+from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import DisputeStatus, Order
 from tradeline.payments.services import (
     order_dispute_closed,

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from tradeline.fulfillment.services import fulfillment_reconcile
+from tradeline.fulfillment.dispatch import fulfillment_reconcile
 
 
 class Command(BaseCommand):

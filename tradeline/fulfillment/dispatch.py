@@ -1,0 +1,121 @@
+"""Putting paid orders on the fulfillment queue: enqueue, one attempt now, the admin retry and the
+periodic sweep. The attempt itself (claim, supplier, record) is services.fulfillment_attempt; the
+task that runs it is tasks.fulfil_order, which passes itself as the task to enqueue for a retry.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from tradeline.audit.services import activity_log
+from tradeline.core.errors import Conflict, NotFound
+from tradeline.core.locks import lock_one
+from tradeline.fulfillment.services import FulfillmentOutcome, fulfillment_attempt, lease_seconds
+from tradeline.fulfillment.tasks import fulfil_order
+from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
+
+LIVE_TASK_STATUSES = ("READY", "RUNNING")
+
+
+def fulfillment_enqueue(*, order: Order, run_after: datetime | None = None) -> None:
+    """Enqueue the fulfillment task. Call inside the transaction that makes the order due: with the
+    database task backend the task row commits (or rolls back) with it."""
+    task = fulfil_order.using(run_after=run_after) if run_after is not None else fulfil_order
+    task.enqueue(order_id=str(order.pk))
+
+
+def fulfillment_place(*, order_id) -> FulfillmentOutcome:
+    """One fulfillment attempt now, in this process (what the task runs); retries go to the queue."""
+    return fulfillment_attempt(order_id=order_id, requeue=fulfil_order)
+
+
+# ----------------------------------------------------------------------------------------------
+# Admin retry and the periodic sweep
+# ----------------------------------------------------------------------------------------------
+
+
+def _live_task_order_ids(order_ids=None) -> set[str]:
+    """Order ids with a fulfillment task waiting or running (a RUNNING task older than the lease is
+    considered dead: its worker crashed)."""
+    stale = timezone.now() - timedelta(seconds=lease_seconds())
+    rows = DBTaskResult.objects.filter(task_path=fulfil_order.module_path).filter(
+        Q(status="READY") | Q(status="RUNNING", started_at__gte=stale)
+    )
+    wanted = {str(pk) for pk in order_ids} if order_ids is not None else set()
+    result = set()
+    for args in rows.values_list("args_kwargs", flat=True):
+        order_id = str(((args or {}).get("kwargs") or {}).get("order_id") or "")
+        if order_id and (order_ids is None or order_id in wanted):
+            result.add(order_id)
+    return result
+
+
+def fulfillment_retry(*, order_id, admin) -> Order:
+    """Admin: try the supplier again now, with a fresh set of attempts. For a paid order that is not
+    placed yet and has no attempt scheduled or running (Conflict otherwise)."""
+    with transaction.atomic():
+        try:
+            order = lock_one(Order, pk=order_id)
+        except (Order.DoesNotExist, ValueError):
+            raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
+        if order.status != OrderStatus.PROCESSING or order.supplier_order_id:
+            raise Conflict(f"Only a paid order not yet placed at the supplier can be retried; this one is "
+                           f"{order.status}.", code="NOT_RETRYABLE", details={"status": order.status})
+        if order.fulfillment_status != FulfillmentStatus.FAILED and str(order.pk) in _live_task_order_ids([order.pk]):
+            raise Conflict("A fulfillment attempt is already scheduled or running for this order.",
+                           code="FULFILLMENT_SCHEDULED",
+                           details={"next_attempt_at": order.fulfillment_next_attempt_at})
+        order.fulfillment_status = FulfillmentStatus.QUEUED
+        order.fulfillment_attempts = 0
+        order.fulfillment_next_attempt_at = None
+        order.save(update_fields=["fulfillment_status", "fulfillment_attempts", "fulfillment_next_attempt_at",
+                                  "updated_at"])
+        fulfillment_enqueue(order=order)
+        activity_log(action="order.fulfillment_retried", entity=order, actor_user=admin, broker=order.broker,
+                     metadata={"order_number": order.order_number, "last_error": order.fulfillment_last_error[:300]})
+    return order
+
+
+def fulfillment_due_orders():
+    """Paid orders not placed at the supplier, not given up on, whose next attempt is due."""
+    now = timezone.now()
+    return (
+        Order.objects.filter(status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
+                             fulfillment_status__in=[FulfillmentStatus.NOT_STARTED, FulfillmentStatus.QUEUED])
+        .filter(Q(fulfillment_next_attempt_at__isnull=True) | Q(fulfillment_next_attempt_at__lte=now))
+        .order_by("paid_at")
+    )
+
+
+def fulfillment_reconcile(*, dry_run: bool = False, limit: int = 1000, progress=None) -> list[Order]:
+    """Re-enqueue due orders that have no live task (lost task row, crashed worker, a worker
+    that was down). Returns the orders (re-)enqueued, at most `limit`."""
+    candidates = list(fulfillment_due_orders()[: limit * 2])
+    live = _live_task_order_ids([o.pk for o in candidates])
+    picked = [o for o in candidates if str(o.pk) not in live][:limit]
+    for n, order in enumerate(picked, 1):
+        if not dry_run:
+            with transaction.atomic():
+                updated = Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING,
+                                               supplier_order_id__isnull=True).update(
+                    fulfillment_status=FulfillmentStatus.QUEUED, updated_at=timezone.now())
+                if updated:
+                    fulfillment_enqueue(order=order)
+                    activity_log(action="order.fulfillment_requeued", entity=order, broker=order.broker,
+                                 metadata={"order_number": order.order_number,
+                                           "attempts": order.fulfillment_attempts})
+        if progress is not None:
+            progress(n, len(picked), order)
+    return picked
+
+
+__all__ = [
+    "fulfillment_due_orders",
+    "fulfillment_enqueue",
+    "fulfillment_place",
+    "fulfillment_reconcile",
+    "fulfillment_retry",
+]

@@ -1,0 +1,184 @@
+"""Checkout: the order (through orders.services.order_create) and its Stripe Checkout Session; the
+cancel of a pending checkout; the sweep of stale checkouts.
+
+Transactions: `checkout_create` commits the order first, then calls Stripe with no transaction open
+and no row locked, then stores the session id with a conditional UPDATE (only while the order is
+still PENDING and has no session). If Stripe fails, the order is cancelled (conditional UPDATE
+again) and the error is raised, so no PENDING order without a payment page is ever left behind.
+"""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tradeline.analytics.services import stats_increment
+from tradeline.audit.models import ActorType
+from tradeline.audit.services import activity_log
+from tradeline.brokers.models import Broker
+from tradeline.core.errors import ApplicationError, Conflict, UpstreamError
+from tradeline.orders.models import Order, OrderStatus, PaymentStatus
+from tradeline.orders.services import (
+    CANCELLATION_REASON_MAX,
+    checkout_return_urls,
+    clean_return_url,
+    order_cancel,
+    order_cancel_never_opened,
+    order_create,
+)
+from tradeline.payments import stripe_gateway
+from tradeline.payments.services.paid import order_checkout_expired
+
+logger = logging.getLogger(__name__)
+
+
+def _as_datetime(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromtimestamp(int(value), tz=UTC)
+
+
+def _checkout_failed(*, order: Order, error: Exception) -> None:
+    """Cancel the never-payable order after Stripe refused or failed (no-op if it moved on)."""
+    code = getattr(error, "code", type(error).__name__)
+    reason = f"checkout failed: {code}"[:CANCELLATION_REASON_MAX]
+    with transaction.atomic():
+        changed = Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
+            status=OrderStatus.CANCELLED,
+            payment_status=PaymentStatus.CANCELLED,
+            cancelled_at=timezone.now(),
+            cancellation_reason=reason,
+            updated_at=timezone.now(),
+        )
+        if changed:
+            activity_log(action="order.checkout_failed", entity=order, broker=order.broker,
+                         metadata={"order_number": order.order_number, "code": code})
+    logger.warning("checkout for order %s failed (%s); order cancelled", order.order_number, code)
+
+
+def checkout_create(
+    *,
+    broker: Broker | None,
+    customer_email: str,
+    customer_name: str = "",
+    items,
+    success_url: str | None = None,
+    cancel_url: str | None = None,
+    actor_user=None,
+):
+    """Create the order (committed) and its Stripe Checkout Session; returns (order, session).
+
+    Stripe is called outside any transaction. On a Stripe failure the order is cancelled and the
+    gateway's error (502 STRIPE_UNAVAILABLE, 4xx STRIPE_REJECTED) is raised. Counts one checkout
+    start for the broker's UTC day once the session exists.
+    """
+    # Validate everything the request carries before anything is written.
+    clean_return_url(success_url, field="success_url")
+    clean_return_url(cancel_url, field="cancel_url")
+    # The expected expiry is recorded with the order, so even a crash before Stripe answers leaves
+    # an order that the stale-checkout sweep will cancel.
+    expected_expiry = timezone.now() + timedelta(minutes=settings.STRIPE_CHECKOUT_EXPIRY_MINUTES)
+    order = order_create(broker=broker, customer_email=customer_email, customer_name=customer_name,
+                         items=items, actor_user=actor_user, checkout_expires_at=expected_expiry)
+    success, cancel = checkout_return_urls(broker=broker, order_number=order.order_number,
+                                           success_url=success_url, cancel_url=cancel_url)
+    try:
+        session = stripe_gateway.create_checkout_session(order=order, success_url=success, cancel_url=cancel)
+    except ApplicationError as exc:
+        _checkout_failed(order=order, error=exc)
+        raise
+    except Exception as exc:  # an unexpected gateway failure must not leave a PENDING order either
+        _checkout_failed(order=order, error=exc)
+        logger.exception("unexpected error creating the checkout session for %s", order.order_number)
+        raise UpstreamError("The payment service failed; nothing was charged. Please try again.",
+                            code="STRIPE_UNAVAILABLE") from exc
+
+    expires_at = _as_datetime(session.expires_at)
+    with transaction.atomic():
+        stored = Order.objects.filter(
+            pk=order.pk, status=OrderStatus.PENDING, stripe_session_id__isnull=True
+        ).update(stripe_session_id=session.id, checkout_expires_at=expires_at or expected_expiry,
+                 updated_at=timezone.now())
+        if stored:
+            activity_log(action="order.checkout_created", entity=order, broker=broker, actor_user=actor_user,
+                         actor_type=ActorType.BROKER if broker is not None and actor_user is None
+                         else ActorType.SYSTEM,
+                         metadata={"order_number": order.order_number, "session_id": session.id})
+            if broker is not None:
+                stats_increment(broker_id=broker.pk, day=timezone.now().astimezone(UTC).date(), checkout_starts=1)
+    if not stored:
+        # Cancelled (by an admin) while Stripe was answering: close the page we just opened.
+        _expire_session_quietly(session.id)
+        raise Conflict("The order was cancelled while its checkout was being created.", code="ORDER_NOT_PENDING")
+    order.stripe_session_id = session.id
+    order.checkout_expires_at = expires_at or expected_expiry
+    return order, session
+
+
+# --- cancel --------------------------------------------------------------------------------------
+
+def _expire_session_quietly(session_id: str) -> bool:
+    try:
+        stripe_gateway.expire_checkout_session(session_id)
+    except Exception as exc:  # best effort: the session expires by itself anyway
+        logger.warning("could not expire checkout session %s: %s", session_id, getattr(exc, "code", exc))
+        return False
+    return True
+
+
+def checkout_cancel(*, order_id, actor_user=None, reason: str = "") -> Order:
+    """Cancel a PENDING order (orders.services.order_cancel: Conflict otherwise), then expire its
+    Stripe session (best effort, after the commit)."""
+    order = order_cancel(order_id=order_id, actor_user=actor_user, reason=reason)
+    if order.stripe_session_id:
+        _expire_session_quietly(order.stripe_session_id)
+    return order
+
+
+# --- stale checkouts -----------------------------------------------------------------------------
+
+def order_expire_stale_checkouts(
+    *, now: datetime | None = None, grace_seconds: int = 600, limit: int = 500, dry_run: bool = False,
+    progress=None,
+) -> dict[str, int]:
+    """Backstop for lost `checkout.session.expired` webhooks and for checkouts that never reached
+    Stripe (process died between the order and the session): cancel PENDING orders whose checkout
+    expired more than `grace_seconds` ago.
+
+    Each order's session is asked for at Stripe first (no transaction open): only a session Stripe
+    reports `expired` cancels its order (through payments' own expiry service); a `complete` or
+    still `open` session is left alone for the payment events. An order with no session at all is
+    cancelled directly. Orders with a payment link, or created without a checkout (manual payment),
+    are never touched. Returns counts (with dry_run, `cancelled` counts what would be cancelled);
+    safe to run repeatedly and concurrently.
+    """
+    say = progress or (lambda message: None)
+    cutoff = (now or timezone.now()) - timedelta(seconds=grace_seconds)
+    candidates = list(
+        Order.objects.filter(status=OrderStatus.PENDING, checkout_expires_at__lt=cutoff,
+                             stripe_payment_link_id__isnull=True)
+        .order_by("checkout_expires_at").values_list("pk", "order_number", "stripe_session_id")[:limit]
+    )
+    counts = {"checked": len(candidates), "cancelled": 0, "left_open": 0, "left_complete": 0, "errors": 0}
+    say(f"{len(candidates)} pending order(s) with a checkout expired before {cutoff:%Y-%m-%d %H:%M} UTC")
+    for index, (order_id, number, session_id) in enumerate(candidates, 1):
+        if session_id:
+            try:
+                status = str(stripe_gateway.retrieve_checkout_session(session_id).get("status") or "")
+            except ApplicationError as exc:
+                counts["errors"] += 1
+                logger.warning("stale checkout %s: session lookup failed (%s)", number, exc.code)
+                continue
+            if status != "expired":
+                counts["left_complete" if status == "complete" else "left_open"] += 1
+                continue
+            cancelled = dry_run or order_checkout_expired(order_id=order_id, session_id=session_id)
+        else:
+            cancelled = dry_run or order_cancel_never_opened(order_id=order_id)
+        counts["cancelled"] += int(bool(cancelled))
+        if index % 100 == 0:
+            say(f"  {index}/{len(candidates)} checked, {counts['cancelled']} cancelled")
+    say(", ".join(f"{name} {value}" for name, value in counts.items()))
+    return counts
