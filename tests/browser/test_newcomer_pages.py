@@ -219,3 +219,31 @@ def test_admin_order_list_shows_every_column_beside_the_filters_at_1400px(stack,
     assert created["x"] + created["width"] <= panel["x"]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", page.locator("#result_list td.field-created_col").first.inner_text())
     shoot(page, "admin-orders-1400")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_cancelled_checkout_comes_back_with_its_cart(stack, stripe_sim, new_page, shoot):
+    stripe_sim.set_webhook_url(f"{stack['url']}/api/orders/webhook/stripe")
+    page = new_page()
+    page.goto(f"{stack['url']}/demo/")
+    widget = page.locator("[data-tradeline-widget]")
+    widget.locator(".card").first.wait_for()
+    bank = widget.locator(".card").nth(1).locator(".bank").inner_text()
+    widget.locator(".card").nth(1).locator("button.add").click()
+    widget.locator(".line select.qty").select_option("2")
+    widget.locator("input[name=email]").fill("back@example.com")
+    widget.locator("button.buy").click()
+    page.wait_for_url(re.compile(r"/checkout/cs_"))
+
+    page.click("text=Cancel and return to the shop")
+
+    page.wait_for_url(re.compile(r"/demo/cart"))
+    widget.locator(".line").first.wait_for()
+    assert widget.locator(".line").count() == 1 and bank in widget.locator(".line").inner_text()
+    assert widget.locator(".line select.qty").input_value() == "2"
+    assert widget.locator("input[name=email]").input_value() == "back@example.com"
+    shoot(page, "demo-cancelled-cart")
+    page.goto(f"{stack['url']}/demo/")  # anywhere else the widget starts afresh
+    widget.locator(".card").first.wait_for()
+    assert widget.locator(".line").count() == 0

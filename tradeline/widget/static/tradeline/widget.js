@@ -225,8 +225,38 @@
     state.catalog = result.data.tradelines;
     state.stale = !!result.data.stale;
     state.catalog.forEach(function (t) { state.byId[t.card_id] = t; });
+    restoreCheckout();
     render();
   });
+
+  // ---------- a cancelled checkout comes back with its cart ----------
+  // Before leaving for Stripe the cart (and email, name) is kept in this tab's sessionStorage; a
+  // customer who cancels there lands on the cancel URL and finds it again. Anywhere else it is dropped.
+  var PENDING = "tlm-pending-checkout:" + KEY;
+
+  function rememberCheckout() {
+    try {
+      sessionStorage.setItem(PENDING, JSON.stringify({ cart: state.cart, email: state.email, name: state.name }));
+    } catch (e) { /* storage unavailable: the cart is simply not restored */ }
+  }
+
+  function restoreCheckout() {
+    var saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(PENDING) || "null");
+      sessionStorage.removeItem(PENDING);
+    } catch (e) { return; }
+    if (!saved || !CANCEL_URL || !Array.isArray(saved.cart)) { return; }
+    var back = new URL(CANCEL_URL, location.href);
+    if (back.origin + back.pathname !== location.origin + location.pathname) { return; }
+    state.cart = saved.cart.filter(function (l) {
+      return l && state.byId[l.card_id] && state.byId[l.card_id].stock > 0;
+    }).slice(0, MAX_LINES).map(function (l) {
+      return { card_id: l.card_id, quantity: Math.max(1, Math.min(parseInt(l.quantity, 10) || 1, maxFor(l.card_id))) };
+    });
+    state.email = String(saved.email || "").slice(0, 254);
+    state.name = String(saved.name || "").slice(0, 200);
+  }
 
   // ---------- cart ----------
   function cartLine(cardId) {
@@ -287,6 +317,7 @@
     render();
     api("POST", "/api/orders/checkout", body).then(function (result) {
       if (result.ok && result.data && result.data.checkout_url) {
+        rememberCheckout();
         window.location.assign(result.data.checkout_url);
         return;
       }
