@@ -1,5 +1,9 @@
 """The admin's Outbox: development mail written to files, listed and shown in the dashboard."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection, send_mail
 
@@ -78,12 +82,9 @@ def test_outbox_exists_in_development_with_the_file_backend_only(settings, tmp_p
 
 
 def test_development_writes_mail_to_files_under_var(tmp_path):
-    import subprocess
-    import sys
-
     code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup(); "
             "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_FILE_PATH)")
-    env = {**__import__("os").environ, "TRADELINE_ENV": "development", "TRADELINE_VAR_DIR": str(tmp_path)}
+    env = {**os.environ, "TRADELINE_ENV": "development", "TRADELINE_VAR_DIR": str(tmp_path)}
     env.pop("EMAIL_BACKEND", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.split()
 
