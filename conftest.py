@@ -4,4 +4,5 @@ pytest_plugins = [
     "tradeline.testing.fixtures",
     "tradeline.testing.supplier",
     "tradeline.testing.stripe",
+    "tradeline.testing.celery",
 ]

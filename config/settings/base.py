@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "ninja",  # its own Swagger UI copy: /api/docs works offline
     "django_tasks",
     "django_tasks_db",
+    "corsheaders",
+    "csp",
     "tradeline.core",
     "tradeline.audit",
     "tradeline.brokers",
@@ -68,11 +70,34 @@ INSTALLED_APPS = [
     "tradeline.devtools",
 ]
 
+# CORS (django-cors-headers) for the API only; the per-broker origin decision is core/cors.py's.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_METHODS = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
+CORS_ALLOW_HEADERS = ("x-api-key", "content-type")
+CORS_EXPOSE_HEADERS = ("Retry-After", "X-Request-ID")
+CORS_PREFLIGHT_MAX_AGE = 600
+
+# Content-Security-Policy (django-csp) of the admin dashboard and the broker portal; the hashes of
+# our own inline scripts are added per response by core/security.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    },
+}
+
 MIDDLEWARE = [
     "tradeline.core.middleware.RequestLogMiddleware",
-    "tradeline.core.cors.CorsMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "tradeline.core.middleware.ApiJsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tradeline.core.security.SecurityHeadersMiddleware",
+    "tradeline.core.security.PageCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -111,6 +136,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: it costs 150-200 ms of CPU on every aggregate over a large table (list
+    # summaries, reports) and these queries are short; see docs/deployment.md.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set, local memory otherwise.

@@ -20,6 +20,7 @@ from tradeline.core.money import percent_of
 from tradeline.orders.models import Order
 from tradeline.payments.stripe_gateway import verify_webhook
 from tradeline.testing.factories import make_broker
+from tradeline.testing.factories import session_of
 
 WEBHOOK_PATH = "/api/orders/webhook/stripe"
 
@@ -79,7 +80,7 @@ def test_checkout_session_and_signed_paid_event(live_server, supplier_sim, strip
     cards = list(Tradeline.objects.filter(is_available=True, stock__gte=2).order_by("card_id")[:2])
     assert len(cards) == 2
 
-    # DOMAIN.md's rounding example rates: share 12.5 %, markup 7.5 %.
+    # docs/domain.md's rounding example rates: share 12.5 %, markup 7.5 %.
     broker = make_broker(share="12.5", markup_percent="7.5", website="https://broker.example.com")
     key, prefix, key_hash = keys.new_key(keys.PUBLISHABLE_PREFIX)
     BrokerApiKey.objects.create(broker=broker, kind=KeyKind.PUBLISHABLE, prefix=prefix, key_hash=key_hash)
@@ -97,7 +98,7 @@ def test_checkout_session_and_signed_paid_event(live_server, supplier_sim, strip
     unit = {card.card_id: card.price + percent_of(card.price, Decimal("7.5")) for card, _ in cart}
     expected_total = sum(unit[card.card_id] * quantity for card, quantity in cart)
     assert out["total_charged"] == order.total_charged == expected_total
-    assert out["order_number"] == order.order_number and out["session_id"] == order.stripe_session_id
+    assert out["order_number"] == order.order_number and out["session_id"] == session_of(order)
 
     # 2. The local Stripe holds the session with our line items at the customer unit prices.
     session = stripe_sim.session(out["session_id"])
@@ -111,8 +112,7 @@ def test_checkout_session_and_signed_paid_event(live_server, supplier_sim, strip
     assert sorted((li["price"]["product"]["metadata"]["card_id"], li["price"]["unit_amount"], li["quantity"])
                   for li in session["line_items"]) == sorted(
         (card.card_id, unit[card.card_id], quantity) for card, quantity in cart)
-    intent = stripe_sim.payment_intent(session["payment_intent"])
-    assert intent["amount"] == expected_total and intent["metadata"]["order_id"] == str(order.pk)
+    assert session["payment_intent"] is None  # created when the customer confirms (API 2022-08-01)
 
     # 3. The hosted page shows the total; the customer presses Pay and is sent to the success URL.
     page = httpx.get(out["checkout_url"], timeout=10)
@@ -122,6 +122,8 @@ def test_checkout_session_and_signed_paid_event(live_server, supplier_sim, strip
                       timeout=20, follow_redirects=False)
     assert paid.status_code in (302, 303)
     assert paid.headers["location"] == session["success_url"]
+    intent = stripe_sim.payment_intent(stripe_sim.session(out["session_id"])["payment_intent"])
+    assert intent["amount"] == expected_total and intent["metadata"]["order_id"] == str(order.pk)
 
     # 4. Stripe's events arrived signed; our verifier accepts the exact bytes; our endpoint said 2xx.
     assert relay.deliveries, "no webhook was delivered"

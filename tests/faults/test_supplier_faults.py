@@ -15,8 +15,9 @@ import pytest
 from tests.faults.conftest import assert_books_balance, assert_fulfilled_once, free_port, run_worker
 from tradeline.fulfillment.dispatch import fulfillment_retry
 from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentStatus
-from tradeline.payments.services import order_mark_paid
+from tradeline.payments.services import PaidOutcome, order_payment_record
 from tradeline.payouts.models import CommissionRecord
+from tradeline.testing.factories import supplier_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("worker_in_test_transaction")]
 
@@ -49,8 +50,8 @@ def paid_orders(make_broker, make_order, supplier_sim, fast_fulfillment):
     for n in range(ORDERS):
         order = make_order(broker=broker, prices=(100_000 + n,), customer_name="Ada Lovelace")
         order.items.update(card_id=cards[n])
-        assert order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                               payment_intent=f"pi_{order.pk.hex}")
+        assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+                               payment_intent=f"pi_{order.pk.hex}") == PaidOutcome.PAID
         orders.append(order)
     return orders
 
@@ -80,7 +81,7 @@ def test_supplier_fault_for_the_whole_run_then_recovered_places_each_order_once(
         for order in paid_orders:
             order.refresh_from_db()
             # The payment and the commission are untouched by the failure; nothing was placed.
-            assert (order.status, order.payment_status, order.fulfillment_attempts) == (
+            assert (order.status, order.payment_status, supplier_of(order).attempts) == (
                 OrderStatus.PROCESSING, PaymentStatus.SUCCEEDED, 2)
             assert CommissionRecord.objects.filter(order=order).count() == 1
         assert supplier_sim.orders() == []

@@ -23,6 +23,7 @@ from tradeline.payments.models import WebhookEvent
 from tradeline.payments.stripe_gateway import sign_payload
 from tradeline.payments.tests import events
 from tradeline.payouts.models import CommissionRecord
+from tradeline.testing.factories import add_checkout_session
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ OLD, NEW = "whsec_matrix_old_secret", "whsec_matrix_new_secret"
 @pytest.fixture
 def order(make_broker, make_order):
     o = make_order(broker=make_broker(share="11.75", markup_percent="3.5"), prices=(123_457,))
-    Order.objects.filter(pk=o.pk).update(stripe_session_id=f"cs_matrix_{o.pk.hex[:12]}")
+    add_checkout_session(o, f"cs_matrix_{o.pk.hex[:12]}")
     o.refresh_from_db()
     return o
 
@@ -76,7 +77,7 @@ def test_every_ordering_fault_leaves_balanced_books(client, make_broker, make_or
     broker = make_broker(share="22.22", markup_type="FIXED", markup_percent="0", markup_fixed=1_999)
     made = [make_order(broker=broker, prices=(77_777,), quantity=2) for _ in range(5)]
     for o in made:
-        Order.objects.filter(pk=o.pk).update(stripe_session_id=f"cs_matrix_{o.pk.hex[:12]}")
+        add_checkout_session(o, f"cs_matrix_{o.pk.hex[:12]}")
         o.refresh_from_db()
     reverse, expired_late, both, dispute_first, repeated = made
 

@@ -47,6 +47,7 @@ class World:
             "order_id": str((order or self.pending_order).pk),
             "payout_id": str(self.payout.pk),
             "key_id": self.key_id,
+            "year": "2026",
         }
 
 
@@ -62,7 +63,7 @@ def build_world() -> World:
     from tradeline.brokers.auth import issue_admin_token
     from tradeline.brokers.models import AdminRole, BrokerApiKey, KeyKind
     from tradeline.brokers.services import broker_keys_rotate
-    from tradeline.payments.services import order_mark_paid
+    from tradeline.payments.services import PaidOutcome, order_payment_record
     from tradeline.payouts.services import payout_create_monthly
     from tradeline.payouts.tests.helpers import paid_order, utc
     from tradeline.testing.factories import make_admin, make_broker, make_order
@@ -78,7 +79,7 @@ def build_world() -> World:
 
     pending = make_order(broker=broker)
     paid = make_order(broker=broker, prices=(80_000,))
-    order_mark_paid(order_id=paid.pk, amount=paid.total_charged, currency="usd", method="STRIPE",
+    order_payment_record(order_id=paid.pk, amount=paid.total_charged, currency="usd", method="STRIPE",
                     payment_intent="pi_security_suite", charge_id="ch_security_suite")
     paid.refresh_from_db()
     paid_order(broker=broker, paid_at=utc(2026, 8, 5))

@@ -68,15 +68,15 @@ def _cart(world, stripe_sim):
 
 def _stripe_paid_order(world, stripe_sim):
     """An order paid for real at the local Stripe server (so Stripe knows its payment intent)."""
+    from tradeline.payments.services import PaidOutcome, order_payment_record
     from tradeline.payments.services.checkout import checkout_create
-    from tradeline.payments.services import order_mark_paid
 
     order, session = checkout_create(broker=world.broker, customer_email="paid-buyer@example.com",
                                      items=[(_card_id(), 1)])
     stripe_sim.pay(session.id, deliver=False)
     paid_session = stripe_sim.session(session.id)
     intent = stripe_sim.payment_intent(paid_session["payment_intent"])
-    order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+    order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
                     payment_intent=intent["id"], charge_id=intent["latest_charge"])
     return order
 

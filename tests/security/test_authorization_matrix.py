@@ -67,11 +67,14 @@ RULES = {
     "POST /api/brokers/me/keys/{key_id}/revoke": "broker_secret_object",
     "POST /api/brokers/me/rotate-keys": "broker_secret",
     "GET /api/brokers/me/earnings": "broker_secret",
+    "GET /api/brokers/me/statements/{year}": "broker_secret",
     "GET /api/brokers/{broker_id}": "owner_or_admin",
     # catalog, checkout, widget analytics
     "GET /api/public/pricing": "broker_any_key",
     "POST /api/orders/checkout": "broker_any_key",
     "POST /api/analytics/widget-load": "broker_any_key",
+    "POST /api/analytics/widget-event": "broker_any_key",
+    "GET /api/public/config": "broker_any_key",
     # orders
     "GET /api/orders/broker": "broker_secret",
     "GET /api/orders": "admin_read",
@@ -92,6 +95,8 @@ RULES = {
     "POST /api/payouts/{payout_id}/process": "admin_write",
     "POST /api/payouts/{payout_id}/cancel": "admin_write",
     "POST /api/payouts/{payout_id}/fail": "admin_write",
+    "POST /api/payouts/{payout_id}/send": "admin_write",
+    "POST /api/payouts/reversals": "admin_write",
     "GET /api/payouts/{payout_id}/report": "owner_or_admin",
 }
 

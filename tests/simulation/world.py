@@ -26,12 +26,14 @@ from tradeline.catalog.models import Tradeline
 from tradeline.orders.models import Order
 from tradeline.orders.services import order_create
 from tradeline.payments.services import (
+    PaidOutcome,
     order_dispute_closed,
-    order_mark_paid,
+    order_payment_record,
     refund_total_apply,
 )
 from tradeline.payments.webhooks import webhook_process
 from tradeline.payouts.services import month_period, payout_cancel, payout_mark_paid, payout_run_month
+from tradeline.payments.services import checkout_session_store
 
 CATALOG_SIZE = 40
 FIRST_MONTH = (2027, 1)  # payout periods are months after every order's real paid time
@@ -161,8 +163,7 @@ class Shard:
         order = order_create(broker=broker, customer_email=f"customer{n}@example.com", customer_name="Sim Customer",
                              items=self._cart())
         session_id, _, _ = _ids(order)
-        Order.objects.filter(pk=order.pk).update(stripe_session_id=session_id)  # as checkout stores it
-        order.stripe_session_id = session_id
+        checkout_session_store(order_id=order.pk, session_id=session_id, expires_at=order.checkout_expires_at)
         return order
 
     def _pay(self, order: Order) -> None:
@@ -170,8 +171,8 @@ class Shard:
         way = self.rng.random()
         _, pi, charge = _ids(order)
         if way < 0.6:
-            assert order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                                   payment_intent=pi, charge_id=charge)
+            assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+                                   payment_intent=pi, charge_id=charge) == PaidOutcome.PAID
         elif way < 0.8:
             copies = 2 if self.rng.random() < 0.1 else 1
             assert deliver(session_event("checkout.session.completed", order), copies=copies) == "processed"

@@ -6,7 +6,6 @@ from typing import Any
 from django.db import models
 
 from tradeline.audit.models import ActivityLog, ActorType
-from tradeline.core.db import insert_all
 
 
 def activity_entry(
@@ -49,4 +48,4 @@ def activity_log(**fields: Any) -> ActivityLog:
 
 def activity_log_many(entries: Sequence[ActivityLog]) -> None:
     """Write entries made by activity_entry (e.g. the several entries of one paid order) in one INSERT."""
-    insert_all(entries)
+    ActivityLog.objects.bulk_create(entries)

@@ -184,15 +184,3 @@ class AdminTokenAuth:
         request.admin_user = token.user
         request.admin_role = role
         return token.user
-
-
-def admin_only(write: bool = False) -> list:
-    return [AdminTokenAuth(write=write)]
-
-
-def broker_secret() -> list:
-    return [BrokerKeyAuth(publishable_ok=False)]
-
-
-def broker_any_key() -> list:
-    return [BrokerKeyAuth(publishable_ok=True)]

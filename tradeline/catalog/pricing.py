@@ -1,4 +1,4 @@
-"""The pricing engine (DOMAIN.md, "Money, per unit"). Pure: ints (cents) and Decimals, no ORM.
+"""The pricing engine (docs/domain.md, "Money rules"). Pure: ints (cents) and Decimals, no ORM.
 
 Per unit, with base price P, platform commission C %, broker share r %, markup m % or F cents:
   G = round(P*C/100)   supplier cost = P - G   S = round(P*r/100)

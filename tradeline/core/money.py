@@ -24,6 +24,17 @@ def proportion_of(amount_cents: int, numerator: int, denominator: int) -> int:
     return int((Decimal(amount_cents) * Decimal(numerator) / Decimal(denominator)).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
+def clawback_cents(*, earnings: int, amount_refunded: int, total_charged: int, dispute_lost: bool = False) -> int:
+    """What a broker gives back of its earnings (share + markup) on one order: everything after a
+    lost dispute, else the earnings in proportion to the cumulative refund, half up, once
+    (docs/domain.md "Clawbacks"). The one definition: payouts books it, the ledger checks it."""
+    if dispute_lost:
+        return earnings
+    if amount_refunded <= 0 or total_charged <= 0:
+        return 0
+    return proportion_of(earnings, min(amount_refunded, total_charged), total_charged)
+
+
 def cents_to_usd(amount_cents: int) -> str:
     """12345 -> "123.45" (for `<name>_usd` fields); negative amounts keep their sign."""
     sign = "-" if amount_cents < 0 else ""

@@ -1,5 +1,5 @@
-"""Security headers: a Content-Security-Policy on the admin dashboard and the broker portal, and
-Referrer-Policy / Permissions-Policy on every response.
+"""Security headers: a Content-Security-Policy (django-csp) on the admin dashboard and the broker
+portal, and Referrer-Policy / Permissions-Policy on every response.
 
 The policy allows no inline script. Inline `<script>` blocks that ship in our own templates under
 `admin/` and `portal/` are allowed one by one through their SHA-256 hash, computed once at start-up
@@ -15,23 +15,15 @@ import logging
 import re
 from pathlib import Path
 
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.template import Context, Engine
+from django.template.utils import get_app_template_dirs
 
 logger = logging.getLogger(__name__)
 
 CSP_PATH_PREFIXES = ("/admin/", "/portal/")
 CSP_TEMPLATE_FOLDERS = ("admin", "portal")
-
-CSP_DIRECTIVES = (
-    ("default-src", "'self'"),
-    ("script-src", "'self'"),
-    ("style-src", "'self' 'unsafe-inline'"),
-    ("img-src", "'self' data:"),
-    ("frame-ancestors", "'none'"),
-    ("form-action", "'self'"),
-    ("base-uri", "'self'"),
-)
 
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
@@ -75,8 +67,6 @@ def inline_script_hashes_in(source: str, *, engine: Engine, origin: str = "") ->
 
 
 def _template_roots() -> list[Path]:
-    from django.template.utils import get_app_template_dirs
-
     roots: list[Path] = []
     for config in settings.TEMPLATES:
         roots.extend(Path(d) for d in config.get("DIRS", ()))
@@ -98,34 +88,37 @@ def project_inline_script_hashes() -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def build_csp(script_hashes: list[str] | tuple[str, ...] = ()) -> str:
-    parts = []
-    for name, value in CSP_DIRECTIVES:
-        if name == "script-src" and script_hashes:
-            value = " ".join([value, *script_hashes])
-        parts.append(f"{name} {value}")
-    return "; ".join(parts)
+class PageCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware, on the admin dashboard and the broker portal only, with the policy of
+    `settings.CONTENT_SECURITY_POLICY` plus the hashes of our own inline scripts in `script-src`.
+
+    With DEBUG the hashes are recomputed for every page, so templates edited while the development
+    server runs keep working.
+    """
+
+    def process_response(self, request, response):
+        if not request.path.startswith(CSP_PATH_PREFIXES):
+            return response
+        return super().process_response(request, response)
+
+    def get_policy_parts(self, request, response, report_only=False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        if not report_only:
+            if settings.DEBUG:
+                project_inline_script_hashes.cache_clear()
+            parts.update = {**(parts.update or {}), "script-src": list(project_inline_script_hashes())}
+        return parts
 
 
 class SecurityHeadersMiddleware:
-    """Adds the CSP to /admin/ and /portal/ responses and the privacy headers to every response.
-
-    Headers a view has already set are left alone. Placed right after Django's SecurityMiddleware.
-    """
+    """Referrer-Policy and Permissions-Policy on every response (headers a view set are kept)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.csp = build_csp(project_inline_script_hashes())
-        self.live_hashes = settings.DEBUG  # templates edited while the dev server runs keep working
         self.referrer_policy = getattr(settings, "SECURE_REFERRER_POLICY", None) or "same-origin"
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path.startswith(CSP_PATH_PREFIXES) and "Content-Security-Policy" not in response:
-            if self.live_hashes:
-                project_inline_script_hashes.cache_clear()
-                self.csp = build_csp(project_inline_script_hashes())
-            response["Content-Security-Policy"] = self.csp
         if "Referrer-Policy" not in response:
             response["Referrer-Policy"] = self.referrer_policy
         if "Permissions-Policy" not in response:

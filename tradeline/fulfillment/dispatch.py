@@ -5,6 +5,7 @@ task that runs it is tasks.fulfil_order, which passes itself as the task to enqu
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -12,10 +13,11 @@ from django_tasks_db.models import DBTaskResult
 
 from tradeline.audit.services import activity_log
 from tradeline.core.errors import Conflict, NotFound
-from tradeline.core.locks import lock_one
+from tradeline.fulfillment.models import SupplierOrder
 from tradeline.fulfillment.services import FulfillmentOutcome, fulfillment_attempt, lease_seconds
 from tradeline.fulfillment.tasks import fulfil_order
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
+from tradeline.orders.services import order_transition
 
 LIVE_TASK_STATUSES = ("READY", "RUNNING")
 
@@ -25,6 +27,12 @@ def fulfillment_enqueue(*, order: Order, run_after: datetime | None = None) -> N
     database task backend the task row commits (or rolls back) with it."""
     task = fulfil_order.using(run_after=run_after) if run_after is not None else fulfil_order
     task.enqueue(order_id=str(order.pk))
+
+
+def fulfillment_start(*, order: Order) -> None:
+    """In the paid transition: the order's SupplierOrder row (QUEUED) and its first task."""
+    SupplierOrder.objects.bulk_create([SupplierOrder(order=order)], ignore_conflicts=True)
+    fulfillment_enqueue(order=order)
 
 
 def fulfillment_place(*, order_id) -> FulfillmentOutcome:
@@ -58,36 +66,33 @@ def fulfillment_retry(*, order_id, admin) -> Order:
     placed yet and has no attempt scheduled or running (Conflict otherwise)."""
     with transaction.atomic():
         try:
-            order = lock_one(Order, pk=order_id)
-        except (Order.DoesNotExist, ValueError):
+            order = Order.objects.select_related("broker").locked(order_id)
+        except (Order.DoesNotExist, ValueError, ValidationError):
             raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
-        if order.status != OrderStatus.PROCESSING or order.supplier_order_id:
+        row = SupplierOrder.objects.locked_of_order(order.pk)
+        if order.status != OrderStatus.PROCESSING or row is None or row.supplier_order_id:
             raise Conflict(f"Only a paid order not yet placed at the supplier can be retried; this one is "
                            f"{order.status}.", code="NOT_RETRYABLE", details={"status": order.status})
-        if order.fulfillment_status != FulfillmentStatus.FAILED and str(order.pk) in _live_task_order_ids([order.pk]):
+        if row.status != FulfillmentStatus.FAILED and str(order.pk) in _live_task_order_ids([order.pk]):
             raise Conflict("A fulfillment attempt is already scheduled or running for this order.",
                            code="FULFILLMENT_SCHEDULED",
-                           details={"next_attempt_at": order.fulfillment_next_attempt_at})
-        order.fulfillment_status = FulfillmentStatus.QUEUED
-        order.fulfillment_attempts = 0
-        order.fulfillment_next_attempt_at = None
-        order.save(update_fields=["fulfillment_status", "fulfillment_attempts", "fulfillment_next_attempt_at",
-                                  "updated_at"])
+                           details={"next_attempt_at": row.next_attempt_at or row.leased_until})
+        row.status = FulfillmentStatus.QUEUED
+        row.attempts = 0
+        row.next_attempt_at = row.leased_until = None
+        row.save(update_fields=["status", "attempts", "next_attempt_at", "leased_until", "updated_at"])
+        order_transition(order=order, fulfillment_status=FulfillmentStatus.QUEUED)
         fulfillment_enqueue(order=order)
-        activity_log(action="order.fulfillment_retried", entity=order, actor_user=admin, broker=order.broker,
-                     metadata={"order_number": order.order_number, "last_error": order.fulfillment_last_error[:300]})
+        activity_log(action="order.fulfillment_retried", entity=order, actor_user=admin, broker_id=order.broker_id,
+                     metadata={"order_number": order.order_number, "last_error": row.last_error[:300]})
     return order
 
 
 def fulfillment_due_orders():
     """Paid orders not placed at the supplier, not given up on, whose next attempt is due."""
-    now = timezone.now()
-    return (
-        Order.objects.filter(status=OrderStatus.PROCESSING, supplier_order_id__isnull=True,
-                             fulfillment_status__in=[FulfillmentStatus.NOT_STARTED, FulfillmentStatus.QUEUED])
-        .filter(Q(fulfillment_next_attempt_at__isnull=True) | Q(fulfillment_next_attempt_at__lte=now))
-        .order_by("paid_at")
-    )
+    due = SupplierOrder.objects.due(timezone.now())
+    return (Order.objects.filter(status=OrderStatus.PROCESSING, supplier_order__in=due)
+            .select_related("supplier_order", "broker").order_by("paid_at"))
 
 
 def fulfillment_reconcile(*, dry_run: bool = False, limit: int = 1000, progress=None) -> list[Order]:
@@ -99,14 +104,16 @@ def fulfillment_reconcile(*, dry_run: bool = False, limit: int = 1000, progress=
     for n, order in enumerate(picked, 1):
         if not dry_run:
             with transaction.atomic():
-                updated = Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING,
-                                               supplier_order_id__isnull=True).update(
-                    fulfillment_status=FulfillmentStatus.QUEUED, updated_at=timezone.now())
+                order = Order.objects.select_related("broker", "supplier_order").locked(order.pk)  # order first
+                updated = SupplierOrder.objects.filter(order_id=order.pk, order__status=OrderStatus.PROCESSING,
+                                                       supplier_order_id__isnull=True).update(
+                    status=FulfillmentStatus.QUEUED, updated_at=timezone.now())
                 if updated:
+                    order_transition(order=order, fulfillment_status=FulfillmentStatus.QUEUED)
                     fulfillment_enqueue(order=order)
-                    activity_log(action="order.fulfillment_requeued", entity=order, broker=order.broker,
+                    activity_log(action="order.fulfillment_requeued", entity=order, broker_id=order.broker_id,
                                  metadata={"order_number": order.order_number,
-                                           "attempts": order.fulfillment_attempts})
+                                           "attempts": order.supplier_order.attempts})
         if progress is not None:
             progress(n, len(picked), order)
     return picked
@@ -118,4 +125,5 @@ __all__ = [
     "fulfillment_place",
     "fulfillment_reconcile",
     "fulfillment_retry",
+    "fulfillment_start",
 ]

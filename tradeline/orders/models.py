@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -7,7 +6,7 @@ from tradeline.core.models import TimeStampedModel
 
 class OrderStatus(models.TextChoices):
     PENDING = "PENDING"  # created, waiting for payment
-    PROCESSING = "PROCESSING"  # paid, fulfillment at the supplier under way (or failed: see fulfillment_status)
+    PROCESSING = "PROCESSING"  # paid, fulfillment at the supplier under way (or failed: see the SupplierOrder)
     COMPLETED = "COMPLETED"  # paid and placed at the supplier
     ON_HOLD = "ON_HOLD"  # payment received but does not match the order: an admin must review
     FAILED = "FAILED"  # payment failed (async method declined)
@@ -38,11 +37,35 @@ class DisputeStatus(models.TextChoices):
     LOST = "LOST"
 
 
+# The payment states in which money was taken (and may since have been refunded): the one definition.
+PAID_PAYMENT_STATES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+UNPAID_PAYMENT_STATES = (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.CANCELLED)
+# Paid and not fully refunded yet: what an admin can still refund.
+REFUNDABLE_PAYMENT_STATES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+
+
 class PaymentMethod(models.TextChoices):
     STRIPE = "STRIPE"
     CASH = "CASH"
     WIRE = "WIRE"
     CHECK = "CHECK"
+
+
+# What an order list's summary adds up (orders.selectors.order_summary): kept in the list indexes.
+SUMMARY_COLUMNS = ["status", "total_charged", "amount_refunded", "platform_net_revenue", "broker_revenue_share",
+                   "broker_markup"]
+
+
+MANUAL_METHODS = (PaymentMethod.CASH, PaymentMethod.WIRE, PaymentMethod.CHECK)
+
+
+class OrderQuerySet(models.QuerySet):
+    def locked(self, pk) -> "Order":
+        """The order row locked FOR UPDATE: the one way an order is locked, and the first lock of
+        docs/domain.md "Lock order"; only this row, not the broker's (of=self). Raises
+        Order.DoesNotExist (ValueError / ValidationError for a malformed pk). Call inside
+        transaction.atomic(); on SQLite the database-wide write lock serialises writers instead."""
+        return self.select_for_update(of=("self",)).get(pk=pk)
 
 
 class Order(TimeStampedModel):
@@ -62,7 +85,13 @@ class Order(TimeStampedModel):
     customer_name = models.CharField(max_length=200, blank=True)
     customer_phone = models.CharField(max_length=40, blank=True)
 
+    # The one life-cycle status: changed only by orders.services.order_transition (its TRANSITIONS
+    # table; docs/domain.md "Order").
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    # Summaries (docs/domain.md "Summaries on the order"), saved only through order_transition:
+    # payment_status / dispute_status copy the paying Payment (payments.services.common.payment_summary;
+    # CANCELLED / FAILED come from the transition table); fulfillment_status copies the SupplierOrder
+    # (fulfillment.services; QUEUED on the paid move).
     payment_status = models.CharField(max_length=24, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     fulfillment_status = models.CharField(
         max_length=16, choices=FulfillmentStatus.choices, default=FulfillmentStatus.NOT_STARTED
@@ -82,29 +111,16 @@ class Order(TimeStampedModel):
     platform_commission_percent = models.DecimalField(max_digits=5, decimal_places=2)
     revenue_share_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
 
-    # Payment.
-    payment_method = models.CharField(max_length=8, choices=PaymentMethod.choices, blank=True)
-    payment_reference = models.CharField(max_length=200, blank=True)
+    # Payment summary: copies of the paying payments.Payment row (docs/domain.md "Summaries on the
+    # order"), saved only through orders.services.order_transition with the values
+    # payments.services.common.payment_summary computes. Stripe ids and manual-payment details live
+    # on the Payment rows, supplier details on fulfillment.SupplierOrder.
     amount_paid = models.BigIntegerField(default=0)
     amount_refunded = models.BigIntegerField(default=0)  # cumulative, as Stripe reports it
     paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    paid_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    stripe_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_payment_intent = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_charge_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_payment_link_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_payment_link_url = models.URLField(max_length=500, blank=True)
+    # When an unpaid order's checkout is expected to close (the sweep cancels it afterwards).
     checkout_expires_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.TextField(blank=True)
-
-    # Fulfillment at the supplier.
-    supplier_order_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    supplier_order_status = models.CharField(max_length=32, blank=True)
-    fulfillment_attempts = models.IntegerField(default=0)
-    fulfillment_last_error = models.TextField(blank=True)
-    fulfillment_next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -112,12 +128,24 @@ class Order(TimeStampedModel):
     cancellation_reason = models.CharField(max_length=500, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
 
+    objects = OrderQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["broker", "status", "created_at"]),
             models.Index(fields=["status", "fulfillment_status"]),
             models.Index(fields=["customer_email"]),
+            # The lists, newest first, and their summaries: all orders, one broker's, one status's.
+            # Keys end with the id (the tie-break of the order and of cursors); the summary columns
+            # ride along, so a summary or a deep page is read from the index alone (PostgreSQL).
+            models.Index(fields=["created_at", "id"], include=SUMMARY_COLUMNS + ["broker"], name="order_list"),
+            models.Index(fields=["broker", "created_at", "id"], include=SUMMARY_COLUMNS + ["paid_at"],
+                         name="order_list_broker"),  # paid_at: a broker's sales figures (analytics)
+            models.Index(fields=["status", "created_at", "id"], include=SUMMARY_COLUMNS, name="order_list_status"),
+            # The admin overview's "needs attention" list: a few rows out of millions.
+            models.Index(fields=["created_at"], name="order_needs_attention",
+                         condition=Q(status="ON_HOLD") | Q(fulfillment_status="FAILED")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -129,8 +157,7 @@ class Order(TimeStampedModel):
                 & Q(broker_markup__gte=0)
                 & Q(total_charged__gte=0)
                 & Q(amount_paid__gte=0)
-                & Q(amount_refunded__gte=0)
-                & Q(fulfillment_attempts__gte=0),
+                & Q(amount_refunded__gte=0),
                 name="order_money_nonneg",
             ),
             models.CheckConstraint(
@@ -155,6 +182,21 @@ class Order(TimeStampedModel):
     @property
     def broker_earnings(self) -> int:
         return self.broker_revenue_share + self.broker_markup
+
+    @property
+    def paying_payment(self):
+        """The payments.Payment that pays this order (role PAYING), else the latest attempt, else
+        None. Reads the prefetched `payments` when they were prefetched."""
+        payments = sorted(self.payments.all(), key=lambda p: (p.role != "PAYING", -p.created_at.timestamp()))
+        return payments[0] if payments else None
+
+    @property
+    def supplier(self):
+        """The fulfillment.SupplierOrder of this order, or None before the order was paid."""
+        try:
+            return self.supplier_order
+        except models.ObjectDoesNotExist:
+            return None
 
 
 class OrderItem(TimeStampedModel):

@@ -1,7 +1,7 @@
 """Order writes: create (priced and frozen), cancel. The checkout (order + Stripe session) is in
 tradeline.payments.services.checkout.
 
-Money rules: DOMAIN.md, "Money, per unit". Every price is computed by the pricing engine
+Money rules: docs/domain.md, "Money rules". Every price is computed by the pricing engine
 (tradeline.catalog.pricing) from the current catalog and frozen on the order and its items; nothing
 here rounds or adds money itself except summing the engine's line totals (done by OrderQuote).
 
@@ -27,9 +27,8 @@ from tradeline.catalog.pricing import OrderQuote, PricingPolicy, merge_cart, quo
 from tradeline.catalog.selectors import checkout_catalog
 from tradeline.catalog.services import pricing_policy_for
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
-from tradeline.core.locks import lock_one
 from tradeline.core.money import cents_to_usd
-from tradeline.orders.models import Order, OrderItem, OrderStatus, PaymentStatus
+from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +46,80 @@ CANCELLATION_REASON_MAX = 500
 # Return pages on our own site, used when neither the request nor the broker gives one.
 DEFAULT_SUCCESS_PATH = "/checkout/success"
 DEFAULT_CANCEL_PATH = "/checkout/cancel"
+
+
+# --- the life cycle ------------------------------------------------------------------------------
+
+S = OrderStatus
+# The one table of allowed status moves (docs/domain.md "Order"). ON_HOLD: money arrived that does
+# not fit (mismatch, after the order ended unpaid, a refund report beyond the payment) or an admin
+# flagged the order; it leaves only by a full refund. REFUNDED is final.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.PROCESSING, S.ON_HOLD, S.CANCELLED, S.FAILED}),
+    S.PROCESSING: frozenset({S.COMPLETED, S.ON_HOLD, S.REFUNDED}),
+    S.COMPLETED: frozenset({S.REFUNDED}),
+    S.ON_HOLD: frozenset({S.REFUNDED}),
+    S.CANCELLED: frozenset({S.ON_HOLD}),
+    S.FAILED: frozenset({S.ON_HOLD}),
+    S.REFUNDED: frozenset(),
+}
+# Timestamps a move sets, and the summary it implies (unless the caller gives that column): an
+# unpaid end closes the payment summary; the paid move queues the fulfillment.
+_STAMPED = {S.CANCELLED: "cancelled_at", S.COMPLETED: "completed_at", S.REFUNDED: "refunded_at"}
+_IMPLIED = {
+    S.CANCELLED: {"payment_status": PaymentStatus.CANCELLED},
+    S.FAILED: {"payment_status": PaymentStatus.FAILED},
+    S.PROCESSING: {"fulfillment_status": FulfillmentStatus.QUEUED},
+}
+# The denormalised columns other apps ask this module to save (docs/domain.md "Summaries"):
+# payment summary (values from payments.services.common.payment_summary), fulfillment state (fulfillment.services),
+# the review note, and the customer's name/phone as Stripe reports them.
+SUMMARY_FIELDS = frozenset({
+    "payment_status", "amount_paid", "paid_at", "amount_refunded", "dispute_status", "fulfillment_status",
+    "review_reason", "customer_name", "customer_phone", "checkout_expires_at",
+})
+
+
+class OrderTransitionRefused(Conflict):
+    pass
+
+
+def order_transition_allowed(current: str, to: str) -> bool:
+    return to in TRANSITIONS[current]
+
+
+def order_transition(*, order: Order, to: str | None = None, reason: str = "", **summary) -> list[str]:
+    """The one writer of `Order.status` and of the summary columns: move the (locked) order to `to`
+    per TRANSITIONS and/or save `summary` (names from SUMMARY_FIELDS), in one UPDATE. Returns the
+    columns saved ([] when nothing changed). A move the table forbids raises OrderTransitionRefused
+    (409) and writes nothing. Call inside the caller's transaction, with the order locked
+    (Order.objects.locked) or freshly read under a conditional claim."""
+    unknown = set(summary) - SUMMARY_FIELDS
+    if unknown:
+        raise ValueError(f"not an order summary column: {sorted(unknown)}")
+    fields = [name for name, value in summary.items() if getattr(order, name) != value]
+    for name in fields:
+        setattr(order, name, summary[name])
+    if to is not None and to != order.status:
+        if not order_transition_allowed(order.status, to):
+            raise OrderTransitionRefused(f"An order cannot go from {order.status} to {to}.",
+                                         code="ORDER_TRANSITION_REFUSED",
+                                         details={"status": order.status, "to": to})
+        order.status = to
+        fields.append("status")
+        if to in _STAMPED:
+            setattr(order, _STAMPED[to], timezone.now())
+            fields.append(_STAMPED[to])
+        if to == S.CANCELLED:
+            order.cancellation_reason = reason[:CANCELLATION_REASON_MAX]
+            fields.append("cancellation_reason")
+        for name, value in _IMPLIED.get(to, {}).items():
+            if name not in summary and getattr(order, name) != value:
+                setattr(order, name, value)
+                fields.append(name)
+    if fields:
+        order.save(update_fields=[*fields, "updated_at"])
+    return fields
 
 
 # --- order numbers -------------------------------------------------------------------------------
@@ -285,40 +358,38 @@ def order_create(
 
 # --- cancel --------------------------------------------------------------------------------------
 
-def order_cancel(*, order_id, actor_user=None, reason: str = "") -> Order:
-    """Cancel a PENDING order (Conflict otherwise). Repeating the call on the cancelled order is a
-    Conflict, never a change. Its Stripe session is payments' concern: see `checkout_cancel`."""
+def order_cancel(*, order_id, actor_user=None, reason: str = "", action: str = "order.cancelled",
+                 actor_type: str | None = None, strict: bool = True, metadata: dict | None = None,
+                 **only_if) -> Order | None:
+    """Cancel a PENDING order: the one way an order is cancelled (an admin, a failed or never
+    opened checkout, an expired Checkout Session). One transaction: lock, check, move to CANCELLED
+    (payment summary CANCELLED), log `action`. `only_if`: further lookups the order must match.
+
+    strict (the admin's call): an order that is not PENDING is a Conflict; its open Checkout
+    Session is payments' concern (payments.services.checkout.checkout_cancel). Otherwise an order
+    that moved on (or fails `only_if`) is left alone and None is returned."""
     reason = " ".join(str(reason or "").split())[:CANCELLATION_REASON_MAX] or "cancelled by admin"
     with transaction.atomic():
         try:
-            order = lock_one(Order, pk=order_id)
+            order = Order.objects.filter(**only_if).locked(order_id)
         except (Order.DoesNotExist, ValueError, DjangoValidationError):
-            raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
+            if strict:
+                raise NotFound("Order not found.", code="ORDER_NOT_FOUND") from None
+            return None
         if order.status != OrderStatus.PENDING:
+            if not strict:
+                return None
             raise Conflict(f"Only a PENDING order can be cancelled; this one is {order.status}.",
                            code="ORDER_NOT_PENDING", details={"status": order.status})
-        now = timezone.now()
-        order.status = OrderStatus.CANCELLED
-        order.payment_status = PaymentStatus.CANCELLED
-        order.cancelled_at = now
-        order.cancellation_reason = reason
-        order.save(update_fields=["status", "payment_status", "cancelled_at", "cancellation_reason", "updated_at"])
-        activity_log(action="order.cancelled", entity=order, actor_user=actor_user, broker=order.broker,
-                     metadata={"order_number": order.order_number, "reason": reason})
+        order_transition(order=order, to=OrderStatus.CANCELLED, reason=reason)
+        activity_log(action=action, entity=order, actor_user=actor_user, broker_id=order.broker_id,
+                     actor_type=actor_type or ActorType.SYSTEM,
+                     metadata={"order_number": order.order_number, "reason": reason, **(metadata or {})})
     return order
 
 
 def order_cancel_never_opened(*, order_id) -> bool:
-    """Cancel a PENDING order whose checkout never reached Stripe (no session, no payment link)."""
-    now = timezone.now()
-    with transaction.atomic():
-        changed = Order.objects.filter(
-            pk=order_id, status=OrderStatus.PENDING, stripe_session_id__isnull=True,
-            stripe_payment_link_id__isnull=True,
-        ).update(status=OrderStatus.CANCELLED, payment_status=PaymentStatus.CANCELLED, cancelled_at=now,
-                 cancellation_reason="checkout never opened", updated_at=now)
-        if changed:
-            order = Order.objects.select_related("broker").get(pk=order_id)
-            activity_log(action="order.checkout_abandoned", entity=order, broker=order.broker,
-                         metadata={"order_number": order.order_number})
-    return bool(changed)
+    """Cancel a PENDING order whose checkout never reached Stripe (no payment attempt at all)."""
+    cancelled = order_cancel(order_id=order_id, reason="checkout never opened", action="order.checkout_abandoned",
+                             strict=False, payments__isnull=True)
+    return cancelled is not None

@@ -102,9 +102,10 @@ def manual_payment(request: HttpRequest, order_id: uuid.UUID, payload: ManualPay
 @router.post("/{uuid:order_id}/payment-link", response={200: PaymentLinkOut}, auth=ADMIN_WRITE,
              summary="A Stripe payment link for a PENDING order (admin)")
 def payment_link(request: HttpRequest, order_id: uuid.UUID):
-    order = services.payment_link_create(order_id=order_id, admin=request.admin_user)
-    return {"order": order_detail(order=order), "payment_link_id": order.stripe_payment_link_id,
-            "payment_link_url": order.stripe_payment_link_url}
+    payment = services.payment_link_create(order_id=order_id, admin=request.admin_user)
+    order = order_get(order_id=payment.order_id)
+    return {"order": order_detail(order=order), "payment_link_id": payment.stripe_payment_link_id,
+            "payment_link_url": payment.stripe_payment_link_url}
 
 
 @router.post("/{uuid:order_id}/refund", response={201: RefundOut}, auth=ADMIN_WRITE,

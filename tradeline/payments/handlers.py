@@ -14,10 +14,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from tradeline.core.errors import NotFound
 from tradeline.orders.models import Order, PaymentMethod
-from tradeline.payments.models import WebhookEvent
+from tradeline.payments.models import Payment, WebhookEvent
 from tradeline.payments.services import (
+    DISPUTE_CLOSING_STATUSES,
     PaidOutcome,
     RefundOutcome,
     order_async_payment_failed,
@@ -26,6 +29,7 @@ from tradeline.payments.services import (
     order_dispute_opened,
     order_payment_attempt_failed,
     order_payment_record,
+    payment_charge_store,
     refund_total_apply,
 )
 
@@ -112,11 +116,11 @@ def _order_for_charge(obj: dict, *, charge_id: str | None, payment_intent: str |
     order = _order_from_metadata(obj)
     if order is not None:
         return order
-    if payment_intent:
-        order = Order.objects.filter(stripe_payment_intent=payment_intent).first()
-    if order is None and charge_id:
-        order = Order.objects.filter(stripe_charge_id=charge_id).first()
-    return order
+    ids = Q(stripe_payment_intent=payment_intent) if payment_intent else Q(pk__in=[])
+    if charge_id:
+        ids |= Q(stripe_charge_id=charge_id)
+    payment = Payment.objects.filter(ids).select_related("order").order_by("created_at").first()
+    return payment.order if payment is not None else None
 
 
 def _ignored(note: str) -> HandlerResult:
@@ -129,14 +133,14 @@ def _paid_result(outcome: PaidOutcome, order_id: uuid.UUID) -> HandlerResult:
     return HandlerResult(Status.PROCESSED, order_id, note=outcome.value.lower())
 
 
-def _record_paid(order_id: uuid.UUID, *, amount: int, currency, payment_intent, charge_id=None, details=None,
-                 unknown: PermanentEventProblem | None = None) -> HandlerResult:
+def _record_paid(order_id: uuid.UUID, *, amount: int, currency, payment_intent, charge_id=None, session_id=None,
+                 details=None, unknown: PermanentEventProblem | None = None) -> HandlerResult:
     """`unknown`: what an order that does not exist is (the order was not looked up before)."""
     details = details if isinstance(details, dict) else {}
     try:
         outcome = order_payment_record(
             order_id=order_id, amount=amount, currency=currency if isinstance(currency, str) else "",
-            method=PaymentMethod.STRIPE, payment_intent=payment_intent, charge_id=charge_id,
+            method=PaymentMethod.STRIPE, payment_intent=payment_intent, charge_id=charge_id, session_id=session_id,
             customer_name=details.get("name") if isinstance(details.get("name"), str) else "",
             customer_phone=details.get("phone") if isinstance(details.get("phone"), str) else "",
         )
@@ -148,16 +152,35 @@ def _record_paid(order_id: uuid.UUID, *, amount: int, currency, payment_intent, 
 # -- checkout sessions -------------------------------------------------------------------------
 
 
+def _intent_charge(intent: dict) -> str | None:
+    """The intent's charge: `latest_charge` (id or object), or the first of `charges` (API versions
+    before 2022-11-15 send that list instead)."""
+    charge = _id_of(intent.get("latest_charge"))
+    if charge is None and isinstance(intent.get("charges"), dict):
+        rows = intent["charges"].get("data")
+        charge = _id_of(rows[0]) if isinstance(rows, list) and rows else None
+    return charge
+
+
+def _session_amount(session: dict):
+    """amount_total; when it is null, what the expanded payment intent received."""
+    amount = session.get("amount_total")
+    intent = session.get("payment_intent")
+    if amount is None and isinstance(intent, dict) and intent.get("status") == "succeeded":
+        amount = intent.get("amount_received")
+    return amount
+
+
 def _session_paid(event: dict, *, require_paid_status: bool) -> HandlerResult:
     session = _object(event)
     order_id = _metadata_order_uuid(session)
-    amount = session.get("amount_total")
+    amount = _session_amount(session)
     if (order_id is not None and (session.get("payment_status") == "paid" or not require_paid_status)
             and isinstance(amount, int) and not isinstance(amount, bool) and amount >= 0):
         # The usual paid event: order_payment_record's locking SELECT is the order's only lookup;
         # an order it does not find is the same permanent problem as below.
         return _record_paid(order_id, amount=amount, currency=session.get("currency"),
-                            payment_intent=_id_of(session.get("payment_intent")),
+                            payment_intent=_id_of(session.get("payment_intent")), session_id=_id_of(session.get("id")),
                             details=session.get("customer_details"), unknown=_unknown_order(order_id))
     order = _order_from_metadata(session)
     if order is None:
@@ -165,9 +188,9 @@ def _session_paid(event: dict, *, require_paid_status: bool) -> HandlerResult:
     if require_paid_status and session.get("payment_status") != "paid":
         # e.g. "unpaid" for a delayed payment method: async_payment_succeeded/_failed follows.
         return HandlerResult(Status.PROCESSED, order.pk, note=f"payment_status {session.get('payment_status')!r}")
-    amount = _cents(session, "amount_total", order_id=order.pk)
+    amount = _cents({"amount_total": _session_amount(session)}, "amount_total", order_id=order.pk)
     return _record_paid(order.pk, amount=amount, currency=session.get("currency"),
-                        payment_intent=_id_of(session.get("payment_intent")),
+                        payment_intent=_id_of(session.get("payment_intent")), session_id=_id_of(session.get("id")),
                         details=session.get("customer_details"))
 
 
@@ -206,7 +229,7 @@ def on_payment_intent_succeeded(event: dict) -> HandlerResult:
         return _ignored("no order_id in metadata")
     amount = _cents(intent, "amount_received", "amount", order_id=order.pk)
     return _record_paid(order.pk, amount=amount, currency=intent.get("currency"),
-                        payment_intent=_id_of(intent.get("id")), charge_id=_id_of(intent.get("latest_charge")))
+                        payment_intent=_id_of(intent.get("id")), charge_id=_intent_charge(intent))
 
 
 def on_payment_intent_payment_failed(event: dict) -> HandlerResult:
@@ -235,9 +258,8 @@ def on_charge_refunded(event: dict) -> HandlerResult:
             return HandlerResult(Status.DEFERRED, note="no order knows this payment intent yet")
         return _ignored("no order for this charge")
     amount_refunded = _cents(charge, "amount_refunded", order_id=order.pk)
-    if charge_id and not order.stripe_charge_id and order.stripe_payment_intent == payment_intent:
-        if not Order.objects.filter(stripe_charge_id=charge_id).exists():
-            Order.objects.filter(pk=order.pk, stripe_charge_id__isnull=True).update(stripe_charge_id=charge_id)
+    if charge_id and payment_intent:
+        payment_charge_store(order_id=order.pk, payment_intent=payment_intent, charge_id=charge_id)
     outcome = refund_total_apply(order_id=order.pk, amount_refunded=amount_refunded)
     if outcome == RefundOutcome.NOT_PAID:
         return HandlerResult(Status.DEFERRED, order.pk, note="order not paid yet")
@@ -269,11 +291,10 @@ def on_charge_dispute_closed(event: dict) -> HandlerResult:
     if order is None:
         return _ignored("no order for this charge")
     status = dispute.get("status")
-    if status not in ("won", "lost", "warning_closed"):
+    if status not in DISPUTE_CLOSING_STATUSES:
         raise PermanentEventProblem(f"Unexpected dispute status {str(status)[:32]!r}.", order.pk)
-    won = status != "lost"  # warning_closed: an inquiry closed without money withdrawn
-    changed = order_dispute_closed(order_id=order.pk, won=won, dispute_id=_id_of(dispute.get("id")) or "",
-                                   status=status)
+    changed = order_dispute_closed(order_id=order.pk, won=DISPUTE_CLOSING_STATUSES[status],
+                                   dispute_id=_id_of(dispute.get("id")) or "", status=status)
     return HandlerResult(Status.PROCESSED, order.pk, note=f"dispute {status}" if changed else "no change")
 
 

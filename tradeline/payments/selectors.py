@@ -2,20 +2,8 @@
 
 from django.db.models import QuerySet
 
-from tradeline.core.money import cents_to_usd
 from tradeline.orders.models import Order
-from tradeline.payments.models import Refund, WebhookEvent
-
-
-def order_refunds(*, order: Order) -> list[dict]:
-    """The admin refunds of an order, newest first (refunds made in Stripe's dashboard show only in
-    the order's cumulative `amount_refunded`)."""
-    return [
-        {"id": str(r.pk), "amount": r.amount, "amount_usd": cents_to_usd(r.amount), "status": r.status,
-         "reason": r.reason, "stripe_refund_id": r.stripe_refund_id,
-         "requested_by": r.requested_by.email if r.requested_by else None, "created_at": r.created_at.isoformat()}
-        for r in Refund.objects.filter(order=order).select_related("requested_by").order_by("-created_at")
-    ]
+from tradeline.payments.models import WebhookEvent
 
 
 def webhook_events(*, status: str | None = None, order: Order | None = None, limit: int = 50) -> QuerySet:

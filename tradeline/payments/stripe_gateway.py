@@ -31,8 +31,6 @@ from tradeline.core.money import format_usd
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_SCHEME = "v1"
-
 
 # --------------------------------------------------------------------------------------------
 # Results
@@ -78,17 +76,13 @@ class WebhookPayloadError(ApplicationError):
     code = "INVALID_PAYLOAD"
 
 
-def _hmac_hex(secret: str, timestamp: int | str, payload: bytes) -> str:
-    signed = str(timestamp).encode("ascii") + b"." + payload
-    return hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
-
-
 def sign_payload(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     """A Stripe-Signature header value for `payload`: "t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>"."""
     if isinstance(payload, str):
         payload = payload.encode("utf-8")
     ts = int(time.time()) if timestamp is None else int(timestamp)
-    return f"t={ts},{SIGNATURE_SCHEME}={_hmac_hex(secret, ts, payload)}"
+    signed = str(ts).encode("ascii") + b"." + payload
+    return f"t={ts},v1={hmac.new(secret.encode('utf-8'), signed, hashlib.sha256).hexdigest()}"
 
 
 def webhook_secrets() -> list[str]:
@@ -100,32 +94,30 @@ def webhook_secrets() -> list[str]:
     return current + [s.strip() for s in previous or () if s and s.strip()]
 
 
-def _parse_signature_header(header: str) -> tuple[int, list[str]]:
-    timestamp: int | None = None
-    signatures: list[str] = []
+def _signed_with(payload: str, header: str, secret: str) -> bool:
+    """Whether one of the header's v1 signatures is the payload's, signed with `secret` (the stripe
+    SDK's check; the timestamp window is ours, below, because it also refuses future timestamps)."""
+    try:
+        return stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=None)
+    except stripe.SignatureVerificationError:
+        return False
+
+
+def _signed_at(header: str) -> int:
+    """The `t=` of a header whose signature has been verified (the SDK reads the first one too)."""
     for part in header.split(","):
-        key, sep, value = part.strip().partition("=")
-        if not sep:
-            continue
-        key, value = key.strip(), value.strip()
+        key, _, value = part.partition("=")
         if key == "t":
-            if timestamp is not None or not value.isdigit() or len(value) > 12:
-                raise WebhookSignatureError("The Stripe-Signature header has an invalid timestamp.")
-            timestamp = int(value)
-        elif key == SIGNATURE_SCHEME and value:
-            signatures.append(value)
-    if timestamp is None:
-        raise WebhookSignatureError("The Stripe-Signature header has no timestamp.")
-    if not signatures:
-        raise WebhookSignatureError("The Stripe-Signature header has no v1 signature.")
-    return timestamp, signatures
+            return int(value)
+    raise WebhookSignatureError("The Stripe-Signature header has no timestamp.")
 
 
 def verify_webhook(payload: bytes, sig_header: str | None) -> dict:
     """Check the Stripe-Signature of the raw body and return the event as a plain dict.
 
-    Accepts STRIPE_WEBHOOK_SECRET and each of STRIPE_WEBHOOK_SECRETS_PREVIOUS; every v1 value in the
-    header is tried (Stripe sends several during a secret roll). The timestamp must be within
+    The signature check is the stripe SDK's (`WebhookSignature.verify_header`), tried with
+    STRIPE_WEBHOOK_SECRET and then each of STRIPE_WEBHOOK_SECRETS_PREVIOUS (a secret rotation); every
+    v1 value in the header counts (Stripe sends several during a roll). The timestamp must be within
     STRIPE_WEBHOOK_TOLERANCE_SECONDS of now, in either direction. Only then is the body parsed.
     """
     if isinstance(payload, str):
@@ -138,24 +130,21 @@ def verify_webhook(payload: bytes, sig_header: str | None) -> dict:
         raise ApplicationError(
             "Webhook verification is not configured.", code="WEBHOOK_NOT_CONFIGURED", status=503
         )
-    timestamp, signatures = _parse_signature_header(sig_header)
-    matched = False
-    for secret in secrets_:
-        expected = _hmac_hex(secret, timestamp, payload)
-        for candidate in signatures:
-            # compare_digest on every pair: the time taken does not depend on where a mismatch is.
-            if hmac.compare_digest(expected.encode("ascii"), candidate.encode("ascii", "replace")):
-                matched = True
-    if not matched:
+    try:
+        text = payload.decode("utf-8")  # Stripe signs and sends UTF-8 JSON; anything else is not an event
+    except UnicodeDecodeError as exc:
+        raise WebhookPayloadError("The webhook body is not UTF-8 text.") from exc
+    header = ",".join(part.strip() for part in sig_header.split(","))  # tolerate "t=1, v1=..."
+    if not any(_signed_with(text, header, secret) for secret in secrets_):
         raise WebhookSignatureError("No signature in the Stripe-Signature header matches the payload.")
     tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
-    if tolerance and abs(int(time.time()) - timestamp) > tolerance:
+    if tolerance and abs(int(time.time()) - _signed_at(header)) > tolerance:
         raise WebhookSignatureError(
             "The Stripe-Signature timestamp is outside the tolerance window.", code="STALE_SIGNATURE"
         )
     try:
-        event = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as exc:
+        event = json.loads(text)
+    except ValueError as exc:
         raise WebhookPayloadError("The webhook body is not valid JSON.") from exc
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise WebhookPayloadError("The webhook body is not a Stripe event (id and type required).")

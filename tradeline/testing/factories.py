@@ -8,7 +8,9 @@ from django.contrib.auth import get_user_model
 
 from tradeline.brokers.models import AdminProfile, AdminRole, Broker, BrokerStatus, MarkupType
 from tradeline.catalog.pricing import CatalogEntry, PricingPolicy, quote_order
+from tradeline.fulfillment.models import SupplierOrder
 from tradeline.orders.models import Order
+from tradeline.payments.models import Payment
 
 _seq = itertools.count(1)
 
@@ -63,3 +65,28 @@ def make_order(*, broker: Broker | None = None, prices=(100_000,), quantity: int
     )
     order_items_freeze(order=order, quote=quote)
     return order
+
+
+# --- the order's payment and supplier records (once columns of the order) ---------------------------
+
+def add_checkout_session(order: Order, session_id: str | None = None) -> Payment:
+    """Setup: the order's Checkout Session as its open STRIPE payment attempt (what checkout stores)."""
+    return Payment.objects.create(order=order, method="STRIPE", amount=order.total_charged, currency=order.currency,
+                                  stripe_session_id=session_id or f"cs_test_{order.pk.hex[:12]}")
+
+
+def session_of(order: Order) -> str | None:
+    """The order's own Checkout Session id (its first payment with one)."""
+    return (Payment.objects.filter(order_id=order.pk, stripe_session_id__isnull=False).order_by("created_at")
+            .values_list("stripe_session_id", flat=True).first())
+
+
+def payment_of(order: Order) -> Payment | None:
+    """The order's paying payment (else its latest attempt), read fresh."""
+    paying = Payment.objects.filter(order_id=order.pk, role="PAYING").first()
+    return paying or Payment.objects.filter(order_id=order.pk).order_by("-created_at").first()
+
+
+def supplier_of(order: Order) -> SupplierOrder | None:
+    """The order's SupplierOrder, read fresh (None before it was paid)."""
+    return SupplierOrder.objects.filter(order_id=order.pk).first()

@@ -15,7 +15,7 @@ NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
 @pytest.mark.parametrize("loads, starts, orders, checkout_rate, conversion", [
     (200, 30, 14, Decimal("15.0"), Decimal("7.0")),
     (14, 14, 14, Decimal("100.0"), Decimal("100.0")),
-    (10, 12, 14, None, None),  # orders through the API without widget loads: no rate, not 140 %
+    (10, 12, 14, Decimal("100.0"), Decimal("100.0")),  # orders through the API without widget loads: not 140 %
     (0, 0, 3, None, None),
 ])
 def test_funnel_rates_never_exceed_one_hundred_percent(make_broker, loads, starts, orders, checkout_rate,
@@ -40,6 +40,6 @@ def test_portal_dashboard_shows_no_rate_above_one_hundred_percent(client, make_b
 
     html = client.get("/portal/").content.decode()
 
-    assert '<div class="value" id="conversion">—</div>' in html
-    assert "10 widget loads → 14 orders (some orders came without the widget)" in html
+    assert '<div class="value" id="conversion">100.0%</div>' in html
+    assert "10 widget views → 14 orders (some orders came without the widget)" in html
     assert "140" not in html

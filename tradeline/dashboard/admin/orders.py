@@ -8,7 +8,9 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from tradeline.core.money import format_usd
+from tradeline.core.pagination import EstimatedCountPaginator
 from tradeline.dashboard.admin_base import (
+    BrokerFilter,
     ObjectActionsMixin,
     ReadOnlyAdmin,
     back_to,
@@ -19,8 +21,8 @@ from tradeline.dashboard.admin_base import (
 from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
 from tradeline.dashboard.selectors import order_history, order_money_records
 from tradeline.fulfillment.dispatch import fulfillment_retry
-from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
-from tradeline.orders.selectors import order_detail
+from tradeline.orders.models import REFUNDABLE_PAYMENT_STATES, FulfillmentStatus, Order, OrderItem, OrderStatus
+from tradeline.orders.selectors import order_detail, order_search_filter
 from tradeline.payments.services import manual_payment_record, payment_link_create, refund_create
 from tradeline.payments.services.checkout import checkout_cancel
 
@@ -36,13 +38,14 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     )
     list_display = ("order_number", "broker", "customer_email", "status_col", "payment_col", "fulfillment_col",
                     "total_col", "refunded_col", "created_col")
-    list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payment_method", "broker",
+    list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payments__method", BrokerFilter,
                    "created_at")
     search_fields = ("order_number", "customer_email", "broker__name", "broker__business_name", "broker__email")
     list_select_related = ("broker",)
-    date_hierarchy = "created_at"
     list_per_page = 50
+    # A million orders: no count of the whole table, an estimated count beyond 10,000 matches.
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     status_col = status_column()
     payment_col = status_column("payment_status", "payment")
@@ -60,6 +63,10 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     def refunded_col(self, obj):
         return format_usd(obj.amount_refunded) if obj.amount_refunded else "—"
 
+    def get_search_results(self, request, queryset, search_term):
+        """Prefix search on the order number, exact customer email, broker by name (all indexed)."""
+        return queryset.filter(order_search_filter(search_term)), False
+
     def get_urls(self):
         return self.action_urlpatterns() + super().get_urls()
 
@@ -69,10 +76,11 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         paid_like = order.status in (OrderStatus.PROCESSING, OrderStatus.COMPLETED, OrderStatus.ON_HOLD)
         return {
             "manual_payment": order.status == OrderStatus.PENDING,
-            "payment_link": order.status == OrderStatus.PENDING and not order.stripe_payment_link_id,
+            "payment_link": order.status == OrderStatus.PENDING
+            and not order.payments.filter(stripe_payment_link_id__isnull=False).exists(),
             "cancel": order.status == OrderStatus.PENDING,
             "refund": paid_like and order.amount_refunded < order.amount_paid
-            and order.payment_status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED),
+            and order.payment_status in REFUNDABLE_PAYMENT_STATES,
             "retry_fulfillment": order.status == OrderStatus.PROCESSING
             and order.fulfillment_status == FulfillmentStatus.FAILED,
         }
@@ -121,7 +129,7 @@ def _order_action(model_admin: OrderAdmin, request, order: Order, action: str):
                     lambda o: f"Payment recorded: order {o.order_number} is {o.status.lower()}.")
     elif action == "payment-link":
         run_service(request, lambda: payment_link_create(order_id=order.pk, admin=user),
-                    lambda o: f"Payment link created: {o.stripe_payment_link_url}")
+                    lambda p: f"Payment link created: {p.stripe_payment_link_url}")
     elif action == "refund":
         form = RefundForm(request.POST)
         if not form.is_valid():

@@ -6,10 +6,11 @@ from django.contrib.messages import get_messages
 from tradeline.audit.models import ActivityLog
 from tradeline.brokers.models import AdminRole, BrokerApiKey, BrokerStatus
 from tradeline.brokers.keys import hash_key
+from tradeline.fulfillment.models import SupplierOrder
 from tradeline.orders.models import Order, OrderStatus
 from tradeline.payments.models import Refund
 from tradeline.payouts.models import CommissionRecord, CommissionStatus, Payout, PayoutStatus
-from tradeline.testing.factories import make_admin
+from tradeline.testing.factories import make_admin, payment_of, supplier_of
 
 
 def _messages(response) -> list[str]:
@@ -49,7 +50,7 @@ def test_manual_payment_then_partial_refund_from_the_order_page(admin_client, ma
     paid = admin_client.post(_action(order, "manual-payment"), {"method": "WIRE", "reference": "WIRE-778"})
     assert paid.status_code == 302
     order.refresh_from_db()
-    assert (order.status, order.amount_paid, order.payment_method, order.payment_reference) == (
+    assert (order.status, order.amount_paid, payment_of(order).method, payment_of(order).reference) == (
         OrderStatus.PROCESSING, 120_000, "WIRE", "WIRE-778")
 
     refunded = admin_client.post(_action(order, "refund"), {"amount": "300.00", "reason": "one slot unused"})
@@ -130,6 +131,28 @@ def test_order_list_searches_number_email_and_broker(admin_client, make_broker, 
 
 
 @pytest.mark.django_db
+def test_order_search_is_by_number_prefix_exact_email_and_broker(admin_client, make_broker, make_order):
+    broker = make_broker(name="Zenith Credit", email="desk@zenith.example")
+    mine = make_order(broker=broker, customer_email="Ann.Lee@example.org")
+    other = make_order(customer_email="bob@example.org")
+
+    def found(term: str) -> set[str]:
+        html = admin_client.get("/admin/orders/order/", {"q": term}).content.decode()
+        return {o.order_number for o in (mine, other) if o.order_number in html}
+
+    assert found(mine.order_number.lower()) == {mine.order_number}
+    assert found(mine.order_number[:8]) == {mine.order_number, other.order_number}  # TLM-YYMM: a month
+    assert found(mine.order_number[4:]) == set()  # a number is searched by its start, not its middle
+    # An email is matched whole, as typed or lower-cased (the index on the stored value).
+    assert (found("Ann.Lee@example.org"), found("ann.lee@example.org"), found("Ann.Lee")) == (
+        {mine.order_number}, set(), set())
+    mine.customer_email = "ann.lee@example.org"
+    mine.save(update_fields=["customer_email"])
+    assert found("Ann.Lee@example.org") == found("ann.lee@example.org") == {mine.order_number}
+    assert found("zenith.example") == found("zenith") == {mine.order_number}
+
+
+@pytest.mark.django_db
 def test_broker_approve_share_and_key_rotation(admin_client, make_broker):
     broker = make_broker(status=BrokerStatus.PENDING)
     url = f"/admin/brokers/broker/{broker.pk}/action/"
@@ -207,15 +230,16 @@ def test_retry_fulfillment_from_the_order_page_queues_it_again(admin_client, mak
     order = make_order(prices=(10_000,))
     admin_client.post(_action(order, "manual-payment"), {"method": "CASH", "reference": "R-7"})
     # Setup: the supplier refused every attempt.
-    Order.objects.filter(pk=order.pk).update(fulfillment_status=FulfillmentStatus.FAILED, fulfillment_attempts=5,
-                                             fulfillment_last_error="supplier said no")
+    Order.objects.filter(pk=order.pk).update(fulfillment_status=FulfillmentStatus.FAILED)
+    SupplierOrder.objects.filter(order_id=order.pk).update(status=FulfillmentStatus.FAILED, attempts=5,
+                                                           last_error="supplier said no")
     page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert "Fulfillment failed" in page and "Retry fulfillment" in page
 
     response = admin_client.post(_action(order, "retry-fulfillment"))
     assert response.status_code == 302
     order.refresh_from_db()
-    assert (order.fulfillment_status, order.fulfillment_attempts) == (FulfillmentStatus.QUEUED, 0)
+    assert (order.fulfillment_status, supplier_of(order).attempts) == (FulfillmentStatus.QUEUED, 0)
     assert ActivityLog.objects.filter(action="order.fulfillment_retried", entity_id=str(order.pk)).count() == 1
 
 
@@ -225,10 +249,11 @@ def test_payment_link_for_a_pending_order(admin_client, make_order, stripe_sim):
     response = admin_client.post(_action(order, "payment-link"))
     assert response.status_code == 302
     order.refresh_from_db()
-    assert order.stripe_payment_link_id.startswith("plink_")
-    assert _messages(response) == [f"Payment link created: {order.stripe_payment_link_url}"]
+    link = payment_of(order)
+    assert link.stripe_payment_link_id.startswith("plink_")
+    assert _messages(response) == [f"Payment link created: {link.stripe_payment_link_url}"]
     page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
-    assert f'id="payment-link">{order.stripe_payment_link_url}<' in page
+    assert f'id="payment-link">{link.stripe_payment_link_url}<' in page
 
 
 @pytest.mark.django_db
@@ -276,3 +301,28 @@ def test_cancel_a_pending_payout_gives_its_commissions_back(admin_client, make_b
     assert "only a PENDING payout" in _messages(again)[-1]
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.CANCELLED
+
+
+@pytest.mark.django_db
+def test_payment_and_supplier_order_lists_show_the_records(admin_client, make_order):
+    order = make_order(prices=(10_000,))
+    admin_client.post(_action(order, "manual-payment"), {"method": "CHECK", "reference": "CHK-1001"})
+    payments = admin_client.get("/admin/payments/payment/").content.decode()
+    assert order.order_number in payments and "CHK-1001" in payments and "PAYING" in payments
+    supplier_orders = admin_client.get("/admin/fulfillment/supplierorder/").content.decode()
+    assert order.order_number in supplier_orders and "QUEUED" in supplier_orders
+
+
+@pytest.mark.django_db
+def test_lists_filter_by_broker_without_listing_every_broker(admin_client, make_broker, make_order):
+    mine, other = make_broker(name="Alpha Credit"), make_broker(name="Omega Credit")
+    order, theirs = make_order(broker=mine), make_order(broker=other)
+    everything = admin_client.get("/admin/orders/order/").content.decode()
+    assert "Alpha Credit</a>" not in everything.split('id="changelist-filter"')[-1]  # no broker links
+    filtered = admin_client.get("/admin/orders/order/", {"broker__id__exact": str(mine.pk)}).content.decode()
+    assert order.order_number in filtered and theirs.order_number not in filtered
+    assert "Alpha Credit" in filtered.split('id="changelist-filter"')[-1]  # the chosen broker is shown
+    unknown = admin_client.get("/admin/orders/order/", {"broker__id__exact": "not-a-uuid"}).content.decode()
+    assert order.order_number not in unknown and theirs.order_number not in unknown
+    payouts = admin_client.get("/admin/payouts/payout/", {"broker__id__exact": str(mine.pk)})
+    assert payouts.status_code == 200

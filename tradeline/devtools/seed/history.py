@@ -29,7 +29,6 @@ from django.contrib.auth import get_user_model
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from tradeline.analytics.models import BrokerDailyStats
 from tradeline.analytics.services import stats_increment
 from tradeline.brokers.models import Broker, BrokerStatus
 from tradeline.core.errors import ApplicationError
@@ -40,7 +39,7 @@ from tradeline.fulfillment.dispatch import fulfillment_place
 from tradeline.orders.models import Order
 from tradeline.orders.services import order_create
 from tradeline.payments.services.disputes import order_dispute_closed, order_dispute_opened
-from tradeline.payments.services.paid import order_mark_paid
+from tradeline.payments.services.paid import order_payment_record
 from tradeline.payments.services.refunds import refund_total_apply
 from tradeline.payouts.services import payout_mark_paid, payout_run_month
 
@@ -75,10 +74,11 @@ class Summary:
 
 def _services() -> dict:
     return {
-        "checkout_catalog": checkout_catalog, "order_create": order_create, "order_mark_paid": order_mark_paid,
-        "fulfillment_place": fulfillment_place, "refund_total_apply": refund_total_apply,
-        "order_dispute_opened": order_dispute_opened, "order_dispute_closed": order_dispute_closed,
-        "payout_run_month": payout_run_month, "payout_mark_paid": payout_mark_paid,
+        "checkout_catalog": checkout_catalog, "order_create": order_create,
+        "order_payment_record": order_payment_record, "fulfillment_place": fulfillment_place,
+        "refund_total_apply": refund_total_apply, "order_dispute_opened": order_dispute_opened,
+        "order_dispute_closed": order_dispute_closed, "payout_run_month": payout_run_month,
+        "payout_mark_paid": payout_mark_paid,
     }
 
 
@@ -132,6 +132,7 @@ class _Seeder:
         self.now = now
         self.catalog = [entry for entry in services["checkout_catalog"]().values() if entry.stock > 0]
         self.seq = 0
+        self.visits = random.Random(20261002)  # its own stream: the orders stay as they were
 
     def at(self, moment: datetime):
         """The clock for one step, never later than a minute before the real now."""
@@ -146,14 +147,24 @@ class _Seeder:
             order = self.s["order_create"](broker=broker, customer_email=f"{handle}{self.seq}@example.com",
                                           customer_name=name, items=[(c.card_id, 1) for c in cards])
         with self.at(when):
-            self.s["order_mark_paid"](order_id=order.pk, amount=order.total_charged, currency=order.currency,
-                                      method="WIRE", reference=f"{REFERENCE_PREFIX}{self.seq:04d}",
-                                      actor_user=self.admin)
+            self.s["order_payment_record"](order_id=order.pk, amount=order.total_charged, currency=order.currency,
+                                           method="WIRE", reference=f"{REFERENCE_PREFIX}{self.seq:04d}",
+                                           actor_user=self.admin)
         with self.at(when + timedelta(minutes=self.rng.randint(1, 15))):
             self.s["fulfillment_place"](order_id=order.pk)
+        self.funnel(broker, when)
         self.summary.orders += 1
         order.refresh_from_db()
         return order
+
+    def funnel(self, broker: Broker, when: datetime) -> None:
+        """The shop visits that led to one paid order: widget views, unique visitors, cart adds and a
+        checkout start on the order's day, so the funnel's conversion stays a true share (<= 100 %)."""
+        views = self.visits.randint(18, 60)
+        visitors = max(1, views * self.visits.randint(55, 85) // 100)
+        cart_adds = min(visitors, self.visits.randint(2, 6))
+        stats_increment(broker_id=broker.pk, day=when.date(), widget_loads=views, unique_visitors=visitors,
+                        cart_adds=cart_adds, checkout_starts=min(cart_adds, self.visits.randint(1, 2)))
 
     def refund(self, order: Order, amount_refunded: int, when: datetime) -> None:
         with self.at(when):
@@ -171,19 +182,6 @@ class _Seeder:
                 self.s["order_dispute_closed"](order_id=order.pk, won=outcome == "won",
                                                dispute_id=f"dp_demo_{order.order_number}", status=outcome)
         self.summary.disputes += 1
-
-    def widget_traffic(self, broker: Broker, year: int, month: int) -> None:
-        """The widget loads and checkout starts the month's orders came from: a plausible funnel."""
-        orders = dict(BrokerDailyStats.objects.filter(broker=broker, date__year=year, date__month=month)
-                      .values_list("date", "orders_count"))
-        day = _month_start(year, month).date()
-        last = min(_next_month_start(year, month).date(), self.now.date())
-        while day < last:
-            sold = orders.get(day, 0)
-            starts = sold + self.rng.randint(0, 3)
-            loads = starts + self.rng.randint(12, 40) + 6 * sold
-            stats_increment(broker_id=broker.pk, day=day, widget_loads=loads, checkout_starts=starts)
-            day += timedelta(days=1)
 
     def month(self, brokers: list[Broker], year: int, month: int, *, run_payout: bool) -> list[tuple[Broker, list]]:
         start, end = _month_start(year, month), _next_month_start(year, month)
@@ -205,7 +203,6 @@ class _Seeder:
                                                                                  before_payout))
             else:
                 self.dispute(orders[3], opened=opened)
-            self.widget_traffic(broker, year, month)
             seeded.append((broker, orders))
         if run_payout:
             self._payouts(year, month, payout_at)
@@ -240,7 +237,7 @@ def seed(env: dict | None = None, *, months: int | None = None) -> dict:
     env = env or {}
     months = months or int(env.get("DEMO_HISTORY_MONTHS") or 3)
     summary = Summary()
-    if Order.objects.filter(payment_reference__startswith=REFERENCE_PREFIX).exists():
+    if Order.objects.filter(payments__reference__startswith=REFERENCE_PREFIX).exists():
         summary.skipped = "demo history already present"
         earlier = (env.get("DEMO_PREVIOUS_CREDENTIALS") or {}).get("demo_history")
         return {"demo_history": earlier if isinstance(earlier, dict) and earlier else summary.as_dict()}

@@ -3,9 +3,10 @@ delivered to our own webhook endpoint, which verifies and records them."""
 
 import pytest
 
-from tradeline.orders.models import Order, OrderStatus
+from tradeline.orders.models import OrderStatus
 from tradeline.payments import stripe_gateway
 from tradeline.payments.models import WebhookEvent
+from tradeline.testing.factories import add_checkout_session
 
 
 @pytest.mark.django_db(transaction=True)
@@ -14,7 +15,7 @@ def test_hosted_pay_reaches_our_webhook_verified(stripe_sim, live_server, make_b
     stripe_sim.set_webhook_url(f"{live_server.url}/api/orders/webhook/stripe")
     session = stripe_gateway.create_checkout_session(order=order, success_url=f"{live_server.url}/thanks",
                                                      cancel_url=f"{live_server.url}/cart")
-    Order.objects.filter(pk=order.pk).update(stripe_session_id=session.id)
+    add_checkout_session(order, session.id)
 
     remote = stripe_sim.session(session.id)
     assert [(li["quantity"], li["price"]["unit_amount"]) for li in remote["line_items"]] == [(1, 120_000)]

@@ -11,8 +11,10 @@ from tradeline.brokers.auth import issue_admin_token
 from tradeline.fulfillment.dispatch import fulfillment_place
 from tradeline.fulfillment.services import FulfillmentOutcome
 from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentStatus
-from tradeline.payments.services import order_mark_paid
+from tradeline.payments.services import PaidOutcome, order_payment_record
 from tradeline.payouts.models import CommissionRecord
+from tradeline.testing.factories import supplier_of
+from tradeline.fulfillment.models import SupplierOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +41,8 @@ def paid_order(make_order, broker, supplier_sim):
         order = make_order(broker=broker, prices=(100_000,), customer_name="Ada King Lovelace",
                            customer_phone="+15550100", **fields)
         order.items.update(card_id=supplier_sim.card_ids()[0])
-        assert order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                               payment_intent=f"pi_{order.pk.hex}")
+        assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+                               payment_intent=f"pi_{order.pk.hex}") == PaidOutcome.PAID
         order.refresh_from_db()
         return order
 
@@ -76,11 +78,11 @@ def test_paid_order_is_placed_and_completed_with_emails(paid_order, supplier_sim
     order = paid_order()
     run_worker()
     order.refresh_from_db()
-    assert (order.status, order.fulfillment_status, order.fulfillment_attempts) == (
+    assert (order.status, order.fulfillment_status, supplier_of(order).attempts) == (
         OrderStatus.COMPLETED, FulfillmentStatus.SUCCEEDED, 1)
     placed = _supplier_orders_for(supplier_sim, order)
     assert len(placed) == 1
-    assert order.supplier_order_id == str(placed[0]["id"])
+    assert supplier_of(order).supplier_order_id == str(placed[0]["id"])
     assert placed[0]["billing"]["first_name"] == "Ada"
     assert placed[0]["billing"]["last_name"] == "King Lovelace"
     assert placed[0]["line_items"][0]["quantity"] == 1
@@ -106,8 +108,8 @@ def test_lost_response_is_found_instead_of_ordered_twice(paid_order, supplier_si
     assert fulfillment_place(order_id=order.pk) == FulfillmentOutcome.RETRY_SCHEDULED
     assert len(_supplier_orders_for(supplier_sim, order)) == 1
     order.refresh_from_db()
-    assert (order.status, order.fulfillment_attempts) == (OrderStatus.PROCESSING, 1)
-    assert order.fulfillment_last_error.startswith("SUPPLIER_UNAVAILABLE")
+    assert (order.status, supplier_of(order).attempts) == (OrderStatus.PROCESSING, 1)
+    assert supplier_of(order).last_error.startswith("SUPPLIER_UNAVAILABLE")
     run_worker()
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
@@ -122,7 +124,7 @@ def test_supplier_down_for_the_whole_run_then_back(client, paid_order, supplier_
     run_worker()
     for order in orders:
         order.refresh_from_db()
-        assert (order.status, order.fulfillment_status, order.fulfillment_attempts) == (
+        assert (order.status, order.fulfillment_status, supplier_of(order).attempts) == (
             OrderStatus.PROCESSING, FulfillmentStatus.FAILED, 3)
         # The payment is untouched by the failure.
         assert (order.payment_status, order.amount_paid) == (PaymentStatus.SUCCEEDED, 120_000)
@@ -155,21 +157,23 @@ def test_supplier_back_before_the_last_attempt_completes_by_itself(paid_order, s
     run_worker()
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
-    assert order.fulfillment_attempts == 2
+    assert supplier_of(order).attempts == 2
     assert len(_supplier_orders_for(supplier_sim, order)) == 1
     assert ActivityLog.objects.filter(action="order.fulfillment_retry_scheduled", entity_id=str(order.pk)).count() == 1
 
 
 def test_rejected_order_fails_at_once_and_tells_the_admins(paid_order, supplier_sim):
     order = paid_order()
-    supplier_sim.set_stock(order.items.get().card_id, 0)
+    supplier_sim.state.remove_tradeline(order.items.get().card_id)  # the store keeps a product-less line
     run_worker()
     order.refresh_from_db()
-    assert (order.status, order.fulfillment_status, order.fulfillment_attempts) == (
+    assert (order.status, order.fulfillment_status, supplier_of(order).attempts) == (
         OrderStatus.PROCESSING, FulfillmentStatus.FAILED, 1)
-    assert order.fulfillment_last_error.startswith("SUPPLIER_REJECTED")
+    assert supplier_of(order).last_error.startswith("SUPPLIER_REJECTED")
     assert order.payment_status == PaymentStatus.SUCCEEDED
     assert [m.to for m in mail.outbox] == [["ops@tradeline.example"]]
+    body = mail.outbox[0].body
+    assert "Attempts:   1\n" in body and "Last error: SUPPLIER_REJECTED" in body  # from the SupplierOrder
 
 
 def test_backoff_doubles_per_attempt(paid_order, supplier_sim, settings):
@@ -178,14 +182,13 @@ def test_backoff_doubles_per_attempt(paid_order, supplier_sim, settings):
     order = paid_order()
     assert fulfillment_place(order_id=order.pk) == FulfillmentOutcome.RETRY_SCHEDULED
     order.refresh_from_db()
-    first = order.fulfillment_next_attempt_at
+    first = supplier_of(order).next_attempt_at
     # Not due yet: a worker (or a duplicate task) skips it.
     assert fulfillment_place(order_id=order.pk) == FulfillmentOutcome.SKIPPED
     delayed = DBTaskResult.objects.filter(task_path=TASK, status="READY").exclude(run_after__year=9999)
     assert [t.run_after for t in delayed] == [first]
     delay_1 = ActivityLog.objects.get(action="order.fulfillment_retry_scheduled").metadata["delay_seconds"]
-    order.fulfillment_next_attempt_at = None
-    order.save(update_fields=["fulfillment_next_attempt_at"])
+    SupplierOrder.objects.filter(order_id=order.pk).update(next_attempt_at=None)  # time moved on
     assert fulfillment_place(order_id=order.pk) == FulfillmentOutcome.RETRY_SCHEDULED
     delays = sorted(log.metadata["delay_seconds"]
                     for log in ActivityLog.objects.filter(action="order.fulfillment_retry_scheduled"))

@@ -13,7 +13,11 @@ from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Sub
 from django.db.models.functions import Cast, Coalesce, Round
 
 from tradeline.analytics.models import BrokerDailyStats
-from tradeline.core.money import proportion_of
+from tradeline.core.money import clawback_cents
+from tradeline.ledger.reconcile.records import check_payment_summaries
+from tradeline.orders.models import PAID_PAYMENT_STATES as PAID
+from tradeline.orders.models import REFUNDABLE_PAYMENT_STATES
+from tradeline.orders.models import UNPAID_PAYMENT_STATES as UNPAID
 from tradeline.orders.models import DisputeStatus, FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 from tradeline.payments.models import Refund
 from tradeline.payouts.models import (
@@ -25,8 +29,6 @@ from tradeline.payouts.models import (
     PayoutStatus,
 )
 
-PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
-UNPAID = (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.CANCELLED)
 LIVE_PAYOUT = (PayoutStatus.PENDING, PayoutStatus.COMPLETED)
 CHUNK = 2_000
 PROGRESS_EVERY = 50_000
@@ -163,15 +165,16 @@ def check_order_money(c, *, since, say: Say) -> None:
     for number, ours, refunded in rows:
         c.add("LOCAL_REFUNDS_EXCEED", "order", number, f"refunds recorded {ours} > order refunded total {refunded}")
 
-    settled = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+    settled = REFUNDABLE_PAYMENT_STATES
     wrong_status = (
         (Q(status=OrderStatus.PENDING) & ~Q(payment_status=PaymentStatus.PENDING))
         | (Q(status__in=(OrderStatus.PROCESSING, OrderStatus.COMPLETED)) & ~Q(payment_status__in=settled))
         | (Q(status=OrderStatus.CANCELLED) & ~Q(payment_status=PaymentStatus.CANCELLED))
         | (Q(status=OrderStatus.FAILED) & ~Q(payment_status=PaymentStatus.FAILED))
-        | (Q(status=OrderStatus.COMPLETED) & Q(supplier_order_id__isnull=True))
+        | (Q(status=OrderStatus.COMPLETED) & Q(supplier_order__supplier_order_id__isnull=True))
     )
-    rows = orders.filter(wrong_status).values_list("order_number", "status", "payment_status", "supplier_order_id")
+    rows = orders.filter(wrong_status).values_list("order_number", "status", "payment_status",
+                                                   "supplier_order__supplier_order_id")
     for number, status, payment, supplier_order in _stream(rows, say, "order states"):
         extra = ", no supplier order" if status == OrderStatus.COMPLETED and not supplier_order else ""
         c.add("ORDER_STATUS", "order", number, f"order {status} with payment {payment}{extra}")
@@ -213,16 +216,6 @@ def check_commission_origin(c, *, since, say: Say) -> None:
         c.add("COMMISSION_ORDER_MISMATCH", "order", number, "; ".join(parts) or "differs from its order")
 
 
-def expected_clawback(*, original: int, amount_refunded: int, total_charged: int, dispute_status: str) -> int:
-    """What the broker gives back on an order: everything after a lost dispute, else its earnings
-    in proportion to the cumulative refund (half up, once)."""
-    if dispute_status == DisputeStatus.LOST:
-        return original
-    if amount_refunded <= 0 or total_charged <= 0:
-        return 0
-    return proportion_of(original, min(amount_refunded, total_charged), total_charged)
-
-
 def check_commission_clawbacks(c, *, since, say: Say) -> None:
     """Clawed back so far = (original - current amounts) - Σ its adjustments; it must equal what the
     order's refunds (or a lost dispute) call for. Untouched commissions of unrefunded orders are
@@ -242,8 +235,8 @@ def check_commission_clawbacks(c, *, since, say: Say) -> None:
          dispute) in _stream(rows, say, "commission clawbacks"):
         booked_share = o_share - share - a_share
         booked_markup = o_markup - markup - a_markup
-        want = expected_clawback(original=o_share + o_markup, amount_refunded=refunded, total_charged=total,
-                                 dispute_status=dispute)
+        want = clawback_cents(earnings=o_share + o_markup, amount_refunded=refunded, total_charged=total,
+                              dispute_lost=dispute == DisputeStatus.LOST)
         if booked_share + booked_markup != want or not (0 <= booked_share <= o_share and 0 <= booked_markup <= o_markup):
             c.add("COMMISSION_CLAWBACK", "order", number,
                   f"clawed back {booked_share + booked_markup} (share {booked_share}, markup {booked_markup}) but "
@@ -382,6 +375,7 @@ def check_all(c, *, since: datetime | None, say: Say) -> None:
         ("order totals vs items", check_order_items),
         ("item pricing", check_item_pricing),
         ("order money and states", check_order_money),
+        ("order summaries vs payments and supplier orders", check_payment_summaries),
         ("one commission per paid broker order", check_commission_presence),
         ("commissions vs their orders", check_commission_origin),
         ("commission clawbacks vs refunds and disputes", check_commission_clawbacks),

@@ -1,5 +1,5 @@
-"""Reconciliation against Stripe: each order with a Checkout Session or a Stripe payment is compared
-with what Stripe holds, through the gateway (stripe_gateway retrievals; the local Stripe server in
+"""Reconciliation against Stripe: each Stripe payment with a Checkout Session or money taken is
+compared with what Stripe holds, through the gateway (stripe_gateway retrievals; the local Stripe server in
 tests and `make run`).
 
 The orders are streamed from the database in chunks; each chunk's look-ups run on a small thread
@@ -16,17 +16,19 @@ from datetime import datetime
 from django.db.models import Q
 
 from tradeline.core.errors import ApplicationError, UpstreamError
-from tradeline.orders.models import DisputeStatus, Order, OrderStatus, PaymentMethod, PaymentStatus
+from tradeline.orders.models import PAID_PAYMENT_STATES as PAID
+from tradeline.orders.models import DisputeStatus, OrderStatus, PaymentMethod
 from tradeline.payments import stripe_gateway
-from tradeline.payments.models import Refund
+from tradeline.payments.models import Payment, Refund
 
-PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 CHUNK = 200
 PROGRESS_EVERY = 1_000
 
 
 @dataclass(frozen=True)
 class OrderFacts:
+    """One Stripe payment with its order's facts (the payment's own status, amounts and ids)."""
+
     pk: str
     number: str
     status: str
@@ -139,15 +141,15 @@ def check_order(facts: OrderFacts) -> tuple[list[tuple[str, str]], str | None]:
 
 
 def _facts(since: datetime | None):
-    orders = Order.objects.order_by("created_at", "pk").filter(
-        Q(stripe_session_id__isnull=False) | Q(payment_method=PaymentMethod.STRIPE, payment_status__in=PAID))
+    payments = Payment.objects.order_by("order__created_at", "order_id", "created_at").filter(
+        Q(stripe_session_id__isnull=False) | Q(status__in=PAID), method=PaymentMethod.STRIPE)
     if since:
-        orders = orders.filter(created_at__gte=since)
-    columns = ("pk", "order_number", "status", "payment_status", "payment_method", "total_charged", "currency",
-               "amount_paid", "amount_refunded", "dispute_status", "stripe_session_id", "stripe_payment_intent",
-               "stripe_charge_id")
+        payments = payments.filter(order__created_at__gte=since)
+    columns = ("pk", "order_id", "order__order_number", "order__status", "status", "method", "order__total_charged",
+               "order__currency", "amount", "amount_refunded", "dispute_status", "stripe_session_id",
+               "stripe_payment_intent", "stripe_charge_id")
     batch = []
-    for row in orders.values_list(*columns).iterator(chunk_size=CHUNK):
+    for row in payments.values_list(*columns).iterator(chunk_size=CHUNK):
         batch.append(row)
         if len(batch) == CHUNK:
             yield from _with_refunds(batch)
@@ -158,11 +160,11 @@ def _facts(since: datetime | None):
 
 def _with_refunds(rows: list) -> list[OrderFacts]:
     refunds: dict = {}
-    for order_id, refund_id, amount in Refund.objects.filter(
-            order_id__in=[r[0] for r in rows], status=Refund.Status.SUCCEEDED, stripe_refund_id__isnull=False,
-    ).values_list("order_id", "stripe_refund_id", "amount"):
-        refunds.setdefault(order_id, []).append((refund_id, amount))
-    return [OrderFacts(str(r[0]), *r[1:], refunds=tuple(refunds.get(r[0], ()))) for r in rows]
+    for payment_id, refund_id, amount in Refund.objects.filter(
+            payment_id__in=[r[0] for r in rows], status=Refund.Status.SUCCEEDED, stripe_refund_id__isnull=False,
+    ).values_list("payment_id", "stripe_refund_id", "amount"):
+        refunds.setdefault(payment_id, []).append((refund_id, amount))
+    return [OrderFacts(str(r[1]), *r[2:], refunds=tuple(refunds.get(r[0], ()))) for r in rows]
 
 
 def check_all(c, *, since: datetime | None, say: Callable[[str], None], workers: int = 8) -> None:

@@ -13,18 +13,21 @@ from tradeline.analytics.models import BrokerDailyStats
 from tradeline.ledger.reconcile import CODES, reconcile_run
 from tradeline.brokers.models import MarkupType
 from tradeline.orders.models import Order, OrderItem
-from tradeline.payments.models import Refund
+from tradeline.fulfillment.models import SupplierOrder
+from tradeline.payments.models import Payment, Refund
 from tradeline.payments.services import (
+    PaidOutcome,
     manual_payment_record,
     order_checkout_expired,
     order_dispute_closed,
     order_dispute_opened,
-    order_mark_paid,
+    order_payment_record,
     refund_create,
     refund_total_apply,
 )
 from tradeline.payouts.models import CommissionAdjustment, CommissionRecord, Payout
 from tradeline.payouts.services import month_period, payout_cancel, payout_mark_paid, payout_run_month
+from tradeline.testing.factories import add_checkout_session
 
 pytestmark = pytest.mark.django_db
 
@@ -48,8 +51,8 @@ class Ledger:
 
 
 def _pay(order: Order) -> Order:
-    assert order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                           payment_intent=f"pi_{order.pk.hex}", charge_id=f"ch_{order.pk.hex}")
+    assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+                           payment_intent=f"pi_{order.pk.hex}", charge_id=f"ch_{order.pk.hex}") == PaidOutcome.PAID
     order.refresh_from_db()
     return order
 
@@ -72,7 +75,8 @@ def ledger(make_broker, make_order, admin_user, settings) -> Ledger:
     refund_total_apply(order_id=partial.pk, amount_refunded=partial.total_charged * 3 // 10)
     refunded_later = _pay(make_order(broker=a, prices=(70_000,)))
     direct = _pay(make_order(prices=(100_000,)))
-    expired = make_order(broker=a, prices=(10_000,), stripe_session_id="cs_test_expired")
+    expired = make_order(broker=a, prices=(10_000,))
+    add_checkout_session(expired, "cs_test_expired")
     assert order_checkout_expired(order_id=expired.pk, session_id="cs_test_expired")
     pending = make_order(broker=b, prices=(20_000,))
     cash = make_order(broker=b, prices=(25_000,))
@@ -106,6 +110,12 @@ def _update(model, pk, **values) -> None:
     sets = ", ".join(f"{f.column} = %s" for f in fields)
     params = [f.get_db_prep_save(value, connection) for f, value in zip(fields, values.values(), strict=True)]
     _sql(f"UPDATE {meta.db_table} SET {sets} WHERE id = %s", [*params, _key(model, pk)])
+
+
+def _paid_amount(order, amount: int) -> None:
+    """The order's paid amount changed on the paying payment and on the order's summary alike."""
+    _update(Order, order.pk, amount_paid=amount)
+    _update(Payment, Payment.objects.get(order=order, role="PAYING").pk, amount=amount)
 
 
 def _key(model, pk):
@@ -146,8 +156,14 @@ CORRUPTIONS = {
         lambda lg: _update(Order, lg.pending.pk, revenue_share_percent=Decimal("21.00")),
         {"ITEM_PRICING": "pending"}),
     "paid_amount": (
-        lambda lg: _update(Order, lg.paid.pk, amount_paid=lg.paid.amount_paid + 1),
+        lambda lg: _paid_amount(lg.paid, lg.paid.amount_paid + 1),
         {"PAID_SPLIT": "paid"}),
+    "summary_differs_from_its_payment": (
+        lambda lg: _update(Payment, Payment.objects.get(order=lg.paid, role="PAYING").pk, amount_refunded=1),
+        {"PAYMENT_SUMMARY": "paid"}),
+    "fulfillment_summary_differs_from_its_supplier_order": (
+        lambda lg: _update(SupplierOrder, SupplierOrder.objects.get(order=lg.paid).pk, status="FAILED"),
+        {"FULFILLMENT_SUMMARY": "paid"}),
     "money_on_expired_order": (
         lambda lg: _update(Order, lg.expired.pk, amount_paid=500),
         {"UNPAID_WITH_MONEY": "expired"}),
@@ -155,7 +171,8 @@ CORRUPTIONS = {
         lambda lg: _update(Order, lg.direct.pk, paid_at=None),
         {"PAID_WITHOUT_MONEY": "direct"}),
     "refund_status": (
-        lambda lg: _update(Order, lg.partial_open.pk, payment_status="SUCCEEDED"),
+        lambda lg: (_update(Order, lg.partial_open.pk, payment_status="SUCCEEDED"),
+                    _update(Payment, Payment.objects.get(order=lg.partial_open, role="PAYING").pk, status="SUCCEEDED")),
         {"REFUND_STATE": "partial_open"}),
     "local_refund_amount": (
         lambda lg: _update(Refund, Refund.objects.get(order=lg.cash).pk, amount=5_000),
@@ -237,6 +254,7 @@ def test_every_database_code_is_exercised():
     stripe_codes = {code for code in CODES if code.startswith("STRIPE_")}
     unreachable = {"REFUND_EXCEEDS_PAID", "ORDER_NO_ITEMS", "BROKER_LEDGER"}  # CHECK constraints / summary
     exercised = {code for _, expected in CORRUPTIONS.values() for code in expected}
+    exercised |= {"TRANSFER_RECORD", "TRANSFER_UNSETTLED"}  # need a sent payout: test_reconcile_transfers.py
     assert set(CODES) - stripe_codes - unreachable <= exercised
     assert "BROKER_LEDGER" in exercised
 
@@ -266,7 +284,7 @@ def test_command_prints_a_summary_and_exits_0_when_balanced(ledger, capsys):
 
 
 def test_command_prints_each_discrepancy_and_exits_1(ledger, capsys):
-    _update(Order, ledger.paid.pk, amount_paid=ledger.paid.amount_paid + 1)
+    _paid_amount(ledger.paid, ledger.paid.amount_paid + 1)
     _update(Order, ledger.expired.pk, amount_paid=500)
     with pytest.raises(CommandError) as error:
         call_command("reconcile", "--skip-stripe", "--quiet")

@@ -9,6 +9,8 @@ from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import Order
 from tradeline.payments.models import Refund
 from tradeline.payments.tests import sim
+from tradeline.testing.factories import payment_of
+from tradeline.payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +42,13 @@ def test_orders_agree_with_stripe_after_payments_refunds_and_disputes(stripe_sim
     sim.pay(client, stripe_sim, paid)
     refunded = shop(prices=(33_333, 49_999))
     sim.pay(client, stripe_sim, refunded)
-    _deliver_new(stripe_sim, client, lambda: stripe_sim.refund(refunded.stripe_payment_intent, 10_000,
+    _deliver_new(stripe_sim, client, lambda: stripe_sim.refund(payment_of(refunded).stripe_payment_intent, 10_000,
                                                                deliver=False))
-    _deliver_new(stripe_sim, client, lambda: stripe_sim.refund(refunded.stripe_payment_intent, 5_000,
+    _deliver_new(stripe_sim, client, lambda: stripe_sim.refund(payment_of(refunded).stripe_payment_intent, 5_000,
                                                                deliver=False))
     disputed = shop()
     sim.pay(client, stripe_sim, disputed)
-    _deliver_new(stripe_sim, client, lambda: stripe_sim.dispute(disputed.stripe_charge_id, deliver=False))
+    _deliver_new(stripe_sim, client, lambda: stripe_sim.dispute(payment_of(disputed).stripe_charge_id, deliver=False))
     expired = shop()
     session_id = sim.open_session(expired)
     _deliver_new(stripe_sim, client, lambda: stripe_sim.expire(session_id, deliver=False))
@@ -68,10 +70,10 @@ def test_lost_webhooks_show_as_disagreements_with_stripe(stripe_sim, shop):
     stripe_sim.pay(sim.open_session(paid_unseen), deliver=False)
     refund_unseen = shop()
     sim.pay(client, stripe_sim, refund_unseen)
-    stripe_sim.refund(refund_unseen.stripe_payment_intent, 20_000, deliver=False)
+    stripe_sim.refund(payment_of(refund_unseen).stripe_payment_intent, 20_000, deliver=False)
     dispute_unseen = shop()
     sim.pay(client, stripe_sim, dispute_unseen)
-    stripe_sim.dispute(dispute_unseen.stripe_charge_id, deliver=False)
+    stripe_sim.dispute(payment_of(dispute_unseen).stripe_charge_id, deliver=False)
     expiry_unseen = shop()
     stripe_sim.expire(sim.open_session(expiry_unseen), deliver=False)
 
@@ -90,7 +92,7 @@ def test_ids_stripe_does_not_know_are_reported(stripe_sim, shop, admin_user):
     client = Client()
     wrong_intent = shop()
     sim.pay(client, stripe_sim, wrong_intent)
-    Order.objects.filter(pk=wrong_intent.pk).update(stripe_payment_intent="pi_never_made", stripe_charge_id=None)
+    Payment.objects.filter(order_id=wrong_intent.pk).update(stripe_payment_intent="pi_never_made", stripe_charge_id=None)
     wrong_refund = shop()
     sim.pay(client, stripe_sim, wrong_refund)
     from tradeline.payments.services import refund_create

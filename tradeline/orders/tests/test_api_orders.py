@@ -11,6 +11,7 @@ from tradeline.audit.models import ActivityLog
 from tradeline.brokers.models import AdminRole, BrokerStatus, KeyKind
 from tradeline.orders.models import Order, OrderItem, OrderStatus, PaymentStatus
 from tradeline.orders.tests.conftest import admin_bearer, broker_key, old, seed_catalog
+from tradeline.testing.factories import session_of
 
 
 def _get(api, path, **headers):
@@ -192,7 +193,7 @@ def test_admin_direct_sale_without_checkout(api, admin_auth, catalog):
     body = response.json()
     assert body["session_id"] is None and body["checkout_url"] is None
     order = Order.objects.get(pk=body["order"]["id"])
-    assert order.broker is None and order.status == OrderStatus.PENDING and order.stripe_session_id is None
+    assert order.broker is None and order.status == OrderStatus.PENDING and session_of(order) is None
     assert (order.total_charged, order.broker_revenue_share, order.platform_net_revenue) == (200_000, 0, 100_000)
     log = ActivityLog.objects.get(action="order.created")
     assert log.actor_type == "ADMIN" and log.actor_user is not None

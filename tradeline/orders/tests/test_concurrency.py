@@ -14,6 +14,7 @@ from tradeline.orders.models import Order, OrderStatus
 from tradeline.orders.tests.conftest import seed_catalog
 from tradeline.payments.services.checkout import checkout_cancel, checkout_create
 from tradeline.testing.concurrency import run_together
+from tradeline.testing.factories import session_of
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_concurrent_checkouts_get_distinct_numbers_and_all_count(fresh_catalog, 
     numbers = {order.order_number for order, _ in results}
     sessions = {session.id for _, session in results}
     assert len(numbers) == 8 and len(sessions) == 8
-    assert Order.objects.filter(status=OrderStatus.PENDING, stripe_session_id__isnull=False).count() == 8
+    assert Order.objects.filter(status=OrderStatus.PENDING, payments__stripe_session_id__isnull=False).count() == 8
     day = timezone.now().astimezone(UTC).date()
     assert BrokerDailyStats.objects.get(broker=broker, date=day).checkout_starts == 8
 
@@ -75,7 +76,7 @@ def test_cancel_while_stripe_answers_closes_the_new_session(fresh_catalog, make_
     assert isinstance(outcome, Conflict), outcome
     assert outcome.code == "ORDER_NOT_PENDING"
     order = Order.objects.get()
-    assert (order.status, order.stripe_session_id, order.cancellation_reason) == (
+    assert (order.status, session_of(order), order.cancellation_reason) == (
         OrderStatus.CANCELLED, None, "changed mind")
     sessions = {e["data"]["object"]["id"] for e in stripe_sim.events("checkout.session.expired")}
     assert len(sessions) == 1  # the session opened for the cancelled order was expired at once

@@ -26,7 +26,7 @@ def _nothing_created():
 
 @pytest.mark.django_db
 def test_worked_example_is_frozen_on_order_and_item(catalog, make_broker):
-    # DOMAIN.md: P = $1,000.00, C = 50, r = 10, markup 20 %.
+    # docs/domain.md: P = $1,000.00, C = 50, r = 10, markup 20 %.
     broker = make_broker(share="10", markup_percent="20")
     order = services.order_create(broker=broker, customer_email="ann@example.com", customer_name=" Ann  Lee ",
                                   items=[("card-chase", 1)])
@@ -59,7 +59,7 @@ def test_worked_example_is_frozen_on_order_and_item(catalog, make_broker):
 
 @pytest.mark.django_db
 def test_rounding_example_per_unit_then_times_quantity(catalog, make_broker):
-    # DOMAIN.md: P = $333.33, r = 12.5, markup 7.5 % -> S 4167, M 2500, U 35833, G 16667, N 12500 (per unit).
+    # docs/domain.md: P = $333.33, r = 12.5, markup 7.5 % -> S 4167, M 2500, U 35833, G 16667, N 12500 (per unit).
     broker = make_broker(share="12.5", markup_percent="7.5")
     order = services.order_create(broker=broker, customer_email="bo@example.com", items=[("card-amex", 3)])
     item = order.items.get()

@@ -1,10 +1,12 @@
-"""Checkout: the order (through orders.services.order_create) and its Stripe Checkout Session; the
-cancel of a pending checkout; the sweep of stale checkouts.
+"""Checkout and the other payment attempts made before any money moves: the order (through
+orders.services.order_create) and its Stripe Checkout Session, an admin's payment link, an admin's
+manual (CASH / WIRE / CHECK) payment; the cancel of a pending checkout; the sweep of stale checkouts.
 
 Transactions: `checkout_create` commits the order first, then calls Stripe with no transaction open
-and no row locked, then stores the session id with a conditional UPDATE (only while the order is
-still PENDING and has no session). If Stripe fails, the order is cancelled (conditional UPDATE
-again) and the error is raised, so no PENDING order without a payment page is ever left behind.
+and no row locked, then stores the session as the order's STRIPE payment attempt in one short
+transaction (only while the order is still PENDING and has no session). If Stripe fails, the order
+is cancelled (orders.services.order_cancel) and the error is raised, so no PENDING order without a
+payment page is ever left behind.
 """
 
 import logging
@@ -12,14 +14,15 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from tradeline.analytics.services import stats_increment
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
 from tradeline.brokers.models import Broker
-from tradeline.core.errors import ApplicationError, Conflict, UpstreamError
-from tradeline.orders.models import Order, OrderStatus, PaymentStatus
+from tradeline.core.errors import ApplicationError, Conflict, NotFound, UpstreamError, ValidationFailed
+from tradeline.orders.models import MANUAL_METHODS, Order, OrderStatus, PaymentMethod
 from tradeline.orders.services import (
     CANCELLATION_REASON_MAX,
     checkout_return_urls,
@@ -27,9 +30,12 @@ from tradeline.orders.services import (
     order_cancel,
     order_cancel_never_opened,
     order_create,
+    order_transition,
 )
 from tradeline.payments import stripe_gateway
-from tradeline.payments.services.paid import order_checkout_expired
+from tradeline.payments.models import Payment
+from tradeline.payments.services.common import is_uuid, order_locked
+from tradeline.payments.services.paid import REFERENCE_MAX, order_checkout_expired, order_payment_record
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +50,8 @@ def _checkout_failed(*, order: Order, error: Exception) -> None:
     """Cancel the never-payable order after Stripe refused or failed (no-op if it moved on)."""
     code = getattr(error, "code", type(error).__name__)
     reason = f"checkout failed: {code}"[:CANCELLATION_REASON_MAX]
-    with transaction.atomic():
-        changed = Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
-            status=OrderStatus.CANCELLED,
-            payment_status=PaymentStatus.CANCELLED,
-            cancelled_at=timezone.now(),
-            cancellation_reason=reason,
-            updated_at=timezone.now(),
-        )
-        if changed:
-            activity_log(action="order.checkout_failed", entity=order, broker=order.broker,
-                         metadata={"order_number": order.order_number, "code": code})
+    order_cancel(order_id=order.pk, reason=reason, action="order.checkout_failed", strict=False,
+                 metadata={"code": code})
     logger.warning("checkout for order %s failed (%s); order cancelled", order.order_number, code)
 
 
@@ -95,26 +92,34 @@ def checkout_create(
         raise UpstreamError("The payment service failed; nothing was charged. Please try again.",
                             code="STRIPE_UNAVAILABLE") from exc
 
-    expires_at = _as_datetime(session.expires_at)
-    with transaction.atomic():
-        stored = Order.objects.filter(
-            pk=order.pk, status=OrderStatus.PENDING, stripe_session_id__isnull=True
-        ).update(stripe_session_id=session.id, checkout_expires_at=expires_at or expected_expiry,
-                 updated_at=timezone.now())
-        if stored:
-            activity_log(action="order.checkout_created", entity=order, broker=broker, actor_user=actor_user,
-                         actor_type=ActorType.BROKER if broker is not None and actor_user is None
-                         else ActorType.SYSTEM,
-                         metadata={"order_number": order.order_number, "session_id": session.id})
-            if broker is not None:
-                stats_increment(broker_id=broker.pk, day=timezone.now().astimezone(UTC).date(), checkout_starts=1)
-    if not stored:
+    expires_at = _as_datetime(session.expires_at) or expected_expiry
+    payment = checkout_session_store(order_id=order.pk, session_id=session.id, expires_at=expires_at,
+                                     actor_user=actor_user)
+    if payment is None:
         # Cancelled (by an admin) while Stripe was answering: close the page we just opened.
         _expire_session_quietly(session.id)
         raise Conflict("The order was cancelled while its checkout was being created.", code="ORDER_NOT_PENDING")
-    order.stripe_session_id = session.id
-    order.checkout_expires_at = expires_at or expected_expiry
+    if broker is not None:
+        stats_increment(broker_id=broker.pk, day=timezone.now().astimezone(UTC).date(), checkout_starts=1)
+    order.checkout_expires_at = expires_at
     return order, session
+
+
+def checkout_session_store(*, order_id, session_id: str, expires_at, actor_user=None) -> Payment | None:
+    """Store a new order's Checkout Session as its STRIPE payment attempt, only while the order is
+    still PENDING with no session (None otherwise: it was cancelled while Stripe answered)."""
+    with transaction.atomic():
+        order = order_locked(order_id)
+        if order.status != OrderStatus.PENDING or order.payments.filter(stripe_session_id__isnull=False).exists():
+            return None
+        payment = Payment.objects.create(order=order, method=PaymentMethod.STRIPE, amount=order.total_charged,
+                                         currency=order.currency, stripe_session_id=session_id)
+        order_transition(order=order, checkout_expires_at=expires_at)
+        activity_log(action="order.checkout_created", entity=order, broker_id=order.broker_id, actor_user=actor_user,
+                     actor_type=ActorType.BROKER if order.broker_id is not None and actor_user is None
+                     else ActorType.SYSTEM,
+                     metadata={"order_number": order.order_number, "session_id": session_id})
+    return payment
 
 
 # --- cancel --------------------------------------------------------------------------------------
@@ -132,8 +137,9 @@ def checkout_cancel(*, order_id, actor_user=None, reason: str = "") -> Order:
     """Cancel a PENDING order (orders.services.order_cancel: Conflict otherwise), then expire its
     Stripe session (best effort, after the commit)."""
     order = order_cancel(order_id=order_id, actor_user=actor_user, reason=reason)
-    if order.stripe_session_id:
-        _expire_session_quietly(order.stripe_session_id)
+    for session_id in order.payments.filter(stripe_session_id__isnull=False).values_list("stripe_session_id",
+                                                                                          flat=True):
+        _expire_session_quietly(session_id)
     return order
 
 
@@ -157,9 +163,10 @@ def order_expire_stale_checkouts(
     say = progress or (lambda message: None)
     cutoff = (now or timezone.now()) - timedelta(seconds=grace_seconds)
     candidates = list(
-        Order.objects.filter(status=OrderStatus.PENDING, checkout_expires_at__lt=cutoff,
-                             stripe_payment_link_id__isnull=True)
-        .order_by("checkout_expires_at").values_list("pk", "order_number", "stripe_session_id")[:limit]
+        Order.objects.filter(status=OrderStatus.PENDING, checkout_expires_at__lt=cutoff)
+        .exclude(payments__stripe_payment_link_id__isnull=False)
+        .annotate(session_id=Max("payments__stripe_session_id"))
+        .order_by("checkout_expires_at").values_list("pk", "order_number", "session_id")[:limit]
     )
     counts = {"checked": len(candidates), "cancelled": 0, "left_open": 0, "left_complete": 0, "errors": 0}
     say(f"{len(candidates)} pending order(s) with a checkout expired before {cutoff:%Y-%m-%d %H:%M} UTC")
@@ -182,3 +189,71 @@ def order_expire_stale_checkouts(
             say(f"  {index}/{len(candidates)} checked, {counts['cancelled']} cancelled")
     say(", ".join(f"{name} {value}" for name, value in counts.items()))
     return counts
+
+
+# --- manual payments and payment links ------------------------------------------------------
+
+def manual_payment_record(*, order_id, method: str, reference: str, admin) -> Order:
+    """An admin records a CASH / WIRE / CHECK payment of the full total for a PENDING order: the
+    same paid transition as Stripe (commission, analytics, fulfillment), admin and reference kept on
+    the Payment. After the commit the order's open Checkout Sessions are expired (best effort), so
+    the customer cannot pay a second time online."""
+    method = (method or "").upper()
+    if method not in MANUAL_METHODS:
+        raise ValidationFailed("payment_method must be CASH, WIRE or CHECK.", code="INVALID_PAYMENT_METHOD",
+                               details={"field": "payment_method"})
+    reference = " ".join(str(reference or "").split())
+    if not reference:
+        raise ValidationFailed("A reference (receipt, wire or check number) is required.",
+                               code="REFERENCE_REQUIRED", details={"field": "reference"})
+    if len(reference) > REFERENCE_MAX:
+        raise ValidationFailed(f"The reference is longer than {REFERENCE_MAX} characters.",
+                               code="REFERENCE_TOO_LONG", details={"field": "reference"})
+    order = Order.objects.filter(pk=order_id).first() if is_uuid(order_id) else None
+    if order is None:
+        raise NotFound("Order not found.", code="ORDER_NOT_FOUND")
+    order_payment_record(order_id=order.pk, amount=order.total_charged, currency=order.currency, method=method,
+                         reference=reference, actor_user=admin)
+    order.refresh_from_db()
+    for session_id in order.payments.filter(stripe_session_id__isnull=False).values_list("stripe_session_id",
+                                                                                          flat=True):
+        try:
+            stripe_gateway.expire_checkout_session(session_id)
+        except Exception as exc:  # the session expires by itself; a later online payment is EXCESS
+            logger.warning("could not expire checkout session of order %s: %s", order.pk, getattr(exc, "code", exc))
+    return order
+
+
+def payment_link_create(*, order_id, admin) -> Payment:
+    """A Stripe payment link for a PENDING order (Conflict for any other status), stored as a STRIPE
+    payment attempt. Asking again returns the stored one. Stripe is called outside the transaction;
+    the link is stored only if the order is still PENDING when Stripe answers."""
+    order = Order.objects.filter(pk=order_id).first() if is_uuid(order_id) else None
+    if order is None:
+        raise NotFound("Order not found.", code="ORDER_NOT_FOUND")
+    _require_pending_for_link(order)
+    existing = order.payments.filter(stripe_payment_link_id__isnull=False).first()
+    if existing is not None:
+        return existing
+    link = stripe_gateway.create_payment_link(order=order)
+    with transaction.atomic():
+        order = order_locked(order.pk)
+        existing = order.payments.filter(stripe_payment_link_id__isnull=False).first()
+        if existing is not None:
+            return existing
+        if order.status != OrderStatus.PENDING:
+            logger.warning("order %s left PENDING while its payment link %s was made; link not stored",
+                           order.pk, link.id)
+            _require_pending_for_link(order)
+        payment = Payment.objects.create(order=order, method=PaymentMethod.STRIPE, amount=order.total_charged,
+                                         currency=order.currency, stripe_payment_link_id=link.id,
+                                         stripe_payment_link_url=link.url)
+        activity_log(action="order.payment_link_created", entity=order, actor_user=admin, broker_id=order.broker_id,
+                     metadata={"order_number": order.order_number, "payment_link": link.id})
+    return payment
+
+
+def _require_pending_for_link(order: Order) -> None:
+    if order.status != OrderStatus.PENDING:
+        raise Conflict(f"A payment link can only be made for a PENDING order; this one is {order.status}.",
+                       code="ORDER_NOT_PENDING", details={"status": order.status})

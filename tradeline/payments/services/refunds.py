@@ -1,34 +1,45 @@
 """Refunds: the admin action through Stripe, and the cumulative total Stripe reports.
 
-The order's `amount_refunded` is always SET to a cumulative total (Stripe's `charge.amount_refunded`),
-never increased by a delta, and never lowered: an admin refund and its `charge.refunded` webhook
-race harmlessly because both write the same total. Full -> order and payment REFUNDED; partial ->
-payment PARTIALLY_REFUNDED, the order keeps its status. The broker's commission follows in the same
-transaction (payouts.services.commission_apply_refund).
+A refund belongs to the order's paying Payment. Its `amount_refunded` is always SET to a cumulative
+total (Stripe's `charge.amount_refunded`), never increased by a delta, and never lowered: an admin
+refund and its `charge.refunded` webhook race harmlessly because both write the same total. Full ->
+payment REFUNDED and the order REFUNDED; partial -> payment PARTIALLY_REFUNDED, the order keeps its
+status. The order's summary columns and the broker's commission follow in the same transaction
+(payouts.services.commission_apply_refund). docs/domain.md "Refunds".
 """
 
-import functools
 import logging
 import uuid
 from enum import StrEnum
 
-from django.db import router, transaction
-from django.db.models import Exists, OuterRef, Q, Sum
-from django.db.models.expressions import RawSQL
-from django.db.models.fields.json import KT
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from tradeline.analytics.services import stats_increment
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
-from tradeline.core.db import expression_sql
 from tradeline.core.errors import ApplicationError, Conflict, UpstreamError, ValidationFailed
-from tradeline.core.locks import lock_one
 from tradeline.core.money import cents_to_usd, format_usd
-from tradeline.orders.models import DisputeStatus, Order, OrderStatus, PaymentMethod, PaymentStatus
+from tradeline.orders.models import (
+    PAID_PAYMENT_STATES,
+    REFUNDABLE_PAYMENT_STATES,
+    DisputeStatus,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+)
+from tradeline.orders.services import order_transition
 from tradeline.payments import stripe_gateway
-from tradeline.payments.models import Refund, WebhookEvent
-from tradeline.payments.services.common import PAID_PAYMENT_STATES, order_flag_for_review, order_get_locked
+from tradeline.payments.models import Payment, Refund, WebhookEvent
+from tradeline.payments.services.common import (
+    order_flag_for_review,
+    order_locked,
+    paying_payment_locked,
+    payment_summary,
+    review_reason_with,
+)
 from tradeline.payouts.models import CommissionRecord
 from tradeline.payouts.services import commission_apply_refund
 
@@ -48,25 +59,22 @@ def _counted_as_sale(order: Order) -> bool:
     return order.broker_id is not None and CommissionRecord.objects.filter(order_id=order.pk).exists()
 
 
-def _apply_total_locked(order: Order, amount_refunded: int, *, actor_user=None, source: str = "stripe") -> RefundOutcome:
-    """Set the cumulative refunded total on a locked order (see the module doc)."""
-    if order.payment_status not in PAID_PAYMENT_STATES or order.amount_paid <= 0:
+def _apply_total_locked(order: Order, payment: Payment | None, amount_refunded: int, *, actor_user=None,
+                        source: str = "stripe") -> RefundOutcome:
+    """Set the cumulative refunded total on the locked order's locked paying payment (module doc)."""
+    if payment is None or payment.status not in PAID_PAYMENT_STATES or payment.amount <= 0:
         return RefundOutcome.NOT_PAID
-    if amount_refunded > order.amount_paid:
+    if amount_refunded > payment.amount:
         return RefundOutcome.EXCEEDS_PAID
-    if amount_refunded <= order.amount_refunded:
+    if amount_refunded <= payment.amount_refunded:
         return RefundOutcome.UNCHANGED
-    delta = amount_refunded - order.amount_refunded
-    now = timezone.now()
-    order.amount_refunded = amount_refunded
-    full = amount_refunded == order.amount_paid
-    if full:
-        order.payment_status = PaymentStatus.REFUNDED
-        order.status = OrderStatus.REFUNDED
-        order.refunded_at = now
-    else:
-        order.payment_status = PaymentStatus.PARTIALLY_REFUNDED
-    order.save(update_fields=["amount_refunded", "payment_status", "status", "refunded_at", "updated_at"])
+    delta = amount_refunded - payment.amount_refunded
+    full = amount_refunded == payment.amount
+    payment.amount_refunded = amount_refunded
+    payment.status = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
+    payment.refunded_at = timezone.now() if full else payment.refunded_at
+    payment.save(update_fields=["amount_refunded", "status", "refunded_at", "updated_at"])
+    order_transition(order=order, to=OrderStatus.REFUNDED if full else None, **payment_summary(payment))
     commission_apply_refund(order=order)
     if _counted_as_sale(order):
         stats_increment(broker_id=order.broker_id, refunds_count=1, refunded_amount=delta)
@@ -89,8 +97,8 @@ def refund_total_apply(*, order_id, amount_refunded: int, actor_user=None) -> Re
     if not isinstance(amount_refunded, int) or isinstance(amount_refunded, bool) or amount_refunded < 0:
         raise ValidationFailed("amount_refunded must be a non-negative number of cents.", code="INVALID_AMOUNT")
     with transaction.atomic():
-        order = order_get_locked(order_id)
-        outcome = _apply_total_locked(order, amount_refunded, actor_user=actor_user)
+        order = order_locked(order_id)
+        outcome = _apply_total_locked(order, paying_payment_locked(order), amount_refunded, actor_user=actor_user)
     if outcome == RefundOutcome.EXCEEDS_PAID:
         order_flag_for_review(order_id=order.pk, reason=f"Stripe reports {format_usd(amount_refunded)} refunded, "
                                                         f"more than the {format_usd(order.amount_paid)} paid.")
@@ -108,29 +116,13 @@ def _deferred_reports():
     return WebhookEvent.objects.filter(status=WebhookEvent.Status.DEFERRED, event_type="charge.refunded")
 
 
-@functools.cache
-def _deferred_refunds_waiting_sql(using: str) -> RawSQL:
-    return expression_sql(Order, Exists(
-        _deferred_reports().alias(payment_intent=KT("payload__data__object__payment_intent")).filter(
-            Q(order_id=OuterRef("pk")) | Q(payment_intent=OuterRef("stripe_payment_intent")))
-    ), using=using)
-
-
-def deferred_refunds_waiting() -> RawSQL:
-    """Whether reports wait for an order's payment: an expression over the order's row, for the
-    paid transition's UPDATE .. RETURNING (no statement of its own). It matches the reports
-    deferred_refunds_apply applies: by order, or naming the order's payment intent (as text,
-    compared with the column)."""
-    return _deferred_refunds_waiting_sql(router.db_for_write(Order))
-
-
-def deferred_refunds_apply(*, order: Order) -> RefundOutcome | None:
-    """Inside the paid transaction (order locked): apply `charge.refunded` reports that arrived
-    before the payment was known, matched by order or payment intent, then mark them processed.
-    The paid transition calls it only when deferred_refunds_waiting said there are some."""
+def deferred_refunds_apply(*, order: Order, payment: Payment) -> RefundOutcome | None:
+    """Inside the paid transaction (order and payment locked): apply `charge.refunded` reports that
+    arrived before the payment was known, matched by order or payment intent, then mark them
+    processed. One SELECT when there are none (the usual case)."""
     match = Q(order_id=order.pk)
-    if order.stripe_payment_intent:
-        match |= Q(payload__data__object__payment_intent=order.stripe_payment_intent)
+    if payment.stripe_payment_intent:
+        match |= Q(payload__data__object__payment_intent=payment.stripe_payment_intent)
     events = list(
         # skip_locked: a report being replayed right now applies itself once this payment commits.
         _deferred_reports().select_for_update(skip_locked=True).filter(match).order_by("pk")
@@ -138,14 +130,14 @@ def deferred_refunds_apply(*, order: Order) -> RefundOutcome | None:
     if not events:
         return None
     total = max(_deferred_amount(e) for e in events)
-    outcome = _apply_total_locked(order, total) if total else RefundOutcome.UNCHANGED
+    outcome = _apply_total_locked(order, payment, total) if total else RefundOutcome.UNCHANGED
     status = WebhookEvent.Status.PROCESSED
     note = ""
     if outcome == RefundOutcome.EXCEEDS_PAID:
         status, note = WebhookEvent.Status.NEEDS_REVIEW, "refunded amount exceeds the payment"
-        order.status = OrderStatus.ON_HOLD if not order.supplier_order_id else order.status
-        order.review_reason = f"{order.review_reason}\nStripe reports more refunded than paid.".strip()
-        order.save(update_fields=["status", "review_reason", "updated_at"])
+        # Called in the paid transition: nothing is placed at the supplier yet.
+        order_transition(order=order, to=OrderStatus.ON_HOLD,
+                         review_reason=review_reason_with(order, "Stripe reports more refunded than paid."))
     WebhookEvent.objects.filter(pk__in=[e.pk for e in events]).update(
         status=status, order=order, error=note, processed_at=timezone.now())
     return outcome
@@ -156,30 +148,32 @@ def deferred_refunds_apply(*, order: Order) -> RefundOutcome | None:
 # ----------------------------------------------------------------------------------------------
 
 
-def _require_refundable(order: Order) -> None:
-    if order.payment_status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
-        raise Conflict(f"There is nothing to refund: the payment is {order.payment_status}.",
-                       code="NOT_REFUNDABLE", details={"payment_status": order.payment_status})
-    if order.dispute_status == DisputeStatus.OPEN:
+def _require_refundable(order: Order, payment: Payment | None) -> Payment:
+    status = payment.status if payment is not None else order.payment_status
+    if payment is None or status not in REFUNDABLE_PAYMENT_STATES:
+        raise Conflict(f"There is nothing to refund: the payment is {status}.",
+                       code="NOT_REFUNDABLE", details={"payment_status": status})
+    if payment.dispute_status == DisputeStatus.OPEN:
         raise Conflict("The charge is disputed; it cannot be refunded until the dispute closes.",
                        code="DISPUTE_OPEN")
-    if order.payment_method == PaymentMethod.STRIPE and not order.stripe_payment_intent:
+    if payment.method == PaymentMethod.STRIPE and not payment.stripe_payment_intent:
         raise Conflict("The Stripe payment of this order is not known yet; try again shortly.",
                        code="PAYMENT_INTENT_UNKNOWN")
+    return payment
 
 
-def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order, Refund]:
-    """Create the Refund row (or pick up one still in progress) under the order lock."""
+def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order, Payment, Refund]:
+    """Create the Refund row (or pick up one still in progress) under the order and payment locks."""
     with transaction.atomic():
-        order = order_get_locked(order_id)
-        _require_refundable(order)
+        order = order_locked(order_id)
+        payment = _require_refundable(order, paying_payment_locked(order))
         in_progress = Refund.objects.select_for_update().filter(order=order, status=Refund.Status.PENDING).first()
         if in_progress is not None:
             if amount is None or amount == in_progress.amount:
-                return order, in_progress  # retried with the same idempotency key: Stripe refunds once
+                return order, payment, in_progress  # retried with the same idempotency key: Stripe refunds once
             raise Conflict(f"A refund of {format_usd(in_progress.amount)} is still in progress for this order.",
                            code="REFUND_IN_PROGRESS", details={"refund_id": str(in_progress.pk)})
-        remaining = order.amount_paid - order.amount_refunded
+        remaining = payment.amount - payment.amount_refunded
         if remaining <= 0:
             raise Conflict("The order is already fully refunded.", code="ALREADY_REFUNDED")
         amount = remaining if amount is None else amount
@@ -189,26 +183,26 @@ def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order
                 code="INVALID_REFUND_AMOUNT",
                 details={"field": "amount", "remaining": remaining, "remaining_usd": cents_to_usd(remaining)},
             )
-        refund = Refund.objects.create(order=order, amount=amount, reason=reason, requested_by=admin,
+        refund = Refund.objects.create(order=order, payment=payment, amount=amount, reason=reason, requested_by=admin,
                                        idempotency_key=f"refund-{uuid.uuid4()}")
         activity_log(action="refund.requested", entity=refund, actor_user=admin, broker=order.broker,
                      metadata={"order_number": order.order_number, "amount": amount, "reason": reason})
-        return order, refund
+        return order, payment, refund
 
 
-def _stripe_refunded_total(order: Order) -> int | None:
-    """Stripe's cumulative refunded amount for the order's charge (None if it cannot be read)."""
+def _stripe_refunded_total(payment: Payment) -> int | None:
+    """Stripe's cumulative refunded amount for the payment's charge (None if it cannot be read)."""
     try:
-        charge_id = order.stripe_charge_id
+        charge_id = payment.stripe_charge_id
         if not charge_id:
-            intent = stripe_gateway.retrieve_payment_intent(order.stripe_payment_intent)
+            intent = stripe_gateway.retrieve_payment_intent(payment.stripe_payment_intent)
             latest = intent.get("latest_charge")
             charge_id = latest.get("id") if isinstance(latest, dict) else latest
         if not charge_id:
             return None
         value = stripe_gateway.retrieve_charge(charge_id).get("amount_refunded")
     except ApplicationError as exc:
-        logger.warning("order %s: could not read the refunded total from Stripe (%s)", order.pk, exc.code)
+        logger.warning("order %s: could not read the refunded total from Stripe (%s)", payment.order_id, exc.code)
         return None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -235,13 +229,13 @@ def refund_create(*, order_id, amount: int | None, admin, reason: str = "") -> R
     if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool)):
         raise ValidationFailed("amount must be a whole number of cents.", code="INVALID_REFUND_AMOUNT")
     reason = " ".join(str(reason or "").split())[:REASON_MAX]
-    order, refund = _reserve(order_id=order_id, amount=amount, admin=admin, reason=reason)
+    order, payment, refund = _reserve(order_id=order_id, amount=amount, admin=admin, reason=reason)
     stripe_refund_id = None
     failed = False
-    if order.payment_method == PaymentMethod.STRIPE:
+    if payment.method == PaymentMethod.STRIPE:
         try:
             result = stripe_gateway.create_refund(
-                payment_intent=order.stripe_payment_intent, amount=refund.amount,
+                payment_intent=payment.stripe_payment_intent, amount=refund.amount,
                 idempotency_key=refund.idempotency_key,
                 metadata={"order_id": str(order.pk), "order_number": order.order_number, "refund_id": str(refund.pk)},
             )
@@ -252,25 +246,32 @@ def refund_create(*, order_id, amount: int | None, admin, reason: str = "") -> R
             raise
         stripe_refund_id = result.id
         failed = result.status in ("failed", "canceled")
-        reported = None if failed else _stripe_refunded_total(order)
+        reported = None if failed else _stripe_refunded_total(payment)
     else:
         reported = None
     with transaction.atomic():
-        order = lock_one(Order, pk=order.pk)
-        refund = lock_one(Refund, pk=refund.pk)
+        order = Order.objects.locked(order.pk)
+        payment = Payment.objects.locked(payment.pk)
+        refund = Refund.objects.select_for_update(of=("self",)).get(pk=refund.pk)
         if refund.status == Refund.Status.PENDING:
             refund.status = Refund.Status.FAILED if failed else Refund.Status.SUCCEEDED
-            if stripe_refund_id and not Refund.objects.filter(stripe_refund_id=stripe_refund_id).exists():
-                refund.stripe_refund_id = stripe_refund_id
-            refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
+            refund.stripe_refund_id = stripe_refund_id or None
+            try:
+                with transaction.atomic():  # the refund id is unique: a constraint, not a check first
+                    refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
+            except IntegrityError:
+                logger.warning("refund %s: Stripe refund %s is already recorded; not stored", refund.pk,
+                               stripe_refund_id)
+                refund.stripe_refund_id = None
+                refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
         if refund.status == Refund.Status.FAILED:
             activity_log(action="refund.failed", entity=refund, actor_user=admin,
                          metadata={"order_number": order.order_number, "stripe_refund": stripe_refund_id or ""})
             raise ApplicationError("The payment service declined the refund.", code="REFUND_FAILED", status=402,
                                    details={"refund_id": str(refund.pk)})
         ours = order.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(total=Sum("amount"))["total"] or 0
-        total = reported if reported is not None else max(order.amount_refunded, ours)
-        outcome = _apply_total_locked(order, min(total, order.amount_paid), actor_user=admin, source="admin")
+        total = reported if reported is not None else max(payment.amount_refunded, ours)
+        outcome = _apply_total_locked(order, payment, min(total, payment.amount), actor_user=admin, source="admin")
         activity_log(action="refund.succeeded", entity=refund, actor_user=admin, broker=order.broker,
                      metadata={"order_number": order.order_number, "amount": refund.amount,
                                "stripe_refund": stripe_refund_id or "", "amount_refunded": order.amount_refunded,

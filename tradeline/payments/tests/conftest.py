@@ -1,5 +1,7 @@
 import pytest
 
+from tradeline.testing.factories import add_checkout_session
+
 WEBHOOK_SECRET = "whsec_test_payments_suite"
 
 
@@ -19,6 +21,5 @@ def broker(make_broker):
 def order(make_order, broker):
     """A PENDING broker order: P = $1,000.00, r = 10 %, markup 20 % -> $1,200.00 charged, broker earns $300."""
     o = make_order(broker=broker, prices=(100_000,))
-    o.stripe_session_id = f"cs_test_{o.pk.hex[:12]}"
-    o.save(update_fields=["stripe_session_id"])
+    add_checkout_session(o)
     return o

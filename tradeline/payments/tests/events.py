@@ -7,6 +7,7 @@ import time
 from django.conf import settings
 
 from tradeline.payments.stripe_gateway import sign_payload
+from tradeline.testing.factories import session_of
 
 WEBHOOK_URL = "/api/orders/webhook/stripe"
 _seq = itertools.count(1)
@@ -36,7 +37,7 @@ def _meta(order) -> dict:
 def session(order, *, payment_status="paid", amount=None, currency="usd", payment_intent=None, session_id=None,
             name="Ada Lovelace", phone="+15550100") -> dict:
     return {
-        "id": session_id or order.stripe_session_id or f"cs_test_{_n():06d}",
+        "id": session_id or session_of(order) or f"cs_test_{_n():06d}",
         "object": "checkout.session",
         "mode": "payment",
         "status": "complete" if payment_status == "paid" else "open",

@@ -6,13 +6,13 @@ test decides the order of delivery."""
 from tradeline.orders.models import Order
 from tradeline.payments import stripe_gateway
 from tradeline.payments.tests import events
+from tradeline.testing.factories import add_checkout_session
 
 
 def open_session(order: Order) -> str:
     session = stripe_gateway.create_checkout_session(order=order, success_url="https://shop.example/ok",
                                                      cancel_url="https://shop.example/cancel")
-    Order.objects.filter(pk=order.pk).update(stripe_session_id=session.id)
-    order.stripe_session_id = session.id
+    add_checkout_session(order, session.id)
     return session.id
 
 

@@ -9,6 +9,7 @@ from tradeline.brokers.auth import issue_admin_token
 from tradeline.orders.models import DisputeStatus, FulfillmentStatus, OrderStatus, PaymentMethod, PaymentStatus
 from tradeline.payments.tests import events, sim
 from tradeline.payouts.models import CommissionRecord, CommissionStatus
+from tradeline.testing.factories import payment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def _commission(order) -> CommissionRecord:
 
 def test_dispute_lost_holds_then_claws_back(client, order, stripe_sim):
     sim.pay(client, stripe_sim, order)
-    charge_id = stripe_sim.payment_intent(order.stripe_payment_intent)["latest_charge"]
+    charge_id = stripe_sim.payment_intent(payment_of(order).stripe_payment_intent)["latest_charge"]
     start = len(stripe_sim.events())
     dispute = stripe_sim.dispute(charge_id, deliver=False)
     sim.post_all(client, stripe_sim, after=start)
@@ -46,7 +47,7 @@ def test_dispute_lost_holds_then_claws_back(client, order, stripe_sim):
 
 def test_dispute_won_releases_the_commission(client, order, stripe_sim):
     sim.pay(client, stripe_sim, order)
-    charge_id = stripe_sim.payment_intent(order.stripe_payment_intent)["latest_charge"]
+    charge_id = stripe_sim.payment_intent(payment_of(order).stripe_payment_intent)["latest_charge"]
     start = len(stripe_sim.events())
     dispute = stripe_sim.dispute(charge_id, deliver=False)
     stripe_sim.close_dispute(dispute["id"], "won", deliver=False)
@@ -90,7 +91,7 @@ def test_manual_payment_takes_the_paid_path(client, order, admin_user):
     assert (body["status"], body["payment_status"], body["payment_method"], body["payment_reference"]) == (
         "PROCESSING", "SUCCEEDED", "WIRE", "WIRE-2026-0042")
     order.refresh_from_db()
-    assert order.paid_recorded_by == admin_user
+    assert payment_of(order).recorded_by == admin_user
     assert order.amount_paid == 120_000
     assert order.fulfillment_status == FulfillmentStatus.QUEUED
     assert _commission(order).total_commission == 30_000
@@ -107,7 +108,8 @@ def test_manual_payment_of_a_paid_order_is_409_and_changes_nothing(client, order
                            content_type="application/json", **_auth(admin_user))
     assert response.status_code == 409
     order.refresh_from_db()
-    assert (order.payment_method, order.payment_reference) == (PaymentMethod.STRIPE, order.stripe_payment_intent)
+    assert (payment_of(order).method, payment_of(order).reference) == (PaymentMethod.STRIPE,
+                                                                   payment_of(order).stripe_payment_intent)
     assert CommissionRecord.objects.filter(order=order).count() == 1
 
 
@@ -174,5 +176,5 @@ def test_payment_link_only_for_pending_orders(client, order, admin_user, stripe_
     assert response.status_code == 409
     assert response.json()["code"] == "ORDER_NOT_PENDING"
     order.refresh_from_db()
-    assert order.stripe_payment_link_id is None
+    assert not order.payments.filter(stripe_payment_link_id__isnull=False).exists()
     assert stripe_sim.server.state.payment_links == {}

@@ -7,9 +7,10 @@ from django_tasks_db.models import DBTaskResult
 from tradeline.analytics.models import BrokerDailyStats
 from tradeline.audit.models import ActivityLog
 from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentMethod, PaymentStatus
-from tradeline.payments.models import WebhookEvent
+from tradeline.payments.models import Payment, WebhookEvent
 from tradeline.payments.tests import events
 from tradeline.payouts.models import CommissionRecord, CommissionStatus
+from tradeline.testing.factories import add_checkout_session, payment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +33,8 @@ def test_completed_paid_makes_the_paid_transition(client, order):
     assert (order.status, order.payment_status, order.fulfillment_status) == (
         OrderStatus.PROCESSING, PaymentStatus.SUCCEEDED, FulfillmentStatus.QUEUED)
     assert order.amount_paid == 120_000
-    assert order.payment_method == PaymentMethod.STRIPE
-    assert order.stripe_payment_intent == f"pi_for_{order.pk.hex[:16]}"
+    assert payment_of(order).method == PaymentMethod.STRIPE
+    assert payment_of(order).stripe_payment_intent == f"pi_for_{order.pk.hex[:16]}"
     assert (order.customer_name, order.customer_phone) == ("Ada Lovelace", "+15550100")
     assert order.paid_at is not None
     commission = CommissionRecord.objects.get(order=order)
@@ -104,8 +105,7 @@ def test_expiry_of_another_session_does_not_cancel(client, order):
 
 
 def test_order_with_a_payment_link_survives_its_checkout_expiring(client, order):
-    order.stripe_payment_link_id = "plink_1"
-    order.save(update_fields=["stripe_payment_link_id"])
+    order.payments.update(stripe_payment_link_id="plink_1")
     events.post(client, events.event("checkout.session.expired", events.session(order, payment_status="unpaid")))
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
@@ -116,7 +116,7 @@ def test_payment_intent_succeeded_is_a_backup_paid_signal(client, order):
     assert response.json()["status"] == "processed"
     order.refresh_from_db()
     assert order.status == OrderStatus.PROCESSING
-    assert order.stripe_charge_id == f"ch_for_{order.pk.hex[:16]}"
+    assert payment_of(order).stripe_charge_id == f"ch_for_{order.pk.hex[:16]}"
     assert CommissionRecord.objects.filter(order=order).count() == 1
 
 
@@ -191,10 +191,38 @@ def test_online_payment_after_manual_payment_is_flagged(client, order, admin_use
     assert response.json()["status"] == "needs_review"
     order.refresh_from_db()
     assert order.status == OrderStatus.PROCESSING  # the order goes on; the extra money needs a refund
-    assert order.payment_method == PaymentMethod.WIRE
+    assert payment_of(order).method == PaymentMethod.WIRE
     assert "second payment" in order.review_reason
     assert CommissionRecord.objects.filter(order=order).count() == 1
     assert len(_tasks(order)) == 1
+
+
+def test_second_online_payment_is_an_excess_payment_beside_the_paying_one(client, order, admin_user):
+    from tradeline.payments.services import manual_payment_record
+
+    manual_payment_record(order_id=order.pk, method="WIRE", reference="WIRE-779", admin=admin_user)
+    completed = events.completed(order)
+    assert events.post(client, completed).json()["status"] == "needs_review"
+    again = events.event("checkout.session.completed", completed["data"]["object"])  # another event, same money
+    assert events.post(client, again).json()["status"] == "needs_review"
+    rows = sorted((p.method, p.role, p.status, p.amount, p.stripe_payment_intent or "")
+                  for p in Payment.objects.filter(order=order))
+    assert rows == [("STRIPE", "EXCESS", "SUCCEEDED", 120_000, f"pi_for_{order.pk.hex[:16]}"),
+                    ("WIRE", "PAYING", "SUCCEEDED", 120_000, "")]
+    order.refresh_from_db()
+    assert (order.status, order.amount_paid) == (OrderStatus.PROCESSING, 120_000)  # the summary is the paying one
+    assert ActivityLog.objects.filter(action="order.double_payment", entity_id=str(order.pk)).count() == 1
+
+
+def test_payment_link_session_pays_through_its_own_attempt(client, order):
+    link = Payment.objects.create(order=order, method="STRIPE", amount=order.total_charged,
+                                  stripe_payment_link_id="plink_own", stripe_payment_link_url="https://pay.example/l")
+    paid = events.completed(order, session_id="cs_test_of_the_link")
+    assert events.post(client, paid).json()["status"] == "processed"
+    link.refresh_from_db()
+    assert (link.role, link.status, link.stripe_session_id) == ("PAYING", "SUCCEEDED", "cs_test_of_the_link")
+    own_session = Payment.objects.get(order=order, stripe_payment_link_id__isnull=True)
+    assert (own_session.role, own_session.status) == ("ATTEMPT", "PENDING")
 
 
 def test_direct_sale_is_paid_without_commission_or_broker_figures(client, make_order):
@@ -206,3 +234,15 @@ def test_direct_sale_is_paid_without_commission_or_broker_figures(client, make_o
     assert not CommissionRecord.objects.exists()
     assert not BrokerDailyStats.objects.exists()
     assert len(_tasks(order)) == 1
+
+
+def test_a_payment_intent_already_of_another_payment_is_not_stored_twice(client, order, make_order, broker):
+    other = make_order(broker=broker, prices=(100_000,))
+    add_checkout_session(other)
+    intent = f"pi_for_{order.pk.hex[:16]}"
+    assert events.post(client, events.completed(order)).json()["status"] == "processed"
+    assert events.post(client, events.completed(other, payment_intent=intent)).json()["status"] == "processed"
+    other.refresh_from_db()
+    assert other.status == OrderStatus.PROCESSING  # the money is recorded all the same
+    assert payment_of(other).stripe_payment_intent is None
+    assert Payment.objects.get(stripe_payment_intent=intent).order_id == order.pk

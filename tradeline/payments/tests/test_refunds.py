@@ -13,6 +13,7 @@ from tradeline.payments.models import Refund, WebhookEvent
 from tradeline.payments.services import refund_create
 from tradeline.payments.tests import events, sim
 from tradeline.payouts.models import CommissionAdjustment, CommissionRecord, CommissionStatus
+from tradeline.testing.factories import payment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +122,7 @@ def test_admin_partial_then_full_refund_through_stripe(client, order, admin_user
     order.refresh_from_db()
     assert (order.status, order.payment_status, order.amount_refunded) == (
         OrderStatus.REFUNDED, PaymentStatus.REFUNDED, 120_000)
-    charge = stripe_sim.charge(order.stripe_charge_id or stripe_sim.payment_intent(order.stripe_payment_intent)
+    charge = stripe_sim.charge(payment_of(order).stripe_charge_id or stripe_sim.payment_intent(payment_of(order).stripe_payment_intent)
                                ["latest_charge"])
     assert charge["amount_refunded"] == 120_000
     assert _commission(order).status == CommissionStatus.VOID

@@ -14,6 +14,7 @@ from tradeline.orders.models import Order, OrderStatus, PaymentStatus
 from tradeline.orders.tests.conftest import admin_auth, admin_bearer, api, broker_key, catalog, fast_test_settings  # noqa: F401
 from tradeline.payments.services import checkout as services
 from tradeline.payouts.models import CommissionRecord
+from tradeline.testing.factories import session_of
 
 
 def _starts(broker) -> int:
@@ -34,7 +35,7 @@ def test_checkout_creates_order_and_matching_stripe_session(catalog, broker, str
     )
     order.refresh_from_db()
     assert (order.status, order.payment_status) == (OrderStatus.PENDING, PaymentStatus.PENDING)
-    assert order.stripe_session_id == session.id and session.url
+    assert session_of(order) == session.id and session.url
     assert order.checkout_expires_at == session.expires_at
     minutes = (order.checkout_expires_at - timezone.now()).total_seconds() / 60
     assert settings.STRIPE_CHECKOUT_EXPIRY_MINUTES - 2 < minutes <= settings.STRIPE_CHECKOUT_EXPIRY_MINUTES
@@ -83,7 +84,7 @@ def test_stripe_failure_cancels_the_order(catalog, broker, stripe_sim, fault, st
     order = Order.objects.get()
     assert (order.status, order.payment_status) == (OrderStatus.CANCELLED, PaymentStatus.CANCELLED)
     assert order.cancellation_reason == f"checkout failed: {code}" and order.cancelled_at is not None
-    assert order.stripe_session_id is None
+    assert session_of(order) is None
     assert not Order.objects.filter(status=OrderStatus.PENDING).exists()
     assert _starts(broker) == 0
     assert ActivityLog.objects.filter(action="order.checkout_failed", entity_id=str(order.pk)).count() == 1
@@ -137,7 +138,7 @@ def test_checkout_endpoint_returns_201_with_session(api, catalog, broker, stripe
     assert response.status_code == 201, response.content
     out = response.json()
     order = Order.objects.get()
-    assert out == {"session_id": order.stripe_session_id, "checkout_url": stripe_sim.session(out["session_id"])["url"],
+    assert out == {"session_id": session_of(order), "checkout_url": stripe_sim.session(out["session_id"])["url"],
                    "order_id": str(order.pk), "order_number": order.order_number,
                    "total_charged": 3 * 40_000, "total_charged_usd": "1200.00"}
 

@@ -11,6 +11,7 @@ from tradeline.audit.models import ActivityLog
 from tradeline.orders.services import order_create
 from tradeline.orders.models import Order, OrderStatus
 from tradeline.orders.tests.conftest import catalog, fast_test_settings  # noqa: F401
+from tradeline.payments.models import Payment
 from tradeline.payments.services import checkout as services
 
 
@@ -42,7 +43,7 @@ def test_sweep_cancels_only_what_can_no_longer_be_paid(catalog, broker, stripe_s
                                          checkout_expires_at=past)
     manual = order_create(broker=None, customer_email="c@example.com", items=[("card-chase", 1)])
     Order.objects.filter(pk__in=[expired.pk, paid.pk, still_open.pk, linked.pk]).update(checkout_expires_at=past)
-    Order.objects.filter(pk=linked.pk).update(stripe_payment_link_id="plink_test_1")
+    Payment.objects.filter(order_id=linked.pk).update(stripe_payment_link_id="plink_test_1")
 
     preview = services.order_expire_stale_checkouts(dry_run=True)
     assert preview == {"checked": 4, "cancelled": 2, "left_open": 1, "left_complete": 1, "errors": 0}

@@ -7,6 +7,7 @@ from tradeline.orders.models import OrderStatus, PaymentStatus
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.tests import sim
 from tradeline.payouts.models import CommissionRecord
+from tradeline.testing.factories import payment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ def test_card_payment_events_pay_once(client, order, stripe_sim):
     assert (order.status, order.payment_status, order.amount_paid) == (
         OrderStatus.PROCESSING, PaymentStatus.SUCCEEDED, 120_000)
     assert (order.customer_name, order.customer_phone) == ("Grace Hopper", "+15550123")
-    assert order.stripe_payment_intent.startswith("pi_")
+    assert payment_of(order).stripe_payment_intent.startswith("pi_")
     types = sorted(WebhookEvent.objects.values_list("event_type", "status"))
     assert ("checkout.session.completed", "PROCESSED") in types
     assert ("payment_intent.succeeded", "PROCESSED") in types

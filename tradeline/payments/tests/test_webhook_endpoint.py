@@ -7,12 +7,13 @@ import pytest
 from django.db import DatabaseError
 from django.test import Client
 
-from tradeline.orders.models import Order, OrderStatus
+from tradeline.orders.models import OrderStatus
 from tradeline.payments import handlers
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.tests import events
 from tradeline.payments.tests.conftest import WEBHOOK_SECRET
 from tradeline.payouts.models import CommissionRecord
+from tradeline.testing.factories import session_of
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +82,7 @@ def test_paid_event_is_recorded_processed(client, order):
     row = WebhookEvent.objects.get()
     assert (row.event_id, row.status, row.attempts, row.order_id) == (evt["id"], "PROCESSED", 1, order.pk)
     assert row.processed_at is not None
-    assert row.payload["data"]["object"]["id"] == order.stripe_session_id
+    assert row.payload["data"]["object"]["id"] == session_of(order)
 
 
 def test_duplicate_delivery_is_acknowledged_without_effect(client, order):

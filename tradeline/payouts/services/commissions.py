@@ -26,8 +26,7 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActivityLog
 from tradeline.audit.services import activity_entry, activity_log, activity_log_many
-from tradeline.core.locks import lock_one
-from tradeline.core.money import proportion_of
+from tradeline.core.money import clawback_cents, proportion_of
 from tradeline.core.db import insert_unless_present
 from tradeline.orders.models import DisputeStatus, Order
 from tradeline.payouts.models import (
@@ -72,11 +71,9 @@ def split_clawback(*, original_share: int, original_markup: int, target: int) ->
 
 
 def refund_clawback(*, original_share: int, original_markup: int, amount_refunded: int, total_charged: int) -> Clawback:
-    """The clawback a cumulative refund calls for: broker earnings × refunded / charged."""
-    if total_charged <= 0 or amount_refunded <= 0:
-        return Clawback(0, 0)
-    refunded = min(amount_refunded, total_charged)
-    target = proportion_of(original_share + original_markup, refunded, total_charged)
+    """The clawback a cumulative refund calls for (core.money.clawback_cents), split."""
+    target = clawback_cents(earnings=original_share + original_markup, amount_refunded=amount_refunded,
+                            total_charged=total_charged)
     return split_clawback(original_share=original_share, original_markup=original_markup, target=target)
 
 
@@ -90,21 +87,16 @@ def _booked(commission: CommissionRecord) -> Clawback:
 
 
 def _target(commission: CommissionRecord, order: Order) -> Clawback:
-    """The clawback the order's current state calls for (a lost dispute takes everything)."""
-    if order.dispute_status == DisputeStatus.LOST:
-        return Clawback(commission.original_revenue_share, commission.original_markup)
-    return refund_clawback(
-        original_share=commission.original_revenue_share,
-        original_markup=commission.original_markup,
-        amount_refunded=order.amount_refunded,
-        total_charged=order.total_charged,
-    )
+    """The clawback the order's current state calls for (core.money.clawback_cents), split."""
+    target = clawback_cents(earnings=commission.original_revenue_share + commission.original_markup,
+                            amount_refunded=order.amount_refunded, total_charged=order.total_charged,
+                            dispute_lost=order.dispute_status == DisputeStatus.LOST)
+    return split_clawback(original_share=commission.original_revenue_share,
+                          original_markup=commission.original_markup, target=target)
 
 
 def _lock(order: Order) -> tuple[Order, CommissionRecord | None]:
-    locked_order = lock_one(Order, pk=order.pk)
-    commission = CommissionRecord.objects.select_for_update().filter(order_id=order.pk).first()
-    return locked_order, commission
+    return Order.objects.locked(order.pk), CommissionRecord.objects.locked_of_order(order.pk)
 
 
 def _book_clawback(
@@ -198,7 +190,7 @@ def commission_create_for_order(*, order: Order, current: bool = False,
             raise IntegrityError(f"the commission of order {order.pk} was not inserted")
         return existing
     entry = activity_entry(
-        action="COMMISSION_CREATED",
+        action="commission.created",
         entity=commission,
         broker_id=order.broker_id,
         metadata={"order_number": order.order_number, "total_commission": commission.total_commission,
@@ -241,11 +233,11 @@ def commission_apply_refund(*, order: Order) -> None:
                 "total_charged": order.total_charged, "clawback_total": target.total}
     if isinstance(booked, CommissionAdjustment):
         metadata["adjustment_amount"] = booked.amount
-        action = "COMMISSION_CLAWBACK_BOOKED"
+        action = "commission.clawback_booked"
     else:
         metadata["reduced_by"] = booked.total
         metadata["remaining"] = commission.total_commission
-        action = "COMMISSION_REDUCED"
+        action = "commission.reduced"
     activity_log(action=action, entity=commission, broker=commission.broker, metadata=metadata)
 
 
@@ -262,7 +254,7 @@ def commission_hold_for_dispute(*, order: Order) -> CommissionRecord | None:
     if commission.status == CommissionStatus.PAYABLE:
         commission.status = CommissionStatus.HELD
         commission.save(update_fields=["status", "updated_at"])
-        activity_log(action="COMMISSION_HELD", entity=commission, broker=commission.broker,
+        activity_log(action="commission.held", entity=commission, broker=commission.broker,
                      metadata={"order_number": order.order_number, "total_commission": commission.total_commission})
     return commission
 
@@ -294,12 +286,12 @@ def commission_dispute_closed(*, order: Order, won: bool) -> CommissionRecord | 
                 metadata["adjustment_amount"] = booked.amount
             else:
                 metadata["reduced_by"] = booked.total
-            activity_log(action="COMMISSION_DISPUTE_LOST", entity=commission, broker=commission.broker,
+            activity_log(action="commission.dispute_lost", entity=commission, broker=commission.broker,
                          metadata=metadata)
     if commission.status == CommissionStatus.HELD:
         commission.status = CommissionStatus.PAYABLE
         commission.save(update_fields=["status", "updated_at"])
-        activity_log(action="COMMISSION_RELEASED", entity=commission, broker=commission.broker,
+        activity_log(action="commission.released", entity=commission, broker=commission.broker,
                      metadata={"order_number": order.order_number,
                                "reason": "dispute won" if won else "dispute lost, clawed back by adjustments"})
     return commission

@@ -1,4 +1,4 @@
-"""Monthly broker payouts (DOMAIN.md, "Payouts").
+"""Monthly broker payouts (docs/domain.md, "Payout").
 
 A payout for a broker and a UTC month takes, in one transaction:
   - every PAYABLE commission in no payout yet whose order was paid before the period's end (earlier
@@ -44,6 +44,7 @@ from tradeline.payouts.models import (
     CommissionStatus,
     Payout,
     PayoutStatus,
+    PayoutTransfer,
 )
 
 logger = logging.getLogger(__name__)
@@ -353,15 +354,15 @@ def _write_totals(payouts: list[Payout]) -> None:
 
 
 def _log_created(payouts: list[Payout], names: dict, *, year: int, month: int, actor_user) -> None:
-    """One PAYOUT_CREATED activity row per payout, written in one INSERT for a month-end run."""
+    """One payout.created activity row per payout, written in one INSERT for a month-end run."""
     if len(payouts) == 1:
         p = payouts[0]
-        activity_log(action="PAYOUT_CREATED", entity=p, actor_user=actor_user, broker=p.broker,
+        activity_log(action="payout.created", entity=p, actor_user=actor_user, broker=p.broker,
                      metadata=_created_metadata(p, year, month))
         return
     actor_type = ActorType.ADMIN if actor_user is not None else ActorType.SYSTEM
     ActivityLog.objects.bulk_create(
-        [ActivityLog(action="PAYOUT_CREATED", entity_type="Payout", entity_id=str(p.pk), actor_type=actor_type,
+        [ActivityLog(action="payout.created", entity_type="Payout", entity_id=str(p.pk), actor_type=actor_type,
                      actor_user=actor_user, broker_id=p.broker_id, metadata=_created_metadata(p, year, month))
          for p in payouts],
         batch_size=1000,
@@ -374,13 +375,18 @@ def _created_metadata(payout: Payout, year: int, month: int) -> dict:
 
 
 def _transition(*, payout_id, to: str, actor_user, **fields) -> Payout:
-    updated = Payout.objects.filter(pk=payout_id, status=PayoutStatus.PENDING).update(
+    # A payout whose Stripe transfer is being sent (outcome not known yet) is settled by the send only.
+    sending = Exists(PayoutTransfer.objects.filter(payout_id=OuterRef("pk"), status=PayoutTransfer.Status.SENDING))
+    updated = Payout.objects.filter(pk=payout_id, status=PayoutStatus.PENDING).exclude(sending).update(
         status=to, updated_at=timezone.now(), **fields
     )
     if not updated:
         payout = Payout.objects.filter(pk=payout_id).first()
         if payout is None:
             raise NotFound("No such payout.", code="PAYOUT_NOT_FOUND")
+        if payout.status == PayoutStatus.PENDING:
+            raise Conflict("This payout's Stripe transfer is being sent; send it again to settle it.",
+                           code="PAYOUT_TRANSFER_IN_FLIGHT")
         raise Conflict(
             f"This payout is {payout.status}; only a PENDING payout can be changed.",
             code="PAYOUT_NOT_PENDING", details={"status": payout.status},
@@ -409,16 +415,26 @@ def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_u
         return done
     payout = _transition(payout_id=payout_id, to=PayoutStatus.COMPLETED, actor_user=actor_user,
                          transaction_id=transaction_id, notes=notes or "", processed_at=now, processed_by=actor_user)
-    n_comm = CommissionRecord.objects.of_payout(payout).filter(status=CommissionStatus.IN_PAYOUT).update(
-        status=CommissionStatus.PAID, paid_at=now, updated_at=now
-    )
-    n_adj = CommissionAdjustment.objects.filter(payout_id=payout.pk, status=AdjustmentStatus.IN_PAYOUT).update(
-        status=AdjustmentStatus.APPLIED, updated_at=now
-    )
-    activity_log(action="PAYOUT_COMPLETED", entity=payout, actor_user=actor_user, broker=payout.broker,
+    n_comm, n_adj = lines_mark_paid([payout], now=now)
+    activity_log(action="payout.completed", entity=payout, actor_user=actor_user, broker=payout.broker,
                  metadata={"transaction_id": transaction_id, "total_amount": payout.total_amount,
                            "commissions": n_comm, "adjustments": n_adj})
     return payout
+
+
+def lines_mark_paid(payouts: list[Payout], *, now) -> tuple[int, int]:
+    """The lines of payouts just COMPLETED: commissions PAID, adjustments APPLIED (one UPDATE each,
+    every payout's commissions found through the broker index). Returns (commissions, adjustments)."""
+    if not payouts:
+        return 0, 0
+    ids = [p.pk for p in payouts]
+    mine = CommissionRecord.objects.filter(broker_id__in={p.broker_id for p in payouts}, payout_id__in=ids)
+    n_comm = mine.filter(status=CommissionStatus.IN_PAYOUT).update(
+        status=CommissionStatus.PAID, paid_at=now, updated_at=now)
+    n_adj = CommissionAdjustment.objects.filter(payout_id__in=ids,
+                                                status=AdjustmentStatus.IN_PAYOUT).update(
+        status=AdjustmentStatus.APPLIED, updated_at=now)
+    return n_comm, n_adj
 
 
 def _release(payout: Payout, now) -> tuple[int, int]:
@@ -452,11 +468,11 @@ def _end(*, payout_id, to: str, reason: str, actor_user, action: str) -> Payout:
 def payout_fail(*, payout_id, reason: str = "", actor_user=None) -> Payout:
     """PENDING -> FAILED (the transfer bounced): its commissions and adjustments carry over."""
     return _end(payout_id=payout_id, to=PayoutStatus.FAILED, reason=reason, actor_user=actor_user,
-                action="PAYOUT_FAILED")
+                action="payout.failed")
 
 
 @transaction.atomic
 def payout_cancel(*, payout_id, reason: str = "", actor_user=None) -> Payout:
     """PENDING -> CANCELLED: its commissions and adjustments carry over to the next payout."""
     return _end(payout_id=payout_id, to=PayoutStatus.CANCELLED, reason=reason, actor_user=actor_user,
-                action="PAYOUT_CANCELLED")
+                action="payout.cancelled")

@@ -1,6 +1,6 @@
 """Test data for commissions and payouts: paid orders and their commissions.
 
-The paid path itself (payments.services.order_mark_paid) belongs to payment events; here an order
+The paid path itself (payments.services.order_payment_record) belongs to payment events; here an order
 made by the pricing engine is marked paid directly and its commission created through our service.
 """
 

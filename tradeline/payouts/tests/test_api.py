@@ -53,7 +53,7 @@ class TestAdmin:
         payout = body["payouts"][0]
         assert (payout["total_amount"], payout["total_amount_usd"], payout["status"]) == (30_000, "300.00", "PENDING")
         assert body["brokers"][0]["outcome"] == "created"
-        assert ActivityLog.objects.get(action="PAYOUT_CREATED").actor_user == user
+        assert ActivityLog.objects.get(action="payout.created").actor_user == user
         again = client.post("/api/payouts", {"year": 2026, "month": 8, "broker_id": str(broker.pk)},
                             content_type="application/json", **auth)
         assert again.status_code == 201 and again.json()["count"] == 0
@@ -135,7 +135,7 @@ class TestAdmin:
         assert payout.status == PayoutStatus.PENDING
         resp = client.post(f"/api/payouts/{payout.pk}/fail", **auth)
         assert resp.status_code == 200 and resp.json()["status"] == "FAILED"
-        assert ActivityLog.objects.get(action="PAYOUT_FAILED").actor_user == user
+        assert ActivityLog.objects.get(action="payout.failed").actor_user == user
         assert CommissionRecord.objects.filter(payout__isnull=True, status=CommissionStatus.PAYABLE).count() == 2
 
 

@@ -36,7 +36,7 @@ class TestCreate:
         assert amounts(order) == (CommissionStatus.PAYABLE, 10_000, 20_000, 30_000)
         assert c.order_paid_at == PAID_AT
         assert c.broker_id == order.broker_id and c.payout_id is None
-        assert ActivityLog.objects.filter(action="COMMISSION_CREATED", entity_id=str(c.pk)).count() == 1
+        assert ActivityLog.objects.filter(action="commission.created", entity_id=str(c.pk)).count() == 1
 
     def test_direct_sale_has_no_commission(self, make_order):
         order = mark_paid(make_order(broker=None), paid_at=PAID_AT)
@@ -49,7 +49,7 @@ class TestCreate:
         again = commission_create_for_order(order=order)
         assert again.pk == first.pk
         assert CommissionRecord.objects.count() == 1
-        assert ActivityLog.objects.filter(action="COMMISSION_CREATED").count() == 1
+        assert ActivityLog.objects.filter(action="commission.created").count() == 1
 
     def test_disputed_order_starts_held(self, make_broker, make_order):
         order = mark_paid(make_order(broker=make_broker()), paid_at=PAID_AT)
@@ -77,7 +77,7 @@ class TestRefundBeforePayout:
         commission_apply_refund(order=order)
         commission_apply_refund(order=order)
         assert amounts(order) == (CommissionStatus.PAYABLE, 7_500, 15_000, 22_500)
-        assert ActivityLog.objects.filter(action="COMMISSION_REDUCED").count() == 1
+        assert ActivityLog.objects.filter(action="commission.reduced").count() == 1
 
     def test_cumulative_refunds_then_full_refund_voids(self, make_broker):
         order = paid_order(broker=make_broker(), paid_at=PAID_AT)
@@ -144,11 +144,11 @@ class TestDisputes:
         commission_hold_for_dispute(order=set_dispute(order, DisputeStatus.OPEN))
         commission_hold_for_dispute(order=order)
         assert amounts(order)[0] == CommissionStatus.HELD
-        assert ActivityLog.objects.filter(action="COMMISSION_HELD").count() == 1
+        assert ActivityLog.objects.filter(action="commission.held").count() == 1
         commission_dispute_closed(order=set_dispute(order, DisputeStatus.WON), won=True)
         commission_dispute_closed(order=order, won=True)
         assert amounts(order) == (CommissionStatus.PAYABLE, 10_000, 20_000, 30_000)
-        assert ActivityLog.objects.filter(action="COMMISSION_RELEASED").count() == 1
+        assert ActivityLog.objects.filter(action="commission.released").count() == 1
 
     def test_lost_before_payout_voids(self, make_broker):
         order = paid_order(broker=make_broker(), paid_at=PAID_AT)
@@ -221,7 +221,7 @@ def test_concurrent_creates_make_one_commission(make_broker, make_order):
     order = mark_paid(make_order(broker=make_broker()), paid_at=PAID_AT)
     assert raised(run_together([lambda: commission_create_for_order(order=order)] * 8)) == []
     assert CommissionRecord.objects.filter(order=order).count() == 1
-    assert ActivityLog.objects.filter(action="COMMISSION_CREATED").count() == 1
+    assert ActivityLog.objects.filter(action="commission.created").count() == 1
 
 
 @pytest.mark.postgres

@@ -99,7 +99,7 @@ class TestCreateMonthly:
         again = create(broker, AUG)
         assert again.pk == first.pk
         assert Payout.objects.count() == 1
-        assert ActivityLog.objects.filter(action="PAYOUT_CREATED").count() == 1
+        assert ActivityLog.objects.filter(action="payout.created").count() == 1
 
     def test_utc_month_boundaries(self, make_broker):
         broker = make_broker()
@@ -189,14 +189,14 @@ class TestTransitions:
         assert set(payout.commissions.values_list("status", flat=True)) == {CommissionStatus.PAID}
         assert payout.commissions.filter(paid_at__isnull=True).count() == 0
         assert set(payout.adjustments.values_list("status", flat=True)) == {AdjustmentStatus.APPLIED}
-        log = ActivityLog.objects.get(action="PAYOUT_COMPLETED", entity_id=str(payout.pk))
+        log = ActivityLog.objects.get(action="payout.completed", entity_id=str(payout.pk))
         assert log.actor_user == admin_user and log.metadata["transaction_id"] == "ACH-8"
         assert payout_mark_paid(payout_id=payout.pk, transaction_id="ACH-8").pk == payout.pk  # repeat
         with pytest.raises(Conflict):
             payout_mark_paid(payout_id=payout.pk, transaction_id="OTHER")
         with pytest.raises(Conflict):
             payout_cancel(payout_id=payout.pk)
-        assert ActivityLog.objects.filter(action="PAYOUT_COMPLETED", entity_id=str(payout.pk)).count() == 1
+        assert ActivityLog.objects.filter(action="payout.completed", entity_id=str(payout.pk)).count() == 1
 
     def test_mark_paid_needs_a_transaction_id(self, make_broker):
         _, payout = self._payout(make_broker)
@@ -211,8 +211,8 @@ class TestTransitions:
         assert set(payout.commissions.values_list("status", flat=True)) == {CommissionStatus.IN_PAYOUT}
 
     @pytest.mark.parametrize("end,status,action", [
-        (payout_cancel, PayoutStatus.CANCELLED, "PAYOUT_CANCELLED"),
-        (payout_fail, PayoutStatus.FAILED, "PAYOUT_FAILED"),
+        (payout_cancel, PayoutStatus.CANCELLED, "payout.cancelled"),
+        (payout_fail, PayoutStatus.FAILED, "payout.failed"),
     ])
     def test_cancel_and_fail_release_everything(self, make_broker, admin_user, end, status, action):
         broker, payout = self._payout(make_broker)
@@ -354,3 +354,17 @@ def test_refunds_racing_the_run_are_counted_exactly_once(make_broker):
     open_adj = sum(CommissionAdjustment.objects.filter(status=AdjustmentStatus.OPEN).values_list("amount", flat=True))
     assert payout.total_amount + open_adj == 20 * 15_000  # every order ends at half its earnings
     assert Order.objects.filter(amount_refunded=60_000).count() == 20
+
+
+@pytest.mark.django_db
+def test_a_page_lists_the_first_lines_of_a_long_payout_and_counts_them_all(make_broker):
+    broker = make_broker()
+    for day in (3, 9, 17, 25):
+        paid_order(broker=broker, paid_at=utc(2026, 8, day))
+    payout = create(broker, AUG)
+    full = payout_report(payout=payout)
+    page = payout_report(payout=payout, order_limit=3)
+    assert (full["order_count"], len(full["orders"])) == (4, 4)
+    assert (page["order_count"], page["orders"]) == (4, full["orders"][:3])
+    assert page["totals"] == full["totals"]
+    assert payout_report(payout=payout, order_limit=10)["order_count"] == 4

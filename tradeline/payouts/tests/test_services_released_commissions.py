@@ -16,9 +16,10 @@ from tradeline.audit.models import ActivityLog
 from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import DisputeStatus, Order
 from tradeline.payments.services import (
+    PaidOutcome,
     order_dispute_closed,
     order_dispute_opened,
-    order_mark_paid,
+    order_payment_record,
     refund_total_apply,
 )
 from tradeline.payouts.models import (
@@ -57,8 +58,8 @@ def broker(make_broker):
 
 def _paid(make_order, broker) -> Order:
     order = make_order(broker=broker, prices=(100_000,))
-    assert order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                           payment_intent=f"pi_{order.pk.hex}", charge_id=f"ch_{order.pk.hex}")
+    assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+                           payment_intent=f"pi_{order.pk.hex}", charge_id=f"ch_{order.pk.hex}") == PaidOutcome.PAID
     return order
 
 
@@ -145,10 +146,10 @@ class TestLostDisputeAfterRelease:
         assert not order_dispute_closed(order_id=order.pk, won=False, dispute_id=f"dp_{order.pk.hex}", status="lost")
         commission_dispute_closed(order=order, won=False)
         assert (_commission(order), _adjustments(order)) == before
-        released = ActivityLog.objects.filter(action="COMMISSION_RELEASED", entity_id=str(CommissionRecord.objects.get(
+        released = ActivityLog.objects.filter(action="commission.released", entity_id=str(CommissionRecord.objects.get(
             order=order).pk))
         assert [log.metadata["reason"] for log in released] == ["dispute lost, clawed back by adjustments"]
-        assert ActivityLog.objects.filter(action="COMMISSION_DISPUTE_LOST").count() == 1
+        assert ActivityLog.objects.filter(action="commission.dispute_lost").count() == 1
         _assert_balanced()
 
     def test_a_commission_left_held_is_repaired_by_closing_again(self, make_order, broker):
@@ -254,9 +255,10 @@ def test_concurrent_lost_closes_after_release_book_once(make_order, broker):
     order.refresh_from_db()
     order.dispute_status = DisputeStatus.LOST
     order.save(update_fields=["dispute_status", "updated_at"])
+    order.payments.filter(role="PAYING").update(dispute_status=DisputeStatus.LOST)  # the record it summarises
     assert raised(run_together([lambda: commission_dispute_closed(order=order, won=False)] * 6)) == []
     assert _commission(order) == (CommissionStatus.PAYABLE, 10_000, 20_000, 30_000, None)
     assert [(a[0], a[4]) for a in _adjustments(order)] == [
         (f"refund:{order.pk}:30000", -7_500), (f"dispute:{order.pk}", -22_500)]
-    assert ActivityLog.objects.filter(action="COMMISSION_RELEASED").count() == 1
+    assert ActivityLog.objects.filter(action="commission.released").count() == 1
     _assert_balanced()

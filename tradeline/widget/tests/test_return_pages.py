@@ -3,6 +3,7 @@
 import pytest
 
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
+from tradeline.testing.factories import add_checkout_session
 
 REFRESH = '<meta http-equiv="refresh" content="3">'
 
@@ -33,7 +34,8 @@ CASES = [
 @pytest.mark.parametrize("path, query", [("/demo/success", "session_id"), ("/checkout/success", "order")])
 def test_return_page_tells_the_state_of_the_order(client, make_order, status, fulfillment, state, heading,
                                                   message, refreshes, path, query):
-    order = make_order(stripe_session_id="cs_test_return_1")
+    order = make_order()
+    add_checkout_session(order, "cs_test_return_1")
     Order.objects.filter(pk=order.pk).update(status=status, fulfillment_status=fulfillment)
     ref = "cs_test_return_1" if query == "session_id" else order.order_number
 
@@ -60,7 +62,8 @@ def test_demo_success_page_with_an_unfilled_session_placeholder_claims_nothing(c
 
 @pytest.mark.django_db
 def test_failed_order_banner_is_red_not_green(client, make_order):
-    order = make_order(stripe_session_id="cs_test_return_2")
+    order = make_order()
+    add_checkout_session(order, "cs_test_return_2")
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.FAILED)
 
     html = client.get("/demo/success", {"session_id": "cs_test_return_2"}).content.decode()

@@ -6,6 +6,7 @@ from tradeline.brokers.services import broker_keys_rotate
 from tradeline.core.errors import ValidationFailed
 from tradeline.widget.models import DemoPage
 from tradeline.widget.services import demo_page_set
+from tradeline.testing.factories import add_checkout_session
 
 
 def test_widget_js_is_cacheable_and_loadable_from_any_origin(client):
@@ -105,7 +106,8 @@ def test_demo_page_without_setup_says_how_to_set_it_up(client):
 @pytest.mark.django_db
 def test_demo_success_page_shows_the_order_of_the_session(client, make_broker, make_order):
     broker = make_broker()
-    order = make_order(broker=broker, stripe_session_id="cs_test_demo_1")
+    order = make_order(broker=broker)
+    add_checkout_session(order, "cs_test_demo_1")
     response = client.get("/demo/success", {"session_id": "cs_test_demo_1"})
     assert response.status_code == 200
     assert f'<strong id="order-number">{order.order_number}</strong>' in response.content.decode()

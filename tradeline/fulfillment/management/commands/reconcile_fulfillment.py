@@ -21,7 +21,7 @@ class Command(BaseCommand):
 
         def progress(n, total, order):
             if verbosity >= 2 or (verbosity >= 1 and (n == total or n % 100 == 0)):
-                self.stdout.write(f"  [{n}/{total}] {order.order_number} (attempts so far: {order.fulfillment_attempts})")
+                self.stdout.write(f"  [{n}/{total}] {order.order_number} (attempts so far: {order.supplier_order.attempts})")
 
         orders = fulfillment_reconcile(dry_run=dry_run, limit=max(1, limit), progress=progress)
         verb = "would re-enqueue" if dry_run else "re-enqueued"
