@@ -21,8 +21,9 @@ from tests.faults.conftest import ROOT, assert_books_balance, assert_fulfilled_o
 from tests.faults.test_processes_pg import process_env, wait_for
 from tradeline.fulfillment.dispatch import fulfillment_retry
 from tradeline.orders.models import FulfillmentStatus, Order
-from tradeline.payments.services import order_mark_paid
+from tradeline.payments.services import PaidOutcome, order_payment_record
 from tradeline.payouts.models import CommissionRecord
+from tradeline.testing.factories import supplier_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -34,11 +35,11 @@ import django
 django.setup()
 from django.db import transaction
 from tradeline.orders.models import Order
-from tradeline.payments.services import order_mark_paid
+from tradeline.payments.services import order_payment_record
 order = Order.objects.get(pk=sys.argv[1])
 with transaction.atomic():
     transaction.on_commit(lambda: os.kill(os.getpid(), signal.SIGKILL))
-    order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
+    order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
                     payment_intent="pi_" + order.pk.hex)
 print("still alive")
 """
@@ -97,8 +98,8 @@ def test_supplier_down_for_the_whole_run_then_recovered_places_each_order_once(c
         for n in range(3):
             order = make_order(broker=broker, prices=(100_000 + n,), customer_name="Ada Lovelace")
             order.items.update(card_id=cards[n])
-            assert order_mark_paid(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                                   payment_intent=f"pi_{order.pk.hex}")
+            assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd",
+                                        method="STRIPE", payment_intent=f"pi_{order.pk.hex}") == PaidOutcome.PAID
             orders.append(order)
         ids = [o.pk for o in orders]
         wait_for(lambda: Order.objects.filter(pk__in=ids, fulfillment_status=FulfillmentStatus.FAILED).count() == 3,
@@ -107,7 +108,7 @@ def test_supplier_down_for_the_whole_run_then_recovered_places_each_order_once(c
         stop(worker)
     for order in orders:
         order.refresh_from_db()
-        assert (order.status, order.payment_status, order.fulfillment_attempts) == ("PROCESSING", "SUCCEEDED", 2)
+        assert (order.status, order.payment_status, supplier_of(order).attempts) == ("PROCESSING", "SUCCEEDED", 2)
         assert CommissionRecord.objects.filter(order=order).count() == 1
     assert supplier_sim.orders() == []
 

@@ -9,7 +9,9 @@ from tradeline.audit.models import ActivityLog
 from tradeline.fulfillment.dispatch import fulfillment_place
 from tradeline.fulfillment.services import FulfillmentOutcome
 from tradeline.fulfillment.tests.test_fulfillment import _fast_retries, broker, paid_order  # noqa: F401
-from tradeline.orders.models import FulfillmentStatus, OrderStatus, PaymentStatus
+from tradeline.fulfillment.models import SupplierOrder
+from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus, PaymentStatus
+from tradeline.testing.factories import supplier_of
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +24,13 @@ def test_an_order_the_supplier_keeps_without_its_product_is_not_completed(
     with django_capture_on_commit_callbacks(execute=True):
         assert fulfillment_place(order_id=order.pk) == FulfillmentOutcome.FAILED
     order.refresh_from_db()
-    assert (order.status, order.fulfillment_status, order.fulfillment_attempts) == (
+    supplier = supplier_of(order)
+    assert (order.status, order.fulfillment_status, supplier.attempts) == (
         OrderStatus.PROCESSING, FulfillmentStatus.FAILED, 1)
-    assert order.completed_at is None and order.supplier_order_id is None
+    assert order.completed_at is None and supplier.supplier_order_id is None
     assert order.payment_status == PaymentStatus.SUCCEEDED
-    assert order.fulfillment_last_error.startswith("SUPPLIER_REJECTED")
-    assert "5001" in order.fulfillment_last_error and card_id in order.fulfillment_last_error
+    assert supplier.last_error.startswith("SUPPLIER_REJECTED")
+    assert "5001" in supplier.last_error and card_id in supplier.last_error
     [placed] = supplier_sim.orders()  # the store did create it: an admin must look
     assert (placed["line_items"][0]["product_id"], placed["total"]) == (0, "0.00")
     assert ActivityLog.objects.filter(action="order.fulfillment_failed", entity_id=str(order.pk)).count() == 1
@@ -43,12 +46,11 @@ def test_a_mismatching_order_found_by_the_search_is_not_completed_either(paid_or
     supplier_sim.state.remove_tradeline(order.items.get().card_id)
     assert fulfillment_place(order_id=order.pk) == FulfillmentOutcome.FAILED
     # The admin retries: the search finds the order placed before, which is still wrong.
-    from tradeline.orders.models import Order
-
-    Order.objects.filter(pk=order.pk).update(fulfillment_status=FulfillmentStatus.QUEUED, fulfillment_attempts=0)
+    Order.objects.filter(pk=order.pk).update(fulfillment_status=FulfillmentStatus.QUEUED)
+    SupplierOrder.objects.filter(order_id=order.pk).update(status=FulfillmentStatus.QUEUED, attempts=0)
     assert fulfillment_place(order_id=order.pk) == FulfillmentOutcome.FAILED
     order.refresh_from_db()
-    assert (order.status, order.supplier_order_id) == (OrderStatus.PROCESSING, None)
+    assert (order.status, supplier_of(order).supplier_order_id) == (OrderStatus.PROCESSING, None)
     assert len(supplier_sim.orders()) == 1
 
 

@@ -11,6 +11,7 @@ from tradeline.orders.models import DisputeStatus
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.tests import events, sim
 from tradeline.payouts.models import CommissionRecord, CommissionStatus
+from tradeline.testing.factories import payment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def test_each_closing_status_closes_the_dispute_with_its_commission_rule(
         client, order, stripe_sim, opened_as, closed_as, dispute_status, commission_status, commission_total,
         action):
     sim.pay(client, stripe_sim, order)
-    charge_id = stripe_sim.payment_intent(order.stripe_payment_intent)["latest_charge"]
+    charge_id = stripe_sim.payment_intent(payment_of(order).stripe_payment_intent)["latest_charge"]
     start = len(stripe_sim.events())
     dispute = stripe_sim.dispute(charge_id, status=opened_as, deliver=False)
     assert dispute["status"] == opened_as
@@ -52,7 +53,7 @@ def test_each_closing_status_closes_the_dispute_with_its_commission_rule(
 
 def test_a_closed_event_with_an_open_status_is_a_review_case(client, order, stripe_sim):
     sim.pay(client, stripe_sim, order)
-    dispute = events.dispute(order, status="appeal_under_review", pi=order.stripe_payment_intent)
+    dispute = events.dispute(order, status="appeal_under_review", pi=payment_of(order).stripe_payment_intent)
     evt = events.event("charge.dispute.closed", dispute)
     assert events.post(client, evt).status_code == 200
     assert WebhookEvent.objects.get(event_id=evt["id"]).status == WebhookEvent.Status.NEEDS_REVIEW
@@ -66,7 +67,7 @@ def test_the_server_refuses_a_closing_status_that_does_not_follow_the_opening_on
     from tradeline.testing.stripe import StripeSimError
 
     sim.pay(client, stripe_sim, order)
-    charge_id = stripe_sim.payment_intent(order.stripe_payment_intent)["latest_charge"]
+    charge_id = stripe_sim.payment_intent(payment_of(order).stripe_payment_intent)["latest_charge"]
     dispute = stripe_sim.dispute(charge_id, deliver=False)
     with pytest.raises(StripeSimError) as caught:
         stripe_sim.close_dispute(dispute["id"], closed_as, deliver=False)

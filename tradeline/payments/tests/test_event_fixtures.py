@@ -10,6 +10,7 @@ import pytest
 from tradeline.orders.models import DisputeStatus, OrderStatus, PaymentStatus
 from tradeline.payments.models import WebhookEvent
 from tradeline.payments.tests import events
+from tradeline.testing.factories import payment_of, session_of
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def _load(name: str, order) -> dict:
     hexid = order.pk.hex[:16]
     text = (FIXTURES / name).read_text()
     for placeholder, value in (("__ORDER_ID__", str(order.pk)), ("__ORDER_NUMBER__", order.order_number),
-                               ("__BROKER_ID__", str(order.broker_id)), ("__SESSION__", order.stripe_session_id),
+                               ("__BROKER_ID__", str(order.broker_id)), ("__SESSION__", session_of(order)),
                                ("__PI__", f"pi_3Q{hexid}"), ("__CHARGE__", f"ch_3Q{hexid}"),
                                ("__EMAIL__", order.customer_email)):
         text = text.replace(placeholder, value)
@@ -53,9 +54,9 @@ def test_paid_payload_shapes_pay_the_order(client, order, name):
     order.refresh_from_db()
     assert (order.status, order.payment_status, order.amount_paid) == (
         OrderStatus.PROCESSING, PaymentStatus.SUCCEEDED, order.total_charged)
-    assert order.stripe_payment_intent == f"pi_3Q{order.pk.hex[:16]}"
+    assert payment_of(order).stripe_payment_intent == f"pi_3Q{order.pk.hex[:16]}"
     if name.startswith("payment_intent"):
-        assert order.stripe_charge_id == f"ch_3Q{order.pk.hex[:16]}"
+        assert payment_of(order).stripe_charge_id == f"ch_3Q{order.pk.hex[:16]}"
 
 
 def test_an_expired_session_that_never_had_an_intent_cancels_the_order(client, order):

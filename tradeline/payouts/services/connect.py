@@ -53,7 +53,7 @@ def connect_account_create(*, broker: Broker) -> ConnectedAccount:
                                                       **_state_fields(state))
     except IntegrityError:  # a concurrent first call stored it (same idempotency key, same account)
         return ConnectedAccount.objects.get(broker=broker)
-    activity_log(action="CONNECT_ACCOUNT_CREATED", entity=account, broker=broker,
+    activity_log(action="connect_account.created", entity=account, broker=broker,
                  metadata={"stripe_account_id": state.id})
     return account
 
@@ -82,7 +82,7 @@ def connect_account_apply(*, state: gateway.AccountState, event_created: int = 0
         updated = rows.update(last_event_created=Greatest(F("last_event_created"), Value(after_now)), **fields)
     account = rows.select_related("broker").first()
     if account is not None and updated:
-        activity_log(action="CONNECT_ACCOUNT_UPDATED", entity=account, broker=account.broker,
+        activity_log(action="connect_account.updated", entity=account, broker=account.broker,
                      metadata={"payouts_enabled": state.payouts_enabled, "details_submitted": state.details_submitted,
                                "requirements_due": fields["requirements_due"][:20]})
     return account

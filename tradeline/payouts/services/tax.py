@@ -55,7 +55,7 @@ def tax_profile_save(*, broker: Broker, legal_name: str, business_type: str, tin
         for name, value in fields.items():
             setattr(profile, name, value)
         profile.save()
-    activity_log(action="TAX_DETAILS_SAVED", entity=profile, broker=broker,
+    activity_log(action="broker.tax_details_saved", entity=profile, broker=broker,
                  metadata={"tin_type": tin_type, "tin_changed": bool(tin)})
     return profile
 

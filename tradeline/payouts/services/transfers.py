@@ -246,7 +246,7 @@ def _record_many_sent(accepted: list[tuple[PayoutTransfer, gateway.Transfer]], a
                                              "processed_by"], batch_size=500)
         lines_mark_paid(payouts, now=now)
         activity_log_many([activity_entry(
-            action="PAYOUT_COMPLETED", entity=p, actor_user=actor_user, broker_id=p.broker_id,
+            action="payout.completed", entity=p, actor_user=actor_user, broker_id=p.broker_id,
             metadata={"transaction_id": p.transaction_id, "total_amount": p.total_amount,
                       "commissions": p.commission_count, "adjustments": p.adjustment_count}) for p in payouts])
     for p in payouts:
@@ -318,7 +318,7 @@ def transfer_reverse(*, broker_id, amount: int, actor_user=None) -> TransferReve
             TransferReversal.objects.filter(pk=reversal.pk).update(adjustment=adjustment)
             PayoutTransfer.objects.filter(pk=transfer.pk).update(amount_reversed=F("amount_reversed") + reversal.amount,
                                                                  updated_at=now)
-            activity_log(action="TRANSFER_REVERSED", entity=transfer.payout, actor_user=actor_user,
+            activity_log(action="payout.transfer_reversed", entity=transfer.payout, actor_user=actor_user,
                          broker_id=broker_id, metadata={"amount": reversal.amount, "reversal_id": result["id"],
                                                         "transfer_id": transfer.stripe_transfer_id})
     reversal.refresh_from_db()

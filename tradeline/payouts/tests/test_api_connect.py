@@ -45,7 +45,7 @@ def test_onboarding_states_follow_account_updated_webhooks(stripe_sim, live_serv
     assert len(events) == 3 and all(e["account"] == account.stripe_account_id for e in events)
     stripe_sim.send_events([events[-2]["id"]])  # the "complete" event, out of order
     assert _state(account)[0] == "RESTRICTED"
-    assert ActivityLog.objects.filter(action="CONNECT_ACCOUNT_CREATED", broker=broker).count() == 1
+    assert ActivityLog.objects.filter(action="connect_account.created", broker=broker).count() == 1
 
 
 def test_account_updated_for_an_account_that_is_not_ours_is_acknowledged(stripe_sim, live_server, make_broker):

@@ -84,7 +84,7 @@ def test_concurrent_sends_make_one_transfer(stripe_sim, make_broker):
     assert sorted(r.outcome for r in results).count("sent") == 1
     [transfer] = sim_transfers(stripe_sim)
     assert Payout.objects.get(pk=payout.pk).transaction_id == transfer["id"]
-    assert ActivityLog.objects.filter(action="PAYOUT_COMPLETED", entity_id=str(payout.pk)).count() == 1
+    assert ActivityLog.objects.filter(action="payout.completed", entity_id=str(payout.pk)).count() == 1
 
 
 def test_declined_for_balance_fails_the_payout_and_releases_commissions(stripe_sim, make_broker, settings):
@@ -190,4 +190,4 @@ def test_two_concurrent_month_end_sends_make_one_transfer_per_payout(stripe_sim,
     assert sum(r["sent"] for r in results) == 3
     assert len(sim_transfers(stripe_sim)) == 3
     assert set(Payout.objects.values_list("status", flat=True)) == {PayoutStatus.COMPLETED}
-    assert ActivityLog.objects.filter(action="PAYOUT_COMPLETED").count() == 3
+    assert ActivityLog.objects.filter(action="payout.completed").count() == 3
