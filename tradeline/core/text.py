@@ -38,10 +38,10 @@ def csv_cell(value) -> str:
     return text
 
 
-def csv_text(rows: Iterable[Iterable]) -> str:
-    """Rows as CSV text (newline-terminated), every cell through csv_cell. The one CSV writer."""
+def csv_text(rows: Iterable[Iterable], *, lineterminator: str = "\n") -> str:
+    """Rows as CSV text, every cell through csv_cell. The one CSV writer of every export."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator=lineterminator)
     for row in rows:
         writer.writerow([csv_cell(cell) for cell in row])
     return out.getvalue()

@@ -15,8 +15,6 @@ payment date, UTC), with the payout method, the Connect account or the masked TI
 neither a submitted Connect account nor tax details are on file.
 """
 
-import csv
-import io
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
@@ -27,6 +25,7 @@ from django.db.models.functions import ExtractMonth
 from tradeline.brokers.models import Broker
 from tradeline.core.errors import ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.core.text import csv_text
 from tradeline.payouts.models import (
     CommissionAdjustment,
     CommissionRecord,
@@ -96,18 +95,17 @@ def _usd(row: dict) -> dict:
 
 
 def broker_statement_csv(statement: dict) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["broker", statement["broker_name"], "year", statement["year"]])
-    writer.writerow(["month", "earned share", "earned markup", "clawed back", "other adjustments", "paid out"])
+    """The yearly statement as CSV; cells are spreadsheet-safe (core.text.csv_text)."""
+    rows = [["broker", statement["broker_name"], "year", statement["year"]],
+            ["month", "earned share", "earned markup", "clawed back", "other adjustments", "paid out"]]
     for m in [*statement["months"], {**statement["totals"], "month": "total"}]:
-        writer.writerow([m["month"], *(m[f"{name}_usd"] for name in FIGURES)])
-    writer.writerow([])
-    writer.writerow(["payout", "period", "paid at (UTC)", "method", "transaction id", "amount"])
+        rows.append([m["month"], *(m[f"{name}_usd"] for name in FIGURES)])
+    rows.append([])
+    rows.append(["payout", "period", "paid at (UTC)", "method", "transaction id", "amount"])
     for p in statement["payouts"]:
-        writer.writerow([p["payout_id"], p["period"], p["paid_at"], p["payment_method"], p["transaction_id"],
-                         p["amount_usd"]])
-    return out.getvalue()
+        rows.append([p["payout_id"], p["period"], p["paid_at"], p["payment_method"], p["transaction_id"],
+                     p["amount_usd"]])
+    return csv_text(rows, lineterminator="\r\n")
 
 
 def tax_year_rows(*, year: int) -> list[dict]:
@@ -141,11 +139,10 @@ def tax_year_rows(*, year: int) -> list[dict]:
 
 
 def tax_year_csv(*, year: int) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
+    """The year-end tax export as CSV; cells are spreadsheet-safe (core.text.csv_text)."""
     columns = ["broker_id", "broker_name", "email", "paid_total_usd", "payout_method", "connect_account",
                "legal_name", "tin_type", "tin_masked", "missing_tax_details"]
-    writer.writerow(columns)
+    rows = [columns]
     for row in tax_year_rows(year=year):
-        writer.writerow([("yes" if row[c] else "no") if c == "missing_tax_details" else row[c] for c in columns])
-    return out.getvalue()
+        rows.append([("yes" if row[c] else "no") if c == "missing_tax_details" else row[c] for c in columns])
+    return csv_text(rows, lineterminator="\r\n")

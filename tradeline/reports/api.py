@@ -1,15 +1,13 @@
 """`GET /api/reports/revenue` (admin token): the revenue report as JSON or, with `format=csv`, CSV.
 Thin: query in, one selector call, the same numbers as the dashboard's Reports page."""
 
-import csv
-import io
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from tradeline.brokers.auth import AdminTokenAuth
 from tradeline.core.errors import ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.core.text import csv_text
 from tradeline.reports.selectors import FIGURES, MONEY_FIGURES, report_period, revenue_report
 
 router = Router()
@@ -35,18 +33,12 @@ def report_json(report: dict) -> dict:
     }
 
 
-def _cell(text: str) -> str:
-    """A broker name as a CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def report_csv(report: dict) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["group", *[f"{n}_usd" if n in MONEY_FIGURES else n for n in FIGURES]])
+    """The revenue report as CSV; cells (broker names too) are spreadsheet-safe (core.text.csv_text)."""
+    rows = [["group", *[f"{n}_usd" if n in MONEY_FIGURES else n for n in FIGURES]]]
     for row in [*report["rows"], {"label": "TOTAL", **report["totals"]}]:
-        writer.writerow([_cell(row["label"]), *[cents_to_usd(row[n]) if n in MONEY_FIGURES else row[n] for n in FIGURES]])
-    return buffer.getvalue()
+        rows.append([row["label"], *[cents_to_usd(row[n]) if n in MONEY_FIGURES else row[n] for n in FIGURES]])
+    return csv_text(rows)
 
 
 @router.get("/revenue", auth=[AdminTokenAuth()],

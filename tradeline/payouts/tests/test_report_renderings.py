@@ -117,3 +117,16 @@ def test_csv_cell_and_download_filename():
         "'=1+1", "'+1", "'-x", "'@SUM(A1)", "'\tx", "'\rx", "-12.50", "12", "a=b", ""]
     assert download_filename("payout", "2026-08", "../../etc/passwd\n", ext="csv") == "payout-2026-08-etc-passwd.csv"
     assert download_filename("\n\r\"", ext="c\nsv") == "download.csv"
+
+
+@pytest.mark.django_db
+def test_statement_and_tax_exports_neutralise_formulas_too(make_broker):
+    from tradeline.payouts.statements import broker_statement, broker_statement_csv, tax_year_csv
+
+    broker = make_broker(name="@SUM(1+1)*cmd|' /C calc'!A0", email="=cmd@example.com")
+    text = broker_statement_csv(broker_statement(broker=broker, year=2026))
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][1] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for row in rows for cell in row)
+    tax = list(csv.reader(io.StringIO(tax_year_csv(year=2026))))
+    assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for row in tax for cell in row)
