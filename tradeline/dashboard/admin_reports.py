@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import path
 
 from tradeline.core.errors import ValidationFailed
+from tradeline.core.text import attachment_header
 from tradeline.reports.api import report_csv
 from tradeline.reports.selectors import GROUPS, report_period, revenue_report
 
@@ -49,8 +50,8 @@ def reports_csv(request):
     except ValidationFailed as exc:
         return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
     response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="revenue-{report["start"]}-{report["end"]}-{report["group_by"]}.csv"')
+    response["Content-Disposition"] = attachment_header("revenue", report["start"], report["end"],
+                                                        report["group_by"], ext="csv")
     return response
 
 

@@ -173,6 +173,6 @@ def my_statement(request: HttpRequest, year: int, query: Query[ReportQuery]):
     statement = statements.broker_statement(broker=request.broker, year=year)
     if query.format == "csv":
         response = HttpResponse(statements.broker_statement_csv(statement), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="statement-{year}.csv"'
+        response["Content-Disposition"] = attachment_header("statement", year, ext="csv")
         return response
     return statement

@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tradeline.core.errors import ApplicationError
+from tradeline.core.text import attachment_header
 from tradeline.payouts import statements, tax
 from tradeline.payouts.models import TaxProfile
 from tradeline.payouts.services.connect import connect_account_refresh, connect_onboarding_link, connected_account_of
@@ -164,5 +165,5 @@ def statement_csv(request: HttpRequest, year: int) -> HttpResponse:
     except ApplicationError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
     response = HttpResponse(statements.broker_statement_csv(data), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="statement-{year}.csv"'
+    response["Content-Disposition"] = attachment_header("statement", year, ext="csv")
     return response

@@ -7,7 +7,7 @@ from ninja import Router
 from tradeline.brokers.auth import AdminTokenAuth
 from tradeline.core.errors import ValidationFailed
 from tradeline.core.money import cents_to_usd
-from tradeline.core.text import csv_text
+from tradeline.core.text import attachment_header, csv_text
 from tradeline.reports.selectors import FIGURES, MONEY_FIGURES, report_period, revenue_report
 
 router = Router()
@@ -55,7 +55,7 @@ def revenue(request: HttpRequest, start: str | None = None, end: str | None = No
     report = revenue_report(period=report_period(start=start, end=end), group_by=group_by)
     if format == "csv":
         response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="revenue-{report["start"]}-{report["end"]}-{group_by}.csv"')
+        response["Content-Disposition"] = attachment_header("revenue", report["start"], report["end"], group_by,
+                                                            ext="csv")
         return response
     return report_json(report)

@@ -168,7 +168,7 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             messages.error(request, "Give a calendar year, e.g. ?year=2026.")
             return back_to(reverse("admin:payouts_payout_changelist"))
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="tax-year-{year}.csv"'
+        response["Content-Disposition"] = attachment_header("tax-year", year, ext="csv")
         return response
 
     def reverse_view(self, request, broker_id):
