@@ -309,6 +309,23 @@ class SimState:
             self.link_items[link_id] = items
             return link
 
+    def update_payment_link(self, link_id: str, params: dict) -> dict:
+        """`POST /v1/payment_links/{id}`: `active` (and `metadata`); any other parameter is refused."""
+        unknown = sorted(set(params) - {"active", "metadata", "expand"})
+        if unknown:
+            raise SimError(400, f"Received unknown parameter: {unknown[0]}", code="parameter_unknown",
+                           param=unknown[0])
+        with self.lock:
+            link = self.payment_link(link_id)
+            if "active" in params:
+                active = params["active"]
+                if active not in ("true", "false", True, False):
+                    raise SimError(400, "Invalid boolean: " + str(active), param="active")
+                link["active"] = active in ("true", True)
+            if "metadata" in params:
+                link["metadata"].update(o.parse_metadata(params["metadata"], "metadata"))
+            return link
+
     def open_payment_link(self, link_id: str, base_url: str) -> dict:
         """What happens when a customer opens a payment link: a new Checkout Session for it."""
         with self.lock:

@@ -22,7 +22,7 @@ from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
 from tradeline.brokers.models import Broker
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, UpstreamError, ValidationFailed
-from tradeline.orders.models import MANUAL_METHODS, Order, OrderStatus, PaymentMethod
+from tradeline.orders.models import MANUAL_METHODS, Order, OrderStatus, PaymentMethod, PaymentStatus
 from tradeline.orders.services import (
     CANCELLATION_REASON_MAX,
     checkout_return_urls,
@@ -33,7 +33,7 @@ from tradeline.orders.services import (
     order_transition,
 )
 from tradeline.payments import stripe_gateway
-from tradeline.payments.models import Payment
+from tradeline.payments.models import Payment, PaymentRole
 from tradeline.payments.services.common import is_uuid, order_locked
 from tradeline.payments.services.paid import REFERENCE_MAX, order_checkout_expired, order_payment_record
 
@@ -99,6 +99,7 @@ def checkout_create(
         # Cancelled (by an admin) while Stripe was answering: close the page we just opened.
         _expire_session_quietly(session.id)
         raise Conflict("The order was cancelled while its checkout was being created.", code="ORDER_NOT_PENDING")
+    _close_other_attempts(order_id=order.pk, keep=payment, sessions=False)  # a newer session replaces a link
     if broker is not None:
         stats_increment(broker_id=broker.pk, day=timezone.now().astimezone(UTC).date(), checkout_starts=1)
     order.checkout_expires_at = expires_at
@@ -196,8 +197,8 @@ def order_expire_stale_checkouts(
 def manual_payment_record(*, order_id, method: str, reference: str, admin) -> Order:
     """An admin records a CASH / WIRE / CHECK payment of the full total for a PENDING order: the
     same paid transition as Stripe (commission, analytics, fulfillment), admin and reference kept on
-    the Payment. After the commit the order's open Checkout Sessions are expired (best effort), so
-    the customer cannot pay a second time online."""
+    the Payment. After the commit the order's open Checkout Sessions are expired and its payment
+    links deactivated (best effort), so the customer cannot pay a second time online."""
     method = (method or "").upper()
     if method not in MANUAL_METHODS:
         raise ValidationFailed("payment_method must be CASH, WIRE or CHECK.", code="INVALID_PAYMENT_METHOD",
@@ -215,13 +216,35 @@ def manual_payment_record(*, order_id, method: str, reference: str, admin) -> Or
     order_payment_record(order_id=order.pk, amount=order.total_charged, currency=order.currency, method=method,
                          reference=reference, actor_user=admin)
     order.refresh_from_db()
-    for session_id in order.payments.filter(stripe_session_id__isnull=False).values_list("stripe_session_id",
-                                                                                          flat=True):
-        try:
-            stripe_gateway.expire_checkout_session(session_id)
-        except Exception as exc:  # the session expires by itself; a later online payment is EXCESS
-            logger.warning("could not expire checkout session of order %s: %s", order.pk, getattr(exc, "code", exc))
+    _close_other_attempts(order_id=order.pk)
     return order
+
+
+def _open_attempts(order_id, *, links: bool):
+    """The order's open (PENDING) Stripe attempts: its payment links, or its own Checkout Sessions."""
+    attempts = Payment.objects.filter(order_id=order_id, method=PaymentMethod.STRIPE, status=PaymentStatus.PENDING,
+                                      role=PaymentRole.ATTEMPT)
+    if links:
+        return attempts.filter(stripe_payment_link_id__isnull=False)
+    return attempts.filter(stripe_session_id__isnull=False, stripe_payment_link_id__isnull=True)
+
+
+def _close_other_attempts(*, order_id, keep=None, sessions: bool = True, links: bool = True) -> None:
+    """After the commit, with no row locked: expire the order's open Checkout Sessions and
+    deactivate its payment links (except `keep`), so the customer cannot pay twice. Best effort:
+    what still gets paid is an EXCESS payment, refunded automatically (services.excess)."""
+    if sessions:
+        for session_id in _open_attempts(order_id, links=False).exclude(pk=getattr(keep, "pk", None)).values_list(
+                "stripe_session_id", flat=True):
+            _expire_session_quietly(session_id)
+    if links:
+        for link_id in _open_attempts(order_id, links=True).exclude(pk=getattr(keep, "pk", None)).values_list(
+                "stripe_payment_link_id", flat=True):
+            try:
+                stripe_gateway.deactivate_payment_link(link_id)
+            except Exception as exc:  # a link paid after this is an EXCESS payment, refunded automatically
+                logger.warning("could not deactivate payment link %s of order %s: %s", link_id, order_id,
+                               getattr(exc, "code", exc))
 
 
 def payment_link_create(*, order_id, admin) -> Payment:
@@ -250,6 +273,7 @@ def payment_link_create(*, order_id, admin) -> Payment:
                                          stripe_payment_link_url=link.url)
         activity_log(action="order.payment_link_created", entity=order, actor_user=admin, broker_id=order.broker_id,
                      metadata={"order_number": order.order_number, "payment_link": link.id})
+    _close_other_attempts(order_id=order.pk, keep=payment, links=False)  # the customer pays by the link now
     return payment
 
 

@@ -40,6 +40,7 @@ from tradeline.payments.services.common import (
     payment_summary,
     review_reason_with,
 )
+from tradeline.payments.services.excess import excess_payment_of, excess_refunded_total_set
 from tradeline.payouts.models import CommissionRecord
 from tradeline.payouts.services import commission_apply_refund
 
@@ -88,8 +89,13 @@ def _apply_total_locked(order: Order, payment: Payment | None, amount_refunded: 
     return RefundOutcome.APPLIED
 
 
-def refund_total_apply(*, order_id, amount_refunded: int, actor_user=None) -> RefundOutcome:
+def refund_total_apply(*, order_id, amount_refunded: int, actor_user=None, payment_intent: str | None = None,
+                       charge_id: str | None = None) -> RefundOutcome:
     """Apply Stripe's cumulative `amount_refunded` (from charge.refunded) to the order, once.
+
+    A charge of one of the order's EXCESS payments (named by `payment_intent` or `charge_id`) sets
+    that payment's total only (services.excess): the paying payment, the order and the commission
+    stay as they are.
 
     NOT_PAID: the order is not paid yet (the refund arrived first); the caller keeps the report
     and the paid transition applies it. EXCEEDS_PAID: the order is flagged for review.
@@ -98,6 +104,12 @@ def refund_total_apply(*, order_id, amount_refunded: int, actor_user=None) -> Re
         raise ValidationFailed("amount_refunded must be a non-negative number of cents.", code="INVALID_AMOUNT")
     with transaction.atomic():
         order = order_locked(order_id)
+        excess = excess_payment_of(order_id=order.pk, payment_intent=payment_intent, charge_id=charge_id)
+        if excess is not None:
+            excess = Payment.objects.locked(excess.pk)
+            applied = excess_refunded_total_set(order=order, payment=excess, amount_refunded=amount_refunded,
+                                                source="stripe")
+            return RefundOutcome.APPLIED if applied else RefundOutcome.UNCHANGED
         outcome = _apply_total_locked(order, paying_payment_locked(order), amount_refunded, actor_user=actor_user)
     if outcome == RefundOutcome.EXCEEDS_PAID:
         order_flag_for_review(order_id=order.pk, reason=f"Stripe reports {cents_to_usd(amount_refunded)} refunded, "
