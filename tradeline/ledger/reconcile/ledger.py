@@ -14,7 +14,7 @@ from django.db.models.functions import Cast, Coalesce, Round
 
 from tradeline.analytics.models import BrokerDailyStats
 from tradeline.core.money import clawback_cents
-from tradeline.ledger.reconcile.records import check_payment_summaries
+from tradeline.ledger.reconcile.records import check_money_kept, check_payment_summaries
 from tradeline.orders.models import PAID_PAYMENT_STATES as PAID
 from tradeline.orders.models import REFUNDABLE_PAYMENT_STATES
 from tradeline.orders.models import UNPAID_PAYMENT_STATES as UNPAID
@@ -376,6 +376,7 @@ def check_all(c, *, since: datetime | None, say: Say) -> None:
         ("item pricing", check_item_pricing),
         ("order money and states", check_order_money),
         ("order summaries vs payments and supplier orders", check_payment_summaries),
+        ("money taken - refunded vs the paying payment (excess payments)", check_money_kept),
         ("one commission per paid broker order", check_commission_presence),
         ("commissions vs their orders", check_commission_origin),
         ("commission clawbacks vs refunds and disputes", check_commission_clawbacks),

@@ -22,7 +22,7 @@ import logging
 from enum import StrEnum
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from tradeline.audit.models import ActorType
@@ -46,12 +46,6 @@ class ExcessRefundOutcome(StrEnum):
 def excess_refund_key(payment_id) -> str:
     """The Stripe idempotency key (and our Refund row's unique key) of an excess payment's refund."""
     return f"excess-refund-{payment_id}"
-
-
-def unrefunded_excess_payments():
-    """EXCESS payments with money not yet given back (what the admin sees as needing attention)."""
-    return Payment.objects.filter(role=PaymentRole.EXCESS, status__in=PAID_PAYMENT_STATES,
-                                  amount_refunded__lt=F("amount"))
 
 
 def excess_refunded_total_set(*, order: Order, payment: Payment, amount_refunded: int, source: str) -> bool:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tradeline.payments.models import Payment
-from tradeline.payments.services.excess import unrefunded_excess_payments
+from tradeline.payments.selectors import excess_payments_unrefunded
 from tradeline.payments.tasks import refund_excess_payment
 
 
@@ -33,7 +33,7 @@ def _live_task_payment_ids() -> set[str]:
 def excess_refund_sweep(*, limit: int = 500, dry_run: bool = False) -> list[str]:
     """Re-enqueue unrefunded excess payments that have no live refund task; returns their ids."""
     live = _live_task_payment_ids()
-    picked = [str(pk) for pk in unrefunded_excess_payments().order_by("paid_at").values_list("pk", flat=True)[
+    picked = [str(pk) for pk in excess_payments_unrefunded().values_list("pk", flat=True)[
         : limit * 2] if str(pk) not in live][:limit]
     if not dry_run:
         for payment_id in picked:
