@@ -99,7 +99,6 @@ def checkout_create(
         # Cancelled (by an admin) while Stripe was answering: close the page we just opened.
         _expire_session_quietly(session.id)
         raise Conflict("The order was cancelled while its checkout was being created.", code="ORDER_NOT_PENDING")
-    _close_other_attempts(order_id=order.pk, keep=payment, sessions=False)  # a newer session replaces a link
     if broker is not None:
         stats_increment(broker_id=broker.pk, day=timezone.now().astimezone(UTC).date(), checkout_starts=1)
     order.checkout_expires_at = expires_at
@@ -108,7 +107,8 @@ def checkout_create(
 
 def checkout_session_store(*, order_id, session_id: str, expires_at, actor_user=None) -> Payment | None:
     """Store a new order's Checkout Session as its STRIPE payment attempt, only while the order is
-    still PENDING with no session (None otherwise: it was cancelled while Stripe answered)."""
+    still PENDING with no session (None otherwise: it was cancelled while Stripe answered). After
+    the commit, any older payment link of the order is deactivated: the newer session replaces it."""
     with transaction.atomic():
         order = order_locked(order_id)
         if order.status != OrderStatus.PENDING or order.payments.filter(stripe_session_id__isnull=False).exists():
@@ -120,6 +120,7 @@ def checkout_session_store(*, order_id, session_id: str, expires_at, actor_user=
                      actor_type=ActorType.BROKER if order.broker_id is not None and actor_user is None
                      else ActorType.SYSTEM,
                      metadata={"order_number": order.order_number, "session_id": session_id})
+    _close_other_attempts(order_id=order_id, keep=payment, sessions=False)
     return payment
 
 

@@ -48,6 +48,12 @@ def excess_refund_key(payment_id) -> str:
     return f"excess-refund-{payment_id}"
 
 
+def excess_refund_metadata(payment: Payment) -> dict[str, str]:
+    """What the refund carries to Stripe: derived from the payment only, so that every attempt sends
+    the same parameters with the same idempotency key (Stripe refuses a reused key otherwise)."""
+    return {"order_id": str(payment.order_id), "payment_id": str(payment.pk), "reason": "excess_payment"}
+
+
 def excess_refunded_total_set(*, order: Order, payment: Payment, amount_refunded: int, source: str) -> bool:
     """Set an EXCESS payment's cumulative refunded total (order and payment locked by the caller).
 
@@ -131,8 +137,7 @@ def excess_refund_attempt(*, payment_id) -> ExcessRefundOutcome:
     try:
         result = stripe_gateway.create_refund(
             payment_intent=payment.stripe_payment_intent, amount=refund.amount, idempotency_key=refund.idempotency_key,
-            metadata={"order_id": str(payment.order_id), "payment_id": str(payment.pk), "refund_id": str(refund.pk),
-                      "reason": "excess_payment"})
+            metadata=excess_refund_metadata(payment))
     except UpstreamError as exc:
         logger.warning("excess payment %s: refund not made yet (%s); retried", payment.pk, exc.code)
         return ExcessRefundOutcome.RETRY

@@ -19,7 +19,7 @@ from tradeline.payments.tasks import refund_excess_payment
 def excess_refund_enqueue(*, payment: Payment) -> None:
     """Enqueue the refund of an excess payment. Call inside the transaction that records it: with
     the database task backend the task row commits (or rolls back) with the payment."""
-    refund_excess_payment.enqueue(payment_id=str(payment.pk))
+    refund_excess_payment.enqueue(payment_id=str(payment.pk), attempt=1)
 
 
 def _live_task_payment_ids() -> set[str]:
@@ -38,5 +38,5 @@ def excess_refund_sweep(*, limit: int = 500, dry_run: bool = False) -> list[str]
     if not dry_run:
         for payment_id in picked:
             with transaction.atomic():
-                refund_excess_payment.enqueue(payment_id=payment_id)
+                refund_excess_payment.enqueue(payment_id=payment_id, attempt=1)
     return picked
