@@ -105,7 +105,8 @@ def _finish(payment: Payment, refund: Refund, *, stripe_refund_id: str, failed: 
         order = order_locked_or_none(payment.order_id)
         payment = Payment.objects.locked(payment.pk)
         refund = Refund.objects.select_for_update(of=("self",)).get(pk=refund.pk)
-        if refund.status == Refund.Status.PENDING:
+        # A success wins over a failure recorded by a concurrent attempt (same key: one refund at Stripe).
+        if refund.status == Refund.Status.PENDING or (not failed and refund.status == Refund.Status.FAILED):
             refund.status = Refund.Status.FAILED if failed else Refund.Status.SUCCEEDED
             refund.stripe_refund_id = stripe_refund_id or None
             try:
@@ -142,6 +143,9 @@ def excess_refund_attempt(*, payment_id) -> ExcessRefundOutcome:
         logger.warning("excess payment %s: refund not made yet (%s); retried", payment.pk, exc.code)
         return ExcessRefundOutcome.RETRY
     except ApplicationError as exc:
+        if exc.status == 409:  # the same key is in flight in another attempt: its answer is awaited
+            logger.info("excess payment %s: refund already in progress elsewhere; retried", payment.pk)
+            return ExcessRefundOutcome.RETRY
         logger.warning("excess payment %s: Stripe refused the refund (%s)", payment.pk, exc.code)
         _finish(payment, refund, stripe_refund_id="", failed=True)
         return ExcessRefundOutcome.FAILED
