@@ -160,6 +160,11 @@ def deferred_refunds_apply(*, order: Order, payment: Payment) -> RefundOutcome |
 # ----------------------------------------------------------------------------------------------
 
 
+def _of_payment(payment: Payment) -> Q:
+    """Refund rows of this payment (rows older than payments name none: they are the paying one's)."""
+    return Q(payment=payment) | Q(payment__isnull=True)
+
+
 def _require_refundable(order: Order, payment: Payment | None) -> Payment:
     status = payment.status if payment is not None else order.payment_status
     if payment is None or status not in REFUNDABLE_PAYMENT_STATES:
@@ -179,7 +184,9 @@ def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order
     with transaction.atomic():
         order = order_locked(order_id)
         payment = _require_refundable(order, paying_payment_locked(order))
-        in_progress = Refund.objects.select_for_update().filter(order=order, status=Refund.Status.PENDING).first()
+        # Refunds of this (the paying) payment only: an excess payment's refund is its own (services.excess).
+        in_progress = Refund.objects.select_for_update().filter(
+            _of_payment(payment), order=order, status=Refund.Status.PENDING).first()
         if in_progress is not None:
             if amount is None or amount == in_progress.amount:
                 return order, payment, in_progress  # retried with the same idempotency key: Stripe refunds once
@@ -281,7 +288,8 @@ def refund_create(*, order_id, amount: int | None, admin, reason: str = "") -> R
                          metadata={"order_number": order.order_number, "stripe_refund": stripe_refund_id or ""})
             raise ApplicationError("The payment service declined the refund.", code="REFUND_FAILED", status=402,
                                    details={"refund_id": str(refund.pk)})
-        ours = order.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(total=Sum("amount"))["total"] or 0
+        ours = order.refunds.filter(_of_payment(payment), status=Refund.Status.SUCCEEDED).aggregate(
+            total=Sum("amount"))["total"] or 0
         total = reported if reported is not None else max(payment.amount_refunded, ours)
         outcome = _apply_total_locked(order, payment, min(total, payment.amount), actor_user=admin, source="admin")
         activity_log(action="refund.succeeded", entity=refund, actor_user=admin, broker=order.broker,

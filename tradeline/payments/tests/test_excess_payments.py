@@ -256,3 +256,30 @@ def test_reconcile_reports_an_unrefunded_excess_payment_after_the_grace_period(c
     report = reconcile_run(stripe=False)
     assert (report.total, report.counts["MONEY_KEPT"]) == (1, 1)
     assert report.discrepancies[0].ref == order.order_number
+
+
+def test_admin_refund_of_the_paying_payment_ignores_the_excess_refund(client, make_order, broker, admin_user,
+                                                                       stripe_sim):
+    from tradeline.payments.services import refund_create
+
+    order = make_order(broker=broker, prices=(100_000,))
+    own = sim.open_session(order)
+    stripe_sim.pay(own, deliver=False)
+    link = payment_link_create(order_id=order.pk, admin=admin_user)
+    link_session = stripe_sim.open_payment_link(link.stripe_payment_link_id)
+    stripe_sim.pay(link_session["id"], deliver=False)
+    sim.post_all(client, stripe_sim)
+    excess = Payment.objects.get(order=order, role="EXCESS")
+    stripe_sim.set_faults(status=500, count=1, path="/v1/refunds", method="POST")
+    assert excess_refund_attempt(payment_id=excess.pk) == ExcessRefundOutcome.RETRY  # its Refund row stays PENDING
+
+    refund = refund_create(order_id=order.pk, amount=30_000, admin=admin_user, reason="one line cancelled")
+    paying = Payment.objects.get(order=order, role="PAYING")
+    assert (refund.payment_id, refund.amount, refund.status) == (paying.pk, 30_000, "SUCCEEDED")
+    assert [r["amount"] for r in _sim_refunds(stripe_sim, paying.stripe_payment_intent)] == [30_000]
+    order.refresh_from_db()
+    assert (order.status, order.amount_refunded) == (OrderStatus.PROCESSING, 30_000)
+    assert excess_refund_attempt(payment_id=excess.pk) == ExcessRefundOutcome.REFUNDED
+    assert [r["amount"] for r in _sim_refunds(stripe_sim, excess.stripe_payment_intent)] == [120_000]
+    order.refresh_from_db()
+    assert order.amount_refunded == 30_000
