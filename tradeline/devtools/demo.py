@@ -4,6 +4,7 @@
 with it (migrate + seed_demo()), then starts every service with the same environment.
 """
 
+import base64
 import importlib
 import json
 import secrets
@@ -25,9 +26,10 @@ def credentials_path() -> Path:
 def _demo_secrets(var_dir: Path) -> dict:
     """Local-only secrets, generated once per checkout and kept under var/ (never committed)."""
     path = var_dir / "demo-secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {
+    values = json.loads(path.read_text()) if path.exists() else {}
+    if values and "tax_id_encryption_key" in values:
+        return values
+    values = values or {
         "admin_password": secrets.token_urlsafe(12),
         "broker_password": secrets.token_urlsafe(12),
         "stripe_secret_key": f"sk_test_{secrets.token_hex(12)}",
@@ -35,6 +37,8 @@ def _demo_secrets(var_dir: Path) -> dict:
         "supplier_consumer_key": f"ck_{secrets.token_hex(20)}",
         "supplier_consumer_secret": f"cs_{secrets.token_hex(20)}",
     }
+    # A Fernet key (32 random bytes, urlsafe base64) for brokers' TINs; added to older files too.
+    values["tax_id_encryption_key"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     path.write_text(json.dumps(values, indent=2))
     path.chmod(0o600)
     return values
@@ -53,6 +57,7 @@ def demo_environment(port: int, var_dir: Path) -> dict[str, str]:
         "TRADELINE_API_URL": f"http://127.0.0.1:{port + SUPPLIER_SIM_PORT_OFFSET}/wp-json/wc/v3",
         "TRADELINE_CONSUMER_KEY": s["supplier_consumer_key"],
         "TRADELINE_CONSUMER_SECRET": s["supplier_consumer_secret"],
+        "TAX_ID_ENCRYPTION_KEYS": s["tax_id_encryption_key"],
         "DEMO_ADMIN_PASSWORD": s["admin_password"],
         "DEMO_BROKER_PASSWORD": s["broker_password"],
     }

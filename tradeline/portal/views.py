@@ -25,8 +25,8 @@ from tradeline.core.errors import ApplicationError, NotFound, RateLimited
 from tradeline.core.money import cents_to_usd, usd_to_cents
 from tradeline.orders.models import OrderStatus
 from tradeline.orders.selectors import order_detail as order_detail_data
-from tradeline.orders.selectors import order_get, order_list
-from tradeline.payouts.selectors import broker_earnings, payout_report, payout_report_csv
+from tradeline.orders.selectors import order_get, order_latest, order_list
+from tradeline.payouts.selectors import PAGE_ORDER_LINES, broker_earnings, payout_report, payout_report_csv
 from tradeline.portal import selectors
 from tradeline.portal.forms import LoginForm, MarkupForm
 from tradeline.portal.session import broker_required, current_broker, portal_login, portal_logout, safe_next
@@ -93,7 +93,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "earnings": _earnings(broker),
         "sales_series": daily_sales(broker=broker, days=30),
         "funnel_series": broker_daily_funnel(broker=broker, days=30),
-        "recent": _orders_page(broker, status=None, page=1, limit=5)["orders"],
+        "recent": order_latest(broker=broker, limit=5),
     })
 
 
@@ -158,7 +158,7 @@ def _payout_or_404(request: HttpRequest, payout_id):
 def payout_detail(request: HttpRequest, payout_id) -> HttpResponse:
     payout = _payout_or_404(request, payout_id)
     return render(request, "portal/payout_detail.html", {
-        "nav": "payouts", "payout": payout, "report": payout_report(payout=payout),
+        "nav": "payouts", "payout": payout, "report": payout_report(payout=payout, order_limit=PAGE_ORDER_LINES),
     })
 
 

@@ -1,11 +1,47 @@
 """Reads of the widget app."""
 
+from tradeline.brokers.models import Broker
 from tradeline.orders.models import Order
-from tradeline.widget.models import DemoPage
+from tradeline.widget.models import DemoPage, WidgetFont, WidgetSort, WidgetTheme
+
+# What the widget draws with when the broker has set nothing (AA contrast: #2563eb on white is 5.2:1).
+DEFAULT_THEME = {
+    "title": "Seasoned tradelines",
+    "primary_color": "#2563eb",
+    "text_color": "#1f2937",
+    "background_color": "#ffffff",
+    "font_family": WidgetFont.SYSTEM.value,
+    "corner_radius": 12,
+    "columns": 0,
+    "default_sort": WidgetSort.PRICE_ASC.value,
+}
 
 
 def demo_page_current() -> DemoPage | None:
     return DemoPage.objects.select_related("broker").first()
+
+
+def widget_theme_get(*, broker: Broker) -> WidgetTheme | None:
+    return WidgetTheme.objects.filter(broker=broker).first()
+
+
+def widget_config(*, broker: Broker) -> dict:
+    """`GET /api/public/config`: the broker's public name, theme (defaults filled in) and the return
+    URLs the broker set (blank: checkout's defaults, see orders.services.checkout_return_urls)."""
+    theme = widget_theme_get(broker=broker)
+    values = dict(DEFAULT_THEME)
+    success_url = cancel_url = ""
+    if theme is not None:
+        for name in DEFAULT_THEME:
+            value = getattr(theme, name)
+            if value not in ("", None):
+                values[name] = value
+        success_url, cancel_url = theme.success_url, theme.cancel_url
+    return {
+        "broker": {"id": str(broker.pk), "public_name": broker.business_name or broker.name},
+        "theme": values,
+        "return_urls": {"success_url": success_url, "cancel_url": cancel_url},
+    }
 
 
 def demo_order_for_return(*, session_id: str = "", order_number: str = "") -> Order | None:

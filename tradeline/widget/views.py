@@ -11,13 +11,24 @@ from django.views.decorators.http import require_GET
 
 from tradeline.widget.selectors import demo_order_for_return, demo_page_current
 
-WIDGET_PATH = Path(__file__).resolve().parent / "static" / "tradeline" / "widget.js"
+# widget.js is written as a few parts (each a slice of one function scope: 00-setup.js opens it,
+# 90-api.js closes it), served joined in name order as one script.
+WIDGET_PARTS = Path(__file__).resolve().parent / "static" / "tradeline" / "widget"
 WIDGET_MAX_AGE = 300  # seconds; brokers' pages pick up a new version within five minutes
 
 
+def widget_parts() -> list[Path]:
+    return sorted(WIDGET_PARTS.glob("*.js"))
+
+
+def widget_source() -> bytes:
+    """The script served at /widget.js."""
+    return b"".join(part.read_bytes() for part in widget_parts())
+
+
 @lru_cache(maxsize=4)
-def _widget_source(mtime_ns: int) -> tuple[bytes, str]:
-    body = WIDGET_PATH.read_bytes()
+def _widget_source(stamp: tuple) -> tuple[bytes, str]:
+    body = widget_source()
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
@@ -31,7 +42,7 @@ def _cors(response: HttpResponse) -> HttpResponse:
 @require_GET
 def widget_js(request: HttpRequest) -> HttpResponse:
     """`/widget.js`: plain JavaScript, cacheable, loadable from any origin."""
-    body, etag = _widget_source(WIDGET_PATH.stat().st_mtime_ns)
+    body, etag = _widget_source(tuple((part.name, part.stat().st_mtime_ns) for part in widget_parts()))
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={WIDGET_MAX_AGE}, stale-while-revalidate=3600",
                "Vary": "Accept-Encoding"}
     if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:

@@ -20,12 +20,14 @@ LAYERS: list[tuple[str, ...]] = [
     ("core",),
     ("audit",),
     ("brokers",),
+    ("hooks",),  # webhooks to brokers: the business services above emit events into it
     ("catalog",),
     ("orders",),
     ("analytics",),
     ("payments",),
     ("fulfillment",),
     ("payouts",),
+    ("reports",),  # revenue reports: reads orders and daily figures; only the dashboard and the API use it
     ("ledger",),
     ("dashboard", "portal", "widget"),
     ("devtools",),

@@ -19,4 +19,5 @@ def admin_overview() -> dict:
         "excess": list(excess.select_related("order", "order__broker")[:25]),
         "attention_count": selectors.orders_needing_attention_count() + excess.count(),
         "daily": selectors.daily_sales(days=30),
+        "funnel": selectors.broker_funnel(days=30),
     }

@@ -104,6 +104,7 @@ class _Seeder:
         self.summary = summary
         self.catalog = [entry for entry in services["checkout_catalog"]().values() if entry.stock > 0]
         self.seq = 0
+        self.visits = random.Random(20261002)  # its own stream: the orders stay as they were
 
     def paid_order(self, broker: Broker, when: datetime) -> Order:
         self.seq += 1
@@ -122,9 +123,19 @@ class _Seeder:
         CommissionRecord.objects.filter(order_id=order.pk).update(order_paid_at=when, created_at=when)
         _move_day_figures(broker.pk, today, when.date(), orders_count=1, total_sales=order.total_charged,
                           revenue_share_earned=order.broker_revenue_share, markup_earned=order.broker_markup)
+        self.funnel(broker, when)
         self.summary.orders += 1
         order.refresh_from_db()
         return order
+
+    def funnel(self, broker: Broker, when: datetime) -> None:
+        """The shop visits that led to one paid order: widget views, unique visitors, cart adds and a
+        checkout start on the order's day, so the funnel's conversion stays a true share (<= 100 %)."""
+        views = self.visits.randint(18, 60)
+        visitors = max(1, views * self.visits.randint(55, 85) // 100)
+        cart_adds = min(visitors, self.visits.randint(2, 6))
+        stats_increment(broker_id=broker.pk, day=when.date(), widget_loads=views, unique_visitors=visitors,
+                        cart_adds=cart_adds, checkout_starts=min(cart_adds, self.visits.randint(1, 2)))
 
     def refund(self, order: Order, amount_refunded: int, when: datetime) -> None:
         when = min(when, timezone.now())

@@ -13,8 +13,8 @@
   POST /_sim/sessions/<id>/expire
   POST /_sim/payment_links/<id>/open              a customer opens the link: a new session
   POST /_sim/refunds          {"payment_intent" | "charge", "amount"}
-  POST /_sim/disputes         {"charge", "amount", "reason"}
-  POST /_sim/disputes/<id>/close {"status": "won" | "lost" | "warning_closed"}
+  POST /_sim/disputes         {"charge", "amount", "reason", "status": "needs_response" | "warning_needs_response"}
+  POST /_sim/disputes/<id>/close {"status": "won" | "lost" | "prevented" | "warning_closed"}
   GET  /_sim/events?type=                         events with their delivery results
   POST /_sim/events/send      {"event_ids": [...]}   deliver these, in this order
   POST /_sim/events/<id>/resend                   one more delivery (signed anew)
@@ -96,10 +96,7 @@ def handle(sim, method: str, path: str, query: dict, body: bytes) -> tuple[int, 
         return 200, {"faults": sim.faults.list()}
 
     if (hit := m(rf"/_sim/sessions/{_ID}", path)) and method == "GET":
-        with state.lock:
-            session = state.snapshot(state.session(hit[1]))
-            session["line_items"] = state.snapshot(state.line_items(hit[1]))
-        return 200, session
+        return 200, state.session_with_items(hit[1])
     if (hit := m(rf"/_sim/sessions/{_ID}/(pay|pay_delayed|settle|decline|cancel|expire)", path)) and method == "POST":
         session_id, action = hit[1], hit[2]
         if action == "pay":
@@ -131,7 +128,8 @@ def handle(sim, method: str, path: str, query: dict, body: bytes) -> tuple[int, 
         if not data.get("charge"):
             raise SimError(400, "charge is required.", param="charge")
         return 200, _outcome(sim, *state.create_dispute(str(data["charge"]), _int(data, "amount"),
-                                                        str(data.get("reason") or "fraudulent")), deliver)
+                                                        str(data.get("reason") or "fraudulent"),
+                                                        str(data.get("status") or "needs_response")), deliver)
     if (hit := m(rf"/_sim/disputes/{_ID}/close", path)) and method == "POST":
         return 200, _outcome(sim, *state.close_dispute(hit[1], str(data.get("status") or "")), deliver)
 

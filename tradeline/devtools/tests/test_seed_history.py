@@ -5,6 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 
+from tradeline.analytics.models import BrokerDailyStats
+from tradeline.analytics.selectors import broker_funnel
 from tradeline.brokers.models import BrokerStatus
 from tradeline.orders.models import Order
 from tradeline.devtools.seed import history as demo
@@ -47,6 +49,14 @@ def test_demo_history_through_the_real_services(supplier_sim, make_broker):
     assert broker.commissions.filter(status=CommissionStatus.HELD).count() == 1  # an open dispute
     assert broker.commissions.filter(status=CommissionStatus.VOID).count() == 2  # one full refund a month
     assert orders.filter(paid_at__gte=payouts[1].period_end).count() == 0
+    # Each seeded sale comes with the shop visits before it: every day's funnel narrows step by step.
+    days = BrokerDailyStats.objects.filter(broker=broker, orders_count__gt=0)
+    assert days.count() > 0
+    for day in days:
+        assert day.widget_loads >= day.unique_visitors >= day.cart_adds >= day.checkout_starts >= day.orders_count
+    funnel = broker_funnel(broker=broker, days=120)
+    assert funnel["orders"] == orders.count()
+    assert 0 < funnel["conversion_percent"] < 100
     total = orders.aggregate(t=Sum("total_charged"))["t"]
     again = io.StringIO()
     call_command("seed_demo_history", "--months", "2", stdout=again)

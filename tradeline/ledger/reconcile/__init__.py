@@ -18,7 +18,9 @@ What is checked (codes in `CODES`):
 - per broker: commissions earned - clawbacks == what payouts took + what is still pending, and the
   daily analytics add up to the paid orders;
 - Stripe (tradeline.ledger.reconcile.stripe_checks): each order agrees with its Checkout Session,
-  payment intent, charge (refunded amount, dispute) and refunds.
+  payment intent, charge (refunded amount, dispute) and refunds;
+- payouts sent with Stripe Connect (tradeline.ledger.reconcile.transfers): each sent payout agrees
+  with its Transfer (amount, destination, transfer group, reversals), here and at Stripe.
 
 Set-based SQL does the work: the database returns only the rows that disagree. The few checks that
 need arithmetic per row (clawbacks of refunded orders, Stripe look-ups) stream their rows in chunks.
@@ -31,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from tradeline.ledger.reconcile import ledger, stripe_checks
+from tradeline.ledger.reconcile import ledger, stripe_checks, transfers
 
 CODES = {
     # orders
@@ -74,6 +76,8 @@ CODES = {
     "STRIPE_REFUNDED_MISMATCH": "Stripe's refunded amount differs from the order's",
     "STRIPE_DISPUTE_MISMATCH": "Stripe's dispute flag differs from the order's dispute status",
     "STRIPE_REFUND_MISMATCH": "a refund we recorded is missing at Stripe or differs there",
+    # payouts sent with Stripe Connect (transfers.py)
+    **transfers.CODES,
 }
 
 KEPT_MAX = 10_000  # discrepancies kept in the report object (all of them are passed to on_discrepancy)
@@ -160,8 +164,10 @@ def reconcile_run(*, since: date | datetime | None = None, stripe: bool = True,
     collector = Collector(report, on_discrepancy)
     say = progress or (lambda line: None)
     ledger.check_all(collector, since=since_dt, say=say)
+    transfers.check_records(collector, since=since_dt, say=say)
     if stripe:
         stripe_checks.check_all(collector, since=since_dt, say=say, workers=stripe_workers)
+        transfers.check_stripe(collector, since=since_dt, say=say, workers=stripe_workers)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -29,6 +29,8 @@ from tradeline.audit.services import activity_entry, activity_log, activity_log_
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
 from tradeline.fulfillment.dispatch import fulfillment_start
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.orders.models import (
     MANUAL_METHODS,
     Order,
@@ -220,6 +222,7 @@ def _paid(order: Order, payment: Payment, signal: _Signal) -> PaidOutcome:
         metadata={"order_number": order.order_number, "amount": signal.amount, "currency": signal.currency,
                   "method": signal.method, "reference": payment.reference}))
     activity_log_many(activity)
+    hook_events.order_event(order, EventType.ORDER_PAID)
     fulfillment_start(order=order)
     if order.broker_id is not None:
         # Last: the broker's daily row is shared by all its sales; hold its lock only briefly.

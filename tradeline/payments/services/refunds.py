@@ -11,6 +11,7 @@ status. The order's summary columns and the broker's commission follow in the sa
 import logging
 import uuid
 from enum import StrEnum
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
@@ -21,6 +22,8 @@ from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
 from tradeline.core.errors import ApplicationError, Conflict, UpstreamError, ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.orders.models import (
     PAID_PAYMENT_STATES,
     REFUNDABLE_PAYMENT_STATES,
@@ -31,6 +34,7 @@ from tradeline.orders.models import (
     PaymentStatus,
 )
 from tradeline.orders.services import order_transition
+from tradeline.payments import emails as payment_emails
 from tradeline.payments import stripe_gateway
 from tradeline.payments.models import Payment, Refund, WebhookEvent
 from tradeline.payments.services.common import (
@@ -86,6 +90,8 @@ def _apply_total_locked(order: Order, payment: Payment | None, amount_refunded: 
         metadata={"order_number": order.order_number, "amount_refunded": amount_refunded, "delta": delta,
                   "amount_paid": order.amount_paid, "source": source},
     )
+    hook_events.order_event(order, EventType.ORDER_REFUNDED)
+    transaction.on_commit(partial(payment_emails.send_refund_processed, order_id=order.pk, amount=delta))
     return RefundOutcome.APPLIED
 
 

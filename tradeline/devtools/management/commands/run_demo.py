@@ -18,9 +18,10 @@ import urllib.request
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management import get_commands
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
+from tradeline.devtools.simstore import demo_state_path, forget_demo_world
 from tradeline.devtools.demo import STRIPE_SIM_PORT_OFFSET, SUPPLIER_SIM_PORT_OFFSET, credentials_path, demo_environment
 
 READY_TIMEOUT = 30.0
@@ -36,8 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000),
                             help="port of the web app (default $PORT or 8000)")
         parser.add_argument("--no-seed", action="store_true", help="skip migrate/seed (reuse the existing data)")
+        parser.add_argument("--fresh", action="store_true",
+                            help="start over: forget the simulators' saved world (var/*_sim.sqlite3) and empty "
+                                 "the shop's database before seeding (make run FRESH=1)")
 
-    def handle(self, *args, port: int, no_seed: bool, **options):
+    def handle(self, *args, port: int, no_seed: bool, fresh: bool = False, **options):
         if not 1024 <= port <= 65533:
             raise CommandError("--port must be between 1024 and 65533 (the simulators use port+1 and port+2).")
         ports = {"web": port, "stripe": port + STRIPE_SIM_PORT_OFFSET, "supplier": port + SUPPLIER_SIM_PORT_OFFSET}
@@ -46,15 +50,23 @@ class Command(BaseCommand):
             raise CommandError(f"{', '.join(busy)} already in use (another demo running?). "
                                f"Stop it, or pick other ports: PORT={port + 10} make run")
 
-        env = {**os.environ, **demo_environment(port, Path(settings.VAR_DIR)), "PYTHONUNBUFFERED": "1"}
+        var_dir = Path(settings.VAR_DIR)
+        if fresh:  # the shop's orders and the simulators' world go together (supplier order ids, sessions)
+            forgotten = forget_demo_world(var_dir)
+            call_command("flush", interactive=False, verbosity=0)
+            self.stdout.write(f"starting over: database emptied, {', '.join(forgotten) or 'no saved simulator state'}"
+                              " removed")
+        env = {**os.environ, **demo_environment(port, var_dir), "PYTHONUNBUFFERED": "1"}
         exe = [sys.executable, "-m", "tradeline"]
         available = get_commands()
         simulators: list[tuple[str, list[str], int]] = []
         if "stripe_sim" in available:
             simulators.append(("stripe", exe + ["stripe_sim", "--port", str(ports["stripe"]),
-                                                "--webhook-url", env["STRIPE_SIM_WEBHOOK_URL"]], ports["stripe"]))
+                                                "--webhook-url", env["STRIPE_SIM_WEBHOOK_URL"],
+                                                "--state", str(demo_state_path(var_dir, "stripe"))], ports["stripe"]))
         if "supplier_sim" in available:
-            simulators.append(("supplier", exe + ["supplier_sim", "--port", str(ports["supplier"])], ports["supplier"]))
+            simulators.append(("supplier", exe + ["supplier_sim", "--port", str(ports["supplier"]), "--state",
+                                                  str(demo_state_path(var_dir, "supplier"))], ports["supplier"]))
         services = [
             ("worker", exe + ["db_worker", "--queue-name", "*", "--interval", "0.5", "--no-reload"]),
             ("web", exe + ["runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"]),
