@@ -22,6 +22,8 @@ class BrokerDailyStats(TimeStampedModel):
 
     class Meta:
         ordering = ["-date"]
+        verbose_name = "broker daily stats"
+        verbose_name_plural = "broker daily stats"
         constraints = [
             models.UniqueConstraint(fields=["broker", "date"], name="one_stats_row_per_broker_day"),
             models.CheckConstraint(

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 
 from tradeline.brokers.models import AdminProfile, AdminRole
 
@@ -67,13 +68,13 @@ def ensure_demo_admin(password: str) -> dict:
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
-    user, _ = user_model.objects.get_or_create(
-        username=DEMO_ADMIN_EMAIL, defaults={"email": DEMO_ADMIN_EMAIL, "is_staff": True, "is_superuser": True}
-    )
-    user.set_password(password)
-    user.is_staff = user.is_superuser = True
-    user.save()
-    AdminProfile.objects.update_or_create(user=user, defaults={"role": AdminRole.SUPER_ADMIN})
+    user = user_model.objects.filter(username=DEMO_ADMIN_EMAIL).first()
+    if user is None:  # only the first run creates the admin; later runs leave its password and sessions alone
+        user = user_model.objects.create_user(username=DEMO_ADMIN_EMAIL, email=DEMO_ADMIN_EMAIL, password=password,
+                                              is_staff=True, is_superuser=True)
+    elif not check_password(password, user.password):
+        password = "(changed in the app since the first run; not reset)"
+    AdminProfile.objects.get_or_create(user=user, defaults={"role": AdminRole.SUPER_ADMIN})
     return {"email": DEMO_ADMIN_EMAIL, "password": password, "url": f"{settings.PUBLIC_BASE_URL}/admin/"}
 
 
@@ -113,6 +114,8 @@ def seed_demo(env: dict, progress=None) -> dict:
         "stripe": {"secret_key": env.get("STRIPE_SECRET_KEY", ""),
                    "webhook_secret": env.get("STRIPE_WEBHOOK_SECRET", "")},
     }
+    path = credentials_path()
+    previous = json.loads(path.read_text()) if path.exists() else {}
     for module_name in SEED_STEPS:
         try:
             module = importlib.import_module(module_name)
@@ -122,9 +125,8 @@ def seed_demo(env: dict, progress=None) -> dict:
             continue
         if progress:
             progress(f"  {module_name.split('.')[1]}: seeding ...")
-        result = module.seed({**env, "DEMO_CREDENTIALS": creds}) or {}
+        result = module.seed({**env, "DEMO_CREDENTIALS": creds, "DEMO_PREVIOUS_CREDENTIALS": previous}) or {}
         _merge(creds, result)
-    path = credentials_path()
     path.write_text(json.dumps(creds, indent=2))
     path.chmod(0o600)
     return creds

@@ -3,6 +3,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from tradeline.brokers.models import MarkupType
+from tradeline.brokers.validators import clean_markup_fixed
+from tradeline.core.errors import ApplicationError
 from tradeline.core.money import usd_to_cents
 from tradeline.widget.models import WidgetFont, WidgetSort
 
@@ -31,11 +33,10 @@ class MarkupForm(forms.Form):
             cents = usd_to_cents(text)
         except (ValueError, InvalidOperation):
             raise forms.ValidationError("Enter a dollar amount such as 150 or 149.99.") from None
-        if cents < 0:
-            raise forms.ValidationError("The markup cannot be negative.")
-        if cents > 10_000_000:
-            raise forms.ValidationError("The fixed markup cannot exceed $100,000.00.")
-        return cents
+        try:
+            return clean_markup_fixed(cents)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean(self):
         data = super().clean()

@@ -27,6 +27,15 @@ def demo_page_set(*, broker: Broker, publishable_key: str, title: str = "") -> D
                                    title=title or broker.business_name or broker.name)
 
 
+@transaction.atomic
+def demo_page_follow_key(*, broker: Broker, publishable_key: str) -> bool:
+    """After `broker` rotated its publishable key: the demo page (the broker's website, in the demo)
+    embeds the new one. Returns whether a demo page sells for this broker."""
+    if not publishable_key.startswith("tlm_pk_"):
+        return False
+    return DemoPage.objects.filter(broker=broker).update(publishable_key=publishable_key) > 0
+
+
 def _problems(fields: dict) -> list[dict]:
     problems = []
     for name in ("primary_color", "text_color", "background_color"):

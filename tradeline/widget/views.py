@@ -9,7 +9,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from tradeline.widget.selectors import demo_order_for_return, demo_page_current
+from tradeline.widget.return_status import REFRESH_SECONDS, names_an_order, return_status
+from tradeline.widget.selectors import demo_order_for_return, demo_page_current, demo_page_key_live
 
 # widget.js is written as a few parts (each a slice of one function scope: 00-setup.js opens it,
 # 90-api.js closes it), served joined in name order as one script.
@@ -70,14 +71,21 @@ def _demo_context(request: HttpRequest) -> dict:
 def demo_page(request: HttpRequest) -> HttpResponse:
     """`/demo/`: a broker's website as a customer sees it, with the widget embedded by one script tag."""
     context = _demo_context(request)
+    context["key_revoked"] = bool(context["page"]) and not demo_page_key_live(context["page"])
     return render(request, "widget/demo.html", context, status=200 if context["page"] else 503)
+
+
+def _return_context(request: HttpRequest) -> dict:
+    session_id, number = request.GET.get("session_id", ""), request.GET.get("order", "")
+    order = demo_order_for_return(session_id=session_id, order_number=number)
+    shown = return_status(order, link_named_an_order=names_an_order(session_id, number))
+    return {"order": order, "shown": shown, "refresh_seconds": REFRESH_SECONDS}
 
 
 @require_GET
 def demo_success(request: HttpRequest) -> HttpResponse:
-    order = demo_order_for_return(session_id=request.GET.get("session_id", ""),
-                                  order_number=request.GET.get("order", ""))
-    return render(request, "widget/demo_success.html", {**_demo_context(request), "order": order})
+    """Where Stripe Checkout sends the demo shop's customer back: the order's state, in plain words."""
+    return render(request, "widget/demo_success.html", {**_demo_context(request), **_return_context(request)})
 
 
 @require_GET
@@ -91,9 +99,7 @@ def demo_cart(request: HttpRequest) -> HttpResponse:
 @require_GET
 def checkout_success(request: HttpRequest) -> HttpResponse:
     """Our own return page after Stripe Checkout, for brokers with no website and no success_url."""
-    order = demo_order_for_return(session_id=request.GET.get("session_id", ""),
-                                  order_number=request.GET.get("order", ""))
-    return render(request, "widget/checkout_return.html", {"order": order, "cancelled": False})
+    return render(request, "widget/checkout_return.html", {**_return_context(request), "cancelled": False})
 
 
 @require_GET

@@ -38,7 +38,7 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         'broker_markup', 'total_charged', 'amount_paid', 'amount_refunded',
     )
     list_display = ("order_number", "broker", "customer_email", "status_col", "payment_col", "fulfillment_col",
-                    "total_col", "refunded_col", "created_at")
+                    "total_col", "refunded_col", "created_col")
     list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payments__method", BrokerFilter,
                    "created_at")
     search_fields = ("order_number", "customer_email", "broker__name", "broker__business_name", "broker__email")
@@ -55,6 +55,10 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     @admin.display(description="total", ordering="total_charged")
     def total_col(self, obj):
         return format_html('<span class="tl-num">{}</span>', format_usd(obj.total_charged))
+
+    @admin.display(description="created", ordering="created_at")  # UTC, like every date of the admin
+    def created_col(self, obj):
+        return f"{obj.created_at:%Y-%m-%d %H:%M}"
 
     @admin.display(description="refunded", ordering="amount_refunded")
     def refunded_col(self, obj):

@@ -45,7 +45,7 @@ SEND_TEXT = {"sent": "Sent with Stripe: transfer {tid}; the payout is COMPLETED.
              "already_sent": "Already sent with Stripe (transfer {tid}).",
              "declined": "Stripe declined the transfer; the payout is FAILED and its commissions carry over. {msg}"}
 OUTCOME_TEXT = {
-    "created": "payout created", "exists": "already has a payout for this month",
+    "created": "a payout would be created", "exists": "already has a payout for this month",
     "below_minimum": "below the payout minimum: carries over", "nothing": "nothing to pay",
 }
 

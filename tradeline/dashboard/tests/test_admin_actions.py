@@ -77,7 +77,7 @@ def test_refund_with_a_bad_amount_is_refused_and_changes_nothing(admin_client, m
     for amount, status in (("abc", 400), ("-5", 400), ("0.001", 400), ("500.00", 302)):
         response = admin_client.post(_action(order, "refund"), {"amount": amount})
         assert response.status_code == status, amount
-    assert _messages(response)[-1] == "The refund amount must be between 1 and 10000 cents (100.00)."
+    assert _messages(response)[-1] == "The refund amount must be between $0.01 and $100.00 (what is left to refund)."
     order.refresh_from_db()
     assert order.amount_refunded == 0
     assert Refund.objects.filter(order=order, status=Refund.Status.SUCCEEDED).count() == 0
@@ -187,6 +187,8 @@ def test_payout_run_previews_then_creates_then_marks_paid(admin_client, make_bro
     preview = admin_client.post("/admin/payouts/payout/run/", {"year": 2026, "month": 10, "step": "preview"})
     assert preview.status_code == 200
     assert "$300.00" in preview.content.decode() and "Create 1 payout" in preview.content.decode()
+    assert "<td>a payout would be created</td>" in preview.content.decode()  # a dry run creates nothing
+    assert "payout created" not in preview.content.decode()
     assert Payout.objects.count() == 0  # a dry run writes nothing
 
     confirm = admin_client.post("/admin/payouts/payout/run/", {"year": 2026, "month": 10, "step": "confirm"})

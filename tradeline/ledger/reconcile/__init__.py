@@ -102,6 +102,8 @@ class ReconcileReport:
     discrepancies: list[Discrepancy] = field(default_factory=list)  # the first KEPT_MAX
     checked: dict = field(default_factory=dict)  # rows looked at: orders, commissions, payouts, brokers, stripe
     stripe_errors: int = 0  # Stripe look-ups that failed (network, 5xx): the Stripe check is incomplete
+    stripe_failure_reasons: Counter = field(default_factory=Counter)  # why they failed: reason -> orders
+    stripe_failed_orders: list[tuple[str, str]] = field(default_factory=list)  # the first KEPT_MAX (number, why)
     seconds: float = 0.0
 
     @property
@@ -118,7 +120,11 @@ class ReconcileReport:
             head = f"{self.total:,} discrepanc{'y' if self.total == 1 else 'ies'} ({per_code})"
         else:
             head = "0 discrepancies"
-        tail = f"; {self.stripe_errors:,} Stripe look-ups failed (Stripe check incomplete)" if self.stripe_errors else ""
+        tail = ""
+        if self.stripe_errors:
+            reasons = "; ".join(f"{why} ({n:,} order{'s' if n != 1 else ''})"
+                                for why, n in self.stripe_failure_reasons.most_common(3))
+            tail = f"; {self.stripe_errors:,} Stripe look-ups failed (Stripe check incomplete): {reasons}"
         return f"{head} in {scope} ({self.seconds:.1f}s){tail}"
 
 
@@ -128,6 +134,11 @@ class Collector:
     def __init__(self, report: ReconcileReport, on_discrepancy: Callable[[Discrepancy], None] | None):
         self.report = report
         self.on_discrepancy = on_discrepancy
+
+    def stripe_failed(self, order_number: str, why: str) -> None:
+        self.report.stripe_failure_reasons[why] += 1
+        if len(self.report.stripe_failed_orders) < KEPT_MAX:
+            self.report.stripe_failed_orders.append((order_number, why))
 
     def add(self, code: str, entity: str, ref, message: str) -> None:
         assert code in CODES, code

@@ -185,8 +185,10 @@ def _store_ids(payment: Payment, signal: _Signal) -> list[str]:
 
 
 def _customer(order: Order, signal: _Signal) -> dict:
-    """The customer's name and phone as the payment reports them (kept when it reports none)."""
-    return dict(customer_name=signal.customer_name or order.customer_name,
+    """The customer's name and phone. The name the customer typed at checkout wins over the
+    cardholder's name the payment reports (which only fills a blank one); the phone as reported
+    (kept when the payment reports none)."""
+    return dict(customer_name=order.customer_name or signal.customer_name,
                 customer_phone=signal.customer_phone or order.customer_phone)
 
 

@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tradeline.devtools.simstore import demo_state_path, forget_demo_world
 from tradeline.devtools.demo import STRIPE_SIM_PORT_OFFSET, SUPPLIER_SIM_PORT_OFFSET, credentials_path, demo_environment
+from tradeline.devtools.envfile import write_env_file
 
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -56,7 +57,9 @@ class Command(BaseCommand):
             call_command("flush", interactive=False, verbosity=0)
             self.stdout.write(f"starting over: database emptied, {', '.join(forgotten) or 'no saved simulator state'}"
                               " removed")
-        env = {**os.environ, **demo_environment(port, var_dir), "PYTHONUNBUFFERED": "1"}
+        demo_env = demo_environment(port, var_dir)
+        env_file = write_env_file(var_dir, demo_env)
+        env = {**os.environ, **demo_env, "PYTHONUNBUFFERED": "1"}
         exe = [sys.executable, "-m", "tradeline"]
         available = get_commands()
         simulators: list[tuple[str, list[str], int]] = []
@@ -76,6 +79,8 @@ class Command(BaseCommand):
         stopping = False
 
         def stop() -> None:
+            for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C does not cut the clean-up short
+                signal.signal(signum, signal.SIG_IGN)
             for _, proc in reversed(procs):
                 if proc.poll() is None:
                     proc.terminate()
@@ -88,10 +93,12 @@ class Command(BaseCommand):
                     proc.kill()
                     proc.wait()
 
-        def on_term(*_):
-            raise KeyboardInterrupt
+        def on_signal(signum, _frame):
+            raise StopRequested(signal.Signals(signum).name)
 
-        signal.signal(signal.SIGTERM, on_term)
+        # Both set explicitly: a shell script that starts `make run &` leaves SIGINT ignored in it
+        # (its children install their own handler and would stop first, looking like a crash).
+        previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
         try:
             for name, cmd, sim_port in simulators:
                 procs.append((name, subprocess.Popen(cmd, env=env)))
@@ -106,18 +113,21 @@ class Command(BaseCommand):
                 procs.append((name, subprocess.Popen(cmd, env=env)))
             self._wait_for_http(f"http://127.0.0.1:{port}/health", "web", procs)
             self._wait_for_tasks(procs)
-            self._announce(port)
+            self._announce(port, env_file)
             while True:
                 for name, proc in procs:
                     if proc.poll() is not None:
                         raise CommandError(f"{name} exited with code {proc.returncode}; stopping the demo "
                                            "(see its messages above)")
                 time.sleep(0.5)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, StopRequested) as exc:
             stopping = True
-            self.stdout.write("\nstopping the demo ...")
+            why = f"{exc.args[0]}" if isinstance(exc, StopRequested) else "SIGINT"
+            self.stdout.write(f"\nthe demo was asked to stop ({why}); stopping every process ...")
         finally:
             stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
             if stopping:
                 self.stdout.write("stopped.")
 
@@ -170,7 +180,7 @@ class Command(BaseCommand):
 
     # --- output ------------------------------------------------------------------------------------
 
-    def _announce(self, port: int) -> None:
+    def _announce(self, port: int, env_file: Path) -> None:
         path = credentials_path()
         creds = json.loads(path.read_text()) if path.exists() else {}
         base = f"http://127.0.0.1:{port}"
@@ -189,11 +199,17 @@ class Command(BaseCommand):
         if broker:
             lines.append(f"  Broker login         {broker.get('email')} / {broker.get('password')}")
             lines.append(f"  Publishable key      {broker.get('publishable_key')}")
+            lines += [f"  Note                 {note}" for note in broker.get("notes", [])]
         lines += [f"  All credentials      {path}",
+                  f"  Configuration        {env_file} (read by every `tradeline` command in this checkout)",
                   "Open the demo shop, add a tradeline, Buy now, then Pay on the local Stripe page.",
                   "Ctrl-C stops everything.", ""]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
+
+
+class StopRequested(Exception):
+    """SIGINT or SIGTERM reached run_demo: stop every child and say so."""
 
 
 def _port_free(port: int, *, connect: bool = False) -> bool:
