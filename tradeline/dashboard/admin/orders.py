@@ -23,6 +23,7 @@ from tradeline.dashboard.selectors import order_history, order_money_records
 from tradeline.fulfillment.dispatch import fulfillment_retry
 from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus
 from tradeline.orders.selectors import order_detail, order_search_filter
+from tradeline.payments.selectors import excess_payments_unrefunded
 from tradeline.payments.services import manual_payment_record, order_refund_refusal, payment_link_create, refund_create
 from tradeline.payments.services.checkout import checkout_cancel
 
@@ -99,6 +100,7 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             "detail": order_detail(order=order, internal=True),
             "history": order_history(order=order),
             **order_money_records(order=order),
+            "excess_payments": list(excess_payments_unrefunded(order=order)),
             "available": self._available_actions(order),
             "can_write": can_write(request),
             "manual_form": forms.get("manual-payment") or ManualPaymentForm(),
