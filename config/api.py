@@ -20,6 +20,7 @@ install_error_handlers(api)
 
 
 def _mount() -> None:
+    from tradeline.agreements.api import router as agreements_router
     from tradeline.analytics.api import router as analytics_router
     from tradeline.brokers.api import admin_router as brokers_admin_router
     from tradeline.brokers.api import auth_router
@@ -39,6 +40,7 @@ def _mount() -> None:
     api.add_router("/admin/orders", payments_admin_router, tags=["admin orders"])  # direct sales (checkout)
     api.add_router("/brokers", brokers_router, tags=["brokers"])
     api.add_router("/public", catalog_router, tags=["catalog"])
+    api.add_router("/public", agreements_router, tags=["agreement"])
     api.add_router("/orders", orders_router, tags=["orders"])
     api.add_router("/orders", payments_router, tags=["payments"])  # checkout, cancel, webhook, refunds, manual payments
     api.add_router("/orders", fulfillment_router, tags=["payments"])  # retry-fulfillment

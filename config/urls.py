@@ -10,6 +10,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
     path("portal/", include("tradeline.portal.urls")),
+    path("", include("tradeline.agreements.urls")),
     path("", include("tradeline.widget.urls")),
     path("", include("tradeline.dashboard.urls")),
 ]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tradeline.brokers",
     "tradeline.catalog",
     "tradeline.orders",
+    "tradeline.agreements",
     "tradeline.payments",
     "tradeline.fulfillment",
     "tradeline.payouts",

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from tradeline.agreements.services import AgreementConsent
 from tradeline.brokers import keys
 from tradeline.brokers.auth import AdminTokenAuth, BrokerKeyAuth
 from tradeline.core import ratelimit
@@ -41,6 +42,13 @@ from tradeline.payments.schemas import (
 )
 from tradeline.payments.webhooks import webhook_receive
 
+def _consent(request: HttpRequest, payload, *, admin=None) -> AgreementConsent:
+    """The request's agreement fields, with the address and browser our server saw."""
+    return AgreementConsent(version=payload.agreement_version, accepted=payload.agreement_accepted,
+                            client_ip=ratelimit.client_ip(request),
+                            user_agent=request.headers.get("user-agent", ""), accepted_by=admin)
+
+
 router = Router()
 admin_router = Router()
 ADMIN_WRITE = [AdminTokenAuth(write=True)]
@@ -64,6 +72,7 @@ def checkout(request: HttpRequest, payload: CheckoutIn):
         items=[(item.card_id, item.quantity) for item in payload.items],
         success_url=payload.success_url,
         cancel_url=payload.cancel_url,
+        agreement=_consent(request, payload),
     )
     return Status(201, {
         "session_id": session.id,
@@ -133,13 +142,14 @@ def admin_order_create(request: HttpRequest, payload: AdminOrderIn):
         order, session = checkout_services.checkout_create(
             broker=None, customer_email=payload.customer_email, customer_name=payload.customer_name, items=items,
             success_url=payload.success_url, cancel_url=payload.cancel_url, actor_user=request.admin_user,
+            agreement=_consent(request, payload, admin=request.admin_user),
         )
     else:
         order_services.clean_return_url(payload.success_url, field="success_url")  # refused even when unused
         order_services.clean_return_url(payload.cancel_url, field="cancel_url")
-        order = order_services.order_create(broker=None, customer_email=payload.customer_email,
-                                            customer_name=payload.customer_name, items=items,
-                                            actor_user=request.admin_user)
+        order = checkout_services.order_create_accepted(
+            broker=None, customer_email=payload.customer_email, customer_name=payload.customer_name, items=items,
+            actor_user=request.admin_user, agreement=_consent(request, payload, admin=request.admin_user))
     order = order_get(order_id=order.pk)
     return Status(201, {
         "order": order_detail(order=order),

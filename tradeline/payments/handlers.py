@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from tradeline.agreements.services import acceptance_stripe_consent
 from tradeline.core.errors import NotFound
 from tradeline.orders.models import Order, PaymentMethod
 from tradeline.payments.models import Payment, WebhookEvent
@@ -175,7 +176,14 @@ def _session_paid(event: dict, *, require_paid_status: bool) -> HandlerResult:
 
 
 def on_checkout_session_completed(event: dict) -> HandlerResult:
-    return _session_paid(event, require_paid_status=True)
+    result = _session_paid(event, require_paid_status=True)
+    session = _object(event)
+    consent = (session.get("consent") or {}).get("terms_of_service") if isinstance(session.get("consent"), dict) \
+        else None
+    if consent and result.order_id is not None:
+        # Stripe's own terms checkbox, kept with the order's agreement evidence (first value wins).
+        acceptance_stripe_consent(order_id=result.order_id, session_id=_id_of(session.get("id")), consent=consent)
+    return result
 
 
 def on_checkout_session_async_payment_succeeded(event: dict) -> HandlerResult:

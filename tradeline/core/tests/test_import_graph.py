@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("brokers",),
     ("catalog",),
     ("orders",),
+    ("agreements",),
     ("analytics",),
     ("payments",),
     ("fulfillment",),

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from tradeline.agreements.selectors import acceptance_for, acceptance_out
 from tradeline.core.money import format_usd
 from tradeline.dashboard.admin_base import (
     ObjectActionsMixin,
@@ -88,6 +89,7 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             "order": order,
             "detail": order_detail(order=order, internal=True),
             "history": order_history(order=order),
+            "agreement": acceptance_out(acceptance_for(order_id=order.pk)),
             **order_money_records(order=order),
             "available": self._available_actions(order),
             "can_write": can_write(request),

@@ -7,6 +7,7 @@ from functools import partial
 import pytest
 from django.utils import timezone
 
+from tradeline.testing.agreements import agreement_consent
 from tradeline.analytics.models import BrokerDailyStats
 from tradeline.audit.models import ActivityLog
 from tradeline.core.errors import Conflict
@@ -62,7 +63,7 @@ def test_cancel_while_stripe_answers_closes_the_new_session(fresh_catalog, make_
     stripe_sim.set_faults(delay_ms=1500, count=1, path="/v1/checkout/sessions", method="POST")
 
     def checkout():
-        return checkout_create(broker=broker, customer_email="a@example.com", items=[("card-chase", 1)])
+        return checkout_create(broker=broker, customer_email="a@example.com", items=[("card-chase", 1)], agreement=agreement_consent())
 
     def cancel_once_the_order_exists():
         deadline = time.monotonic() + 5
