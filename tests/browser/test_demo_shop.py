@@ -123,11 +123,18 @@ def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
     widget.locator("input[name=email]").fill("jane.customer@example.com")
     widget.locator("input[name=name]").fill("Jane Customer")
     shoot(customer, "widget-cart")
+    agreement = widget.locator("label.agreement input[type=checkbox]")
+    assert not agreement.is_checked()  # never pre-ticked
+    widget.locator("button.buy").click()
+    assert "accept the Tradeline User Agreement" in widget.locator(".error").inner_text()
+    assert widget.locator("label.agreement a").get_attribute("href").endswith("/agreement/v1")
+    agreement.check()
     widget.locator("button.buy").click()
 
     customer.wait_for_url(re.compile(r"/checkout/cs_"))
     assert bank in customer.content()
     shoot(customer, "stripe-checkout")
+    customer.locator("input[name=terms_of_service]").check()  # Stripe's own terms box (consent_collection)
     customer.locator("button.pay").click()
     customer.wait_for_url(re.compile(r"/demo/success"))
     number = customer.locator("#order-number").inner_text()
@@ -137,6 +144,9 @@ def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
     assert (order.status, order.customer_email, order.items.get().quantity) == (
         OrderStatus.PROCESSING, "jane.customer@example.com", 2)
     assert order.items.get().bank_name == bank
+    evidence = order.agreement_acceptance
+    assert (evidence.version, evidence.client_ip, evidence.stripe_consent) == (1, "127.0.0.1", "accepted")
+    assert "Chrom" in evidence.user_agent
     assert unit_price.replace("$", "").replace(",", "") == f"{order.items.get().customer_price / 100:.2f}"
     stats = BrokerDailyStats.objects.get(broker=shop["broker"])
     assert (stats.widget_loads, stats.checkout_starts, stats.orders_count) == (1, 1, 1)

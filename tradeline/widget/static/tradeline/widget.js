@@ -71,7 +71,8 @@
     ".notice{background:#fffbeb;color:#92400e;border:1px solid #fde68a;border-radius:8px;padding:8px 12px;font-size:13px;margin:0 0 12px}",
     ".loading{color:#6b7280;padding:24px 0}",
     ".buy{width:100%;margin-top:12px;padding:11px 14px}",
-    ".secure{font-size:12px;color:#6b7280;text-align:center;margin-top:8px}"
+    ".secure{font-size:12px;color:#6b7280;text-align:center;margin-top:8px}",
+    ".agreement{display:block;font-size:13px;margin:10px 0;color:#374151}.agreement a{color:#2563eb}"
   ].join("");
 
   // ---------- helpers ----------
@@ -190,7 +191,8 @@
   var app = el("div", { "class": "tlm-root" });
   root.appendChild(app);
 
-  var state = { catalog: [], byId: {}, cart: [], email: "", name: "", busy: false, error: null, stale: false };
+  var state = { catalog: [], byId: {}, cart: [], email: "", name: "", busy: false, error: null, stale: false,
+    agreement: null, agreed: false };
 
   if (!KEY) {
     app.appendChild(el("div", { "class": "error", text: "Widget misconfigured: the script tag needs data-key=\"tlm_pk_...\"." }));
@@ -210,6 +212,10 @@
     state.stale = !!result.data.stale;
     state.catalog.forEach(function (t) { state.byId[t.card_id] = t; });
     render();
+  });
+  // The Tradeline User Agreement the customer must accept (its version goes with the checkout).
+  api("GET", "/api/public/agreement").then(function (result) {
+    if (result.ok && result.data && result.data.version) { state.agreement = result.data; render(); }
   });
 
   // ---------- cart ----------
@@ -259,11 +265,16 @@
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(state.email.trim())) {
       state.error = { data: { error: "Enter a valid email address: the order confirmation goes there." } }; render(); return;
     }
+    if (!state.agreed || !state.agreement) {
+      state.error = { data: { error: "Please read and accept the Tradeline User Agreement." } }; render(); return;
+    }
     var here = location.href.split("#")[0];
     var body = {
       customer_email: state.email.trim(),
       customer_name: state.name.trim(),
-      items: state.cart.map(function (l) { return { card_id: l.card_id, quantity: l.quantity }; })
+      items: state.cart.map(function (l) { return { card_id: l.card_id, quantity: l.quantity }; }),
+      agreement_version: state.agreement.version,
+      agreement_accepted: state.agreed === true
     };
     if (SUCCESS_URL) { body.success_url = new URL(SUCCESS_URL, here).href; }
     if (CANCEL_URL || here.indexOf("http") === 0) { body.cancel_url = new URL(CANCEL_URL || here, here).href; }
@@ -334,11 +345,22 @@
       el("p", { "class": "note", text: "Final price confirmed at checkout." }),
       el("label", { text: "Email" }), emailInput,
       el("label", { text: "Name" }), nameInput,
+      agreementField(),
       state.error ? errorBox(state.error, "Something went wrong. Please try again.") : null,
       el("button", { "class": "primary buy", type: "submit", disabled: state.busy || !state.cart.length,
         text: state.busy ? "Redirecting to payment…" : "Buy now" }),
       el("div", { "class": "secure", text: "Secure payment by Stripe" })
     ]);
+  }
+
+  // A checkbox, never pre-ticked, and a link to the agreement's page (opens in a new tab).
+  function agreementField() {
+    if (!state.agreement) { return null; }
+    var box = el("input", { type: "checkbox", name: "agreement", onchange: function (e) { state.agreed = !!e.target.checked; } });
+    box.checked = state.agreed;
+    return el("label", { "class": "agreement" }, [box, el("span", { text: " I have read and accept the " }),
+      el("a", { href: state.agreement.url, target: "_blank", rel: "noopener", text: state.agreement.title }),
+      el("span", { text: " (version " + state.agreement.version + ")." })]);
   }
 
   function render() {
