@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portal/", include("tradeline.portal.urls")),
     path("", include("tradeline.agreements.urls")),
+    path("", include("tradeline.orderstatus.urls")),
     path("", include("tradeline.widget.urls")),
     path("", include("tradeline.dashboard.urls")),
 ]

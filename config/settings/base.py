@@ -52,14 +52,17 @@ INSTALLED_APPS = [
     "tradeline.catalog",
     "tradeline.orders",
     "tradeline.agreements",
+    "tradeline.evidence",
     "tradeline.payments",
     "tradeline.fulfillment",
     "tradeline.payouts",
+    "tradeline.chargebacks",
     "tradeline.analytics",
     "tradeline.ledger",
     "tradeline.dashboard",
     "tradeline.portal",
     "tradeline.widget",
+    "tradeline.orderstatus",
     "tradeline.devtools",
 ]
 

@@ -35,6 +35,7 @@ class CheckoutOut(Schema):
     order_number: str
     total_charged: int
     total_charged_usd: str
+    status_url: str  # the customer's signed order-status page
 
 
 class AdminOrderIn(CheckoutIn):

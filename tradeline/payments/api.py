@@ -31,6 +31,7 @@ from tradeline.orders.schemas import (
     OrderOut,
 )
 from tradeline.orders.selectors import order_detail, order_get
+from tradeline.orders.status_link import status_url
 from tradeline.payments import services
 from tradeline.payments.services import checkout as checkout_services
 from tradeline.payments.schemas import (
@@ -81,6 +82,7 @@ def checkout(request: HttpRequest, payload: CheckoutIn):
         "order_number": order.order_number,
         "total_charged": order.total_charged,
         "total_charged_usd": cents_to_usd(order.total_charged),
+        "status_url": status_url(order.pk),
     })
 
 

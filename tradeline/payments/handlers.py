@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from tradeline.agreements.services import acceptance_stripe_consent
 from tradeline.core.errors import NotFound
+from tradeline.evidence.services import dispute_case_opened
 from tradeline.orders.models import Order, PaymentMethod
 from tradeline.payments.models import Payment, WebhookEvent
 from tradeline.payments.services import (
@@ -270,6 +271,8 @@ def on_charge_dispute_created(event: dict) -> HandlerResult:
     reason = dispute.get("reason") if isinstance(dispute.get("reason"), str) else ""
     changed = order_dispute_opened(order_id=order.pk, dispute_id=_id_of(dispute.get("id")) or "", reason=reason,
                                    amount=amount)
+    if _id_of(dispute.get("id")):
+        dispute_case_opened(order_id=order.pk, dispute=dispute)  # the case whose evidence we assemble
     return HandlerResult(Status.PROCESSED, order.pk, note="held" if changed else "no change")
 
 

@@ -361,3 +361,14 @@ def retrieve_charge(charge_id: str) -> dict:
 def list_refunds(charge_id: str) -> list[dict]:
     refunds = _call("refund list", get_client().v1.refunds.list, {"charge": charge_id, "limit": 100})
     return [_as_dict(r) for r in refunds.auto_paging_iter()]
+
+
+def retrieve_dispute(dispute_id: str) -> dict:
+    return _as_dict(_call("dispute retrieve", get_client().v1.disputes.retrieve, dispute_id))
+
+
+def update_dispute(dispute_id: str, *, evidence: dict[str, str], submit: bool, idempotency_key: str) -> dict:
+    """POST /v1/disputes/{id}: save (submit=False) or submit the dispute's text evidence."""
+    params = {"evidence": {str(k): str(v) for k, v in evidence.items()}, "submit": bool(submit)}
+    return _as_dict(_call("dispute update", get_client().v1.disputes.update, dispute_id, params,
+                          {"idempotency_key": idempotency_key}))

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from tradeline.orders.status_link import status_url
 from tradeline.widget.selectors import demo_order_for_return, demo_page_current
 
 WIDGET_PATH = Path(__file__).resolve().parent / "static" / "tradeline" / "widget.js"
@@ -66,7 +67,8 @@ def demo_page(request: HttpRequest) -> HttpResponse:
 def demo_success(request: HttpRequest) -> HttpResponse:
     order = demo_order_for_return(session_id=request.GET.get("session_id", ""),
                                   order_number=request.GET.get("order", ""))
-    return render(request, "widget/demo_success.html", {**_demo_context(request), "order": order})
+    return render(request, "widget/demo_success.html", {**_demo_context(request), "order": order,
+                                                         "status_url": _status_url(request, order)})
 
 
 @require_GET
@@ -82,7 +84,14 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
     """Our own return page after Stripe Checkout, for brokers with no website and no success_url."""
     order = demo_order_for_return(session_id=request.GET.get("session_id", ""),
                                   order_number=request.GET.get("order", ""))
-    return render(request, "widget/checkout_return.html", {"order": order, "cancelled": False})
+    return render(request, "widget/checkout_return.html", {"order": order, "cancelled": False,
+                                                           "status_url": _status_url(request, order)})
+
+
+def _status_url(request: HttpRequest, order) -> str | None:
+    """The signed status link, only for a return that names the Checkout Session (unguessable): an
+    order number alone must not hand out the customer's link."""
+    return status_url(order.pk) if order is not None and request.GET.get("session_id") else None
 
 
 @require_GET

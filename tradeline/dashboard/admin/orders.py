@@ -7,7 +7,6 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from tradeline.agreements.selectors import acceptance_for, acceptance_out
 from tradeline.core.money import format_usd
 from tradeline.dashboard.admin_base import (
     ObjectActionsMixin,
@@ -17,6 +16,7 @@ from tradeline.dashboard.admin_base import (
     run_service,
     status_column,
 )
+from tradeline.dashboard.admin.evidence import EVIDENCE_ACTIONS, evidence_action, evidence_context
 from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
 from tradeline.dashboard.selectors import order_history, order_money_records
 from tradeline.fulfillment.dispatch import fulfillment_retry
@@ -25,7 +25,7 @@ from tradeline.orders.selectors import order_detail
 from tradeline.payments.services import manual_payment_record, payment_link_create, refund_create
 from tradeline.payments.services.checkout import checkout_cancel
 
-ACTIONS = ("manual-payment", "payment-link", "refund", "retry-fulfillment", "cancel")
+ACTIONS = ("manual-payment", "payment-link", "refund", "retry-fulfillment", "cancel", *EVIDENCE_ACTIONS)
 
 
 @admin.register(Order)
@@ -89,7 +89,7 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             "order": order,
             "detail": order_detail(order=order, internal=True),
             "history": order_history(order=order),
-            "agreement": acceptance_out(acceptance_for(order_id=order.pk)),
+            **evidence_context(order),
             **order_money_records(order=order),
             "available": self._available_actions(order),
             "can_write": can_write(request),
@@ -141,6 +141,8 @@ def _order_action(model_admin: OrderAdmin, request, order: Order, action: str):
         run_service(request, lambda: checkout_cancel(order_id=order.pk, actor_user=user,
                                                      reason=form.cleaned_data["reason"]),
                     lambda o: f"Order {o.order_number} cancelled.")
+    elif action in EVIDENCE_ACTIONS:
+        evidence_action(request, order, action)
     return back_to(detail_url)
 
 

@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 
 from tradeline.devtools.stripe_sim import objects as o
+from tradeline.devtools.stripe_sim.disputes import empty_evidence
 from tradeline.devtools.stripe_sim.errors import SimError, missing
 
 OPEN_DISPUTE = {"needs_response", "under_review", "warning_needs_response", "warning_under_review"}
@@ -424,8 +425,9 @@ class SimState:
                 "charge": charge_id,
                 "created": o.now(),
                 "currency": charge["currency"],
+                "evidence": empty_evidence(),
                 "evidence_details": {"due_by": o.now() + 7 * 86400, "has_evidence": False, "past_due": False,
-                                     "submission_count": 0},
+                                     "submission_count": 0, "submission_method": "not_submitted"},
                 "is_charge_refundable": False,
                 "livemode": False,
                 "metadata": {},

@@ -13,6 +13,7 @@ from tradeline.brokers.models import AdminRole, KeyKind
 from tradeline.core.errors import ApplicationError, UpstreamError
 from tradeline.orders.models import Order, OrderStatus, PaymentStatus
 from tradeline.orders.tests.conftest import admin_auth, admin_bearer, api, broker_key, catalog, fast_test_settings  # noqa: F401
+from tradeline.orders.status_link import status_url
 from tradeline.payments.services import checkout as services
 from tradeline.payouts.models import CommissionRecord
 from tradeline.testing.factories import session_of
@@ -139,7 +140,8 @@ def test_checkout_endpoint_returns_201_with_session(api, catalog, broker, stripe
     order = Order.objects.get()
     assert out == {"session_id": session_of(order), "checkout_url": stripe_sim.session(out["session_id"])["url"],
                    "order_id": str(order.pk), "order_number": order.order_number,
-                   "total_charged": 3 * 40_000, "total_charged_usd": "1200.00"}
+                   "total_charged": 3 * 40_000, "total_charged_usd": "1200.00",
+                   "status_url": status_url(order.pk)}
 
 
 @pytest.mark.django_db
