@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from tradeline.agreements.selectors import acceptance_for
 from tradeline.audit.services import activity_log
-from tradeline.core.errors import Conflict, NotFound
+from tradeline.core.errors import Conflict
 from tradeline.core.money import format_usd
 from tradeline.evidence.models import DisputeCase, EvidenceSubmission
 from tradeline.evidence.selectors import customer_emails_of, dispute_case_of, status_views_of
@@ -124,25 +124,20 @@ def _case_out(case: DisputeCase) -> dict:
             else None}
 
 
-def _case_or_404(order: Order) -> DisputeCase:
-    case = dispute_case_of(order_id=order.pk)
-    if case is None:
-        raise NotFound("This order has no dispute.", code="DISPUTE_NOT_FOUND")
-    return case
-
-
 def dispute_evidence_draft(*, order: Order) -> dict:
-    """The draft for the order's dispute (404 DISPUTE_NOT_FOUND without one)."""
-    case = _case_or_404(order)
+    """The draft for the order's dispute (`dispute` null when none is open: the same records, ready)."""
+    case = dispute_case_of(order_id=order.pk)
     records = _records(order)
-    return {"order_number": order.order_number, "dispute": _case_out(case),
+    return {"order_number": order.order_number, "dispute": _case_out(case) if case else None,
             "evidence": _evidence_text(order, records), "records": records}
 
 
 def dispute_evidence_send(*, order: Order, submit: bool, admin) -> dict:
     """Send the draft to Stripe: saved (submit=False) or submitted for review (submit=True).
-    409 EVIDENCE_ALREADY_SUBMITTED once submitted; 409 EVIDENCE_PAST_DUE after due_by."""
-    case = _case_or_404(order)
+    409 NO_DISPUTE without one; EVIDENCE_ALREADY_SUBMITTED once submitted; EVIDENCE_PAST_DUE after due_by."""
+    case = dispute_case_of(order_id=order.pk)
+    if case is None:
+        raise Conflict("This order has no dispute to answer.", code="NO_DISPUTE")
     if case.submitted_at is not None:
         raise Conflict("The evidence for this dispute was already submitted.", code="EVIDENCE_ALREADY_SUBMITTED",
                        details={"submitted_at": case.submitted_at.isoformat()})

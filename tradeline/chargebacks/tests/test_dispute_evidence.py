@@ -136,10 +136,15 @@ def test_stripe_refuses_late_evidence_too(client, disputed, stripe_sim):
     assert EvidenceSubmission.objects.count() == 0 and DisputeCase.objects.get().submitted_at is None
 
 
-def test_no_dispute_is_404_and_support_cannot_send(client, disputed, make_order):
+def test_without_a_dispute_nothing_is_sent_and_support_cannot_send(client, disputed, make_order):
     order, _ = disputed
     other = make_order(prices=(100_000,))
-    assert client.get(URL.format(other.pk), **_auth()).json()["code"] == "DISPUTE_NOT_FOUND"
+    draft = client.get(URL.format(other.pk), **_auth())
+    assert draft.status_code == 200 and draft.json()["dispute"] is None
+    refused = _post(client, other, {"submit": True})
+    assert (refused.status_code, refused.json()["code"]) == (409, "NO_DISPUTE")
+    missing = client.get(URL.format("00000000-0000-0000-0000-000000000000"), **_auth())
+    assert (missing.status_code, missing.json()["code"]) == (404, "ORDER_NOT_FOUND")
     assert _post(client, order, {"submit": True}, role=AdminRole.SUPPORT).status_code == 403
     assert client.get(URL.format(order.pk)).status_code == 401
     assert EvidenceSubmission.objects.count() == 0
