@@ -55,6 +55,8 @@ def demo_environment(port: int, var_dir: Path) -> dict[str, str]:
         "TRADELINE_CONSUMER_SECRET": s["supplier_consumer_secret"],
         "DEMO_ADMIN_PASSWORD": s["admin_password"],
         "DEMO_BROKER_PASSWORD": s["broker_password"],
+        # The demo supplier moves placed orders one stage further every 30 s (a real one: weeks).
+        "SUPPLIER_SIM_STAGE_SECONDS": "30",
     }
 
 

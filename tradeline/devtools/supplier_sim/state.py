@@ -63,6 +63,7 @@ class SimState:
             self.tradelines = {t.card_id: t for t in demo_catalog.generate(self.catalog_size, self.seed)}
             self.bad_rows = demo_catalog.bad_rows(self.bad_row_count, self.seed)
             self._orders: dict[int, dict] = {}
+            self.order_notes: dict[int, list[dict]] = {}  # lifecycle.py: customer-visible notes
             self.next_order_id = 5001
             self.nonces: dict[tuple[str, str], float] = {}
             self.requests: list[dict] = []
@@ -179,6 +180,7 @@ class SimState:
             order = {
                 "id": order_id, "number": str(order_id), "status": "processing" if paid else "pending",
                 "currency": "USD", "date_created": now, "date_created_gmt": now, "date_modified": now,
+                "date_modified_gmt": now,
                 "date_paid": now if paid else None, "total": _usd(total),
                 "payment_method": str(payload.get("payment_method") or ""),
                 "payment_method_title": str(payload.get("payment_method_title") or ""),
