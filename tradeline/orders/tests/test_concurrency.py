@@ -44,8 +44,9 @@ def test_concurrent_cancels_cancel_once(make_broker, make_order, admin_user):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_checkouts_get_distinct_numbers_and_all_count(fresh_catalog, make_broker, stripe_sim):
     broker = make_broker()
+    consent = agreement_consent()
     checkouts = [partial(checkout_create, broker=broker, customer_email=f"c{i}@example.com",
-                         items=[("card-amex", 1)]) for i in range(8)]
+                         items=[("card-amex", 1)], agreement=consent) for i in range(8)]
     results = run_together(checkouts, timeout=5)
     assert all(isinstance(r, tuple) for r in results), results
     numbers = {order.order_number for order, _ in results}
