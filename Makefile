@@ -21,9 +21,10 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/tradeline migrate --noinput
 
-## run: the whole local shop on http://127.0.0.1:$(PORT) (web, worker, local Stripe, supplier simulator)
+## run: the whole local shop on http://127.0.0.1:$(PORT) (web, worker, local Stripe, supplier simulator);
+##      a restart continues where it stopped, FRESH=1 starts over (empty database, new simulated world)
 run: migrate
-	PORT=$(PORT) $(BIN)/tradeline run_demo --port $(PORT)
+	PORT=$(PORT) $(BIN)/tradeline run_demo --port $(PORT) $(if $(FRESH),--fresh)
 
 ## test: the whole suite (SQLite unless DATABASE_URL is set)
 test: install browsers

@@ -4,4 +4,6 @@ pytest_plugins = [
     "tradeline.testing.fixtures",
     "tradeline.testing.supplier",
     "tradeline.testing.stripe",
+    "tradeline.testing.broker_receiver",
+    "tradeline.testing.celery",
 ]

@@ -31,6 +31,8 @@ def main(argv: list[str]) -> int:
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Not "development": the figures must not depend on what a demo left in var/.env (Redis, Stripe URL).
+    os.environ.setdefault("TRADELINE_ENV", "test")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     _prepare_database(url)
 

@@ -34,6 +34,9 @@ def _mount() -> None:
     from tradeline.payments.api import router as payments_router
     from tradeline.payouts.api import brokers_router as earnings_router
     from tradeline.payouts.api import router as payouts_router
+    from tradeline.hooks.api import router as hooks_router
+    from tradeline.reports.api import router as reports_router
+    from tradeline.widget.api import router as widget_router
 
     api.add_router("/admin/auth", auth_router, tags=["admin auth"])
     api.add_router("/admin/brokers", brokers_admin_router, tags=["admin brokers"])
@@ -42,6 +45,7 @@ def _mount() -> None:
     api.add_router("/brokers", brokers_router, tags=["brokers"])
     api.add_router("/public", catalog_router, tags=["catalog"])
     api.add_router("/public", agreements_router, tags=["agreement"])
+    api.add_router("/public", widget_router, tags=["widget"])  # /public/config
     api.add_router("/orders", orders_router, tags=["orders"])
     api.add_router("/orders", payments_router, tags=["payments"])  # checkout, cancel, webhook, refunds, manual payments
     api.add_router("/orders", fulfillment_router, tags=["payments"])  # retry-fulfillment
@@ -49,6 +53,8 @@ def _mount() -> None:
     api.add_router("/payouts", payouts_router, tags=["payouts"])
     api.add_router("/brokers", earnings_router, tags=["payouts"])  # /brokers/me/earnings
     api.add_router("/analytics", analytics_router, tags=["analytics"])
+    api.add_router("/reports", reports_router, tags=["reports"])
+    api.add_router("/brokers", hooks_router, tags=["broker webhooks"])  # /brokers/me/webhooks
 
 
 _mount()

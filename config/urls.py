@@ -8,6 +8,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),
+    path("admin/outbox/", include("tradeline.dashboard.outbox")),  # development only (404 elsewhere)
     path("admin/", admin.site.urls),
     path("portal/", include("tradeline.portal.urls")),
     path("", include("tradeline.agreements.urls")),

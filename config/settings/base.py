@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.settings.env import env_bool, env_int, env_list, env_str
+from config.settings.env import env_bool, env_int, env_list, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("TRADELINE_VAR_DIR", str(BASE_DIR / "var")))
@@ -14,6 +14,13 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # "development" (default), "test" or "production". Production refuses to start without secrets.
 TRADELINE_ENV = env_str("TRADELINE_ENV", "development")
 IS_PRODUCTION = TRADELINE_ENV == "production"
+IS_DEVELOPMENT = TRADELINE_ENV == "development"
+
+# Development only: the configuration the running demo wrote (`tradeline run_demo` → var/.env), for the
+# variables the environment does not set, so that `tradeline reconcile` in a second terminal talks to the
+# same local Stripe server, supplier simulator and database as the demo. Tests run with TRADELINE_ENV=test.
+ENV_FILE = VAR_DIR / ".env"
+ENV_FILE_LOADED = load_env_file(ENV_FILE) if IS_DEVELOPMENT else []
 
 DEBUG = env_bool("DEBUG", default=not IS_PRODUCTION)
 
@@ -42,8 +49,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # its own Swagger UI copy: /api/docs works offline
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "corsheaders",
     "csp",
     "tradeline.core",
@@ -58,6 +69,7 @@ INSTALLED_APPS = [
     "tradeline.payouts",
     "tradeline.chargebacks",
     "tradeline.analytics",
+    "tradeline.hooks",
     "tradeline.ledger",
     "tradeline.dashboard",
     "tradeline.portal",
@@ -99,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -132,6 +145,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: it costs 150-200 ms of CPU on every aggregate over a large table (list
+    # summaries, reports) and these queries are short; see docs/deployment.md.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set, local memory otherwise.
@@ -176,13 +193,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Request bodies above this are refused (the API answers 413 with a JSON error).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 256 * 1024)
 
-# Email: console in development, SMTP when EMAIL_HOST is set.
+# Email: SMTP when EMAIL_HOST is set; otherwise EMAIL_BACKEND, by default files under var/outbox/ in
+# development (read them in the admin's Outbox page) and the console elsewhere.
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    else env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend" if IS_DEVELOPMENT
+                 else "django.core.mail.backends.console.EmailBackend")
 )
+EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH", str(VAR_DIR / "outbox")))
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")

@@ -44,3 +44,36 @@ def env_decimal(name: str, default: str) -> Decimal:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """`NAME=value` lines (blank lines and `#` comments skipped, one pair of quotes removed)."""
+    values: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.partition("=")
+        name, value = name.strip().removeprefix("export ").strip(), value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        if name.isidentifier():
+            values[name] = value
+    return values
+
+
+def load_env_file(path) -> list[str]:
+    """Put the file's variables into os.environ where they are not set yet; returns the names it set.
+
+    In development this is how every `tradeline` command sees the configuration of the running
+    demo (`var/.env`, written by `tradeline run_demo`). A variable set in the environment wins."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    loaded = []
+    for name, value in parse_env_file(text).items():
+        if name not in os.environ:
+            os.environ[name] = value
+            loaded.append(name)
+    return loaded

@@ -114,8 +114,7 @@ def test_checkout_session_and_signed_paid_event(live_server, supplier_sim, strip
     assert sorted((li["price"]["product"]["metadata"]["card_id"], li["price"]["unit_amount"], li["quantity"])
                   for li in session["line_items"]) == sorted(
         (card.card_id, unit[card.card_id], quantity) for card, quantity in cart)
-    intent = stripe_sim.payment_intent(session["payment_intent"])
-    assert intent["amount"] == expected_total and intent["metadata"]["order_id"] == str(order.pk)
+    assert session["payment_intent"] is None  # created when the customer confirms (API 2022-08-01)
 
     # 3. The hosted page shows the total; the customer presses Pay and is sent to the success URL.
     page = httpx.get(out["checkout_url"], timeout=10)
@@ -125,6 +124,8 @@ def test_checkout_session_and_signed_paid_event(live_server, supplier_sim, strip
                       timeout=20, follow_redirects=False)
     assert paid.status_code in (302, 303)
     assert paid.headers["location"] == session["success_url"]
+    intent = stripe_sim.payment_intent(stripe_sim.session(out["session_id"])["payment_intent"])
+    assert intent["amount"] == expected_total and intent["metadata"]["order_id"] == str(order.pk)
 
     # 4. Stripe's events arrived signed; our verifier accepts the exact bytes; our endpoint said 2xx.
     assert relay.deliveries, "no webhook was delivered"

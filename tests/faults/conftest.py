@@ -1,14 +1,22 @@
-"""Fault-matrix helpers: paid orders of the simulator's tradelines, the real task worker, checks."""
+"""Fault-matrix helpers: paid orders of the simulator's tradelines, the real task workers of both task
+backends (database queue, Celery on the broker), checks."""
 
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.test import TestCase
+from django_tasks_db.models import DBTaskResult
 
+from tradeline.fulfillment.tasks import fulfil_order
 from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import Order
 from tradeline.testing.factories import supplier_of
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -49,3 +57,54 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class DatabaseQueue:
+    """The database task backend: `tradeline db_worker` processes, tasks as rows."""
+
+    name = "database"
+
+    def env(self) -> dict[str, str]:
+        return {}
+
+    def start_worker(self, env: dict) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "tradeline", "db_worker", "--queue-name", "*",
+                                 "--no-startup-delay", "--interval", "0.2", "--no-reload"],
+                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+
+    def ready(self) -> int:
+        """Fulfillment tasks waiting for a worker."""
+        return DBTaskResult.objects.filter(task_path=fulfil_order.module_path, status="READY").count()
+
+    def age_running_tasks(self, started_at) -> None:
+        DBTaskResult.objects.filter(status="RUNNING").update(started_at=started_at)
+
+
+class BrokerQueue:
+    """The Celery backend on the message broker: `celery … worker` processes, tasks as messages."""
+
+    name = "celery"
+
+    def __init__(self, celery_tasks):
+        self.celery = celery_tasks
+
+    def env(self) -> dict[str, str]:
+        return self.celery.env()
+
+    def start_worker(self, env: dict) -> subprocess.Popen:
+        return self.celery.start_worker(env)
+
+    def ready(self) -> int:
+        return self.celery.message_count("fulfillment")
+
+    def age_running_tasks(self, started_at) -> None:
+        pass  # the broker knows no start times: a dead worker's message is simply delivered again
+
+
+@pytest.fixture(params=["database", "celery"])
+def task_queue(request):
+    """Each test using it runs on both task backends."""
+    if request.param == "database":
+        return DatabaseQueue()
+    return BrokerQueue(request.getfixturevalue("celery_tasks"))

@@ -1,20 +1,17 @@
 """Processes and connections dying under us (PostgreSQL):
 
-- the task worker (`tradeline db_worker`, a real subprocess) SIGKILLed while the supplier is
-  creating the order, restarted, and the sweep (`tradeline reconcile_fulfillment`) run: exactly one
-  supplier order;
+- the task worker (`tradeline db_worker`, or a Celery worker on the broker: a real subprocess)
+  SIGKILLed while the supplier is creating the order, restarted, and the sweep
+  (`tradeline reconcile_fulfillment`) run: exactly one supplier order, on both task backends;
 - the database connection of the web server killed (pg_terminate_backend) while it handles a
   webhook: the delivery gets a 5xx, Stripe's retry succeeds, nothing is doubled.
 """
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -34,10 +31,10 @@ from tradeline.payments.tests import sim
 from tradeline.payouts.models import CommissionRecord
 from tradeline.testing.factories import supplier_of
 from tradeline.fulfillment.models import SupplierOrder
+from tradeline.testing.celery import kill_worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_PATH = "/api/orders/webhook/stripe"
 
 
@@ -59,12 +56,6 @@ def process_env(**extra) -> dict:
     return env
 
 
-def start_worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tradeline", "db_worker", "--queue-name", "*",
-                             "--no-startup-delay", "--interval", "0.2", "--no-reload"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-
 def wait_for(condition, *, timeout: float, what: str, step: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -75,47 +66,54 @@ def wait_for(condition, *, timeout: float, what: str, step: float = 0.1):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def test_worker_killed_mid_fulfillment_and_restarted_places_one_supplier_order(make_broker, make_order,
+def test_worker_killed_mid_fulfillment_and_restarted_places_one_supplier_order(task_queue, make_broker, make_order,
                                                                                 supplier_sim):
     broker = make_broker(share="10", markup_percent="20")
     order = make_order(broker=broker, prices=(100_000,), customer_name="Ada Lovelace")
     order.items.update(card_id=supplier_sim.card_ids()[0])
     # The supplier creates the order, then sits on the answer: the kill lands inside that call.
     supplier_sim.set_faults(lost_response=True, methods=["POST"], path_prefix="/orders", count=1, hang_seconds=60)
-    env = process_env(TRADELINE_TIMEOUT_SECONDS=20, TRADELINE_MAX_RETRIES=0)
+    env = process_env(TRADELINE_TIMEOUT_SECONDS=20, TRADELINE_MAX_RETRIES=0, **task_queue.env())
     assert order_payment_record(order_id=order.pk, amount=order.total_charged, currency="usd", method="STRIPE",
-                           payment_intent=f"pi_{order.pk.hex}") == PaidOutcome.PAID
-    worker = start_worker(env)
+                                payment_intent=f"pi_{order.pk.hex}") == PaidOutcome.PAID
+    worker = task_queue.start_worker(env)
     try:
         wait_for(lambda: supplier_orders_for(supplier_sim, order), timeout=60, what="the supplier order")
         time.sleep(0.2)  # the worker is now waiting for the answer
-        os.kill(worker.pid, signal.SIGKILL)
+        kill_worker(worker)
         assert worker.wait(timeout=10) == -signal.SIGKILL
     finally:
         if worker.poll() is None:
-            worker.kill()
+            kill_worker(worker)
     supplier_sim.clear_faults()
     order.refresh_from_db()
     assert (order.status, supplier_of(order).supplier_order_id, supplier_of(order).attempts) == ("PROCESSING", None, 1)
-    task = DBTaskResult.objects.get(task_path="tradeline.fulfillment.tasks.fulfil_order")
-    assert task.status == "RUNNING"  # its worker is dead
+    if task_queue.name == "database":
+        task = DBTaskResult.objects.get(task_path="tradeline.fulfillment.tasks.fulfil_order")
+        assert task.status == "RUNNING"  # its worker is dead
+        waiting = 0
+    else:
+        # The message was never acknowledged: the broker delivers it again to the next worker.
+        waiting = wait_for(task_queue.ready, timeout=10, what="the broker to take the message back")
+        assert waiting == 1
 
     # The sweep leaves the attempt alone while its lease runs ...
     call_command("reconcile_fulfillment", verbosity=0)
-    assert DBTaskResult.objects.filter(status="READY").count() == 0
+    assert task_queue.ready() == waiting
     # ... and takes over once it has run out (time moved on by the lease, not waited for).
     past = timezone.now() - timedelta(seconds=lease_seconds() + 1)
     SupplierOrder.objects.filter(order_id=order.pk).update(leased_until=past)
-    DBTaskResult.objects.filter(pk=task.pk).update(started_at=past)
+    task_queue.age_running_tasks(past)
     call_command("reconcile_fulfillment", verbosity=0)
-    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    assert wait_for(lambda: task_queue.ready() == waiting + 1, timeout=10, what="the re-enqueued task")
 
-    worker = start_worker(env)
+    worker = task_queue.start_worker(env)
     try:
         wait_for(lambda: Order.objects.get(pk=order.pk).status == "COMPLETED", timeout=60, what="the restarted worker")
+        wait_for(lambda: task_queue.ready() == 0, timeout=30, what="the queue to drain")
     finally:
         worker.terminate()
-        worker.wait(timeout=10)
+        worker.wait(timeout=20)
     order.refresh_from_db()
     placed = supplier_orders_for(supplier_sim, order)
     assert len(placed) == 1 and len(supplier_sim.orders()) == 1

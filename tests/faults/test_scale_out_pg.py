@@ -1,5 +1,6 @@
 """Scale-out (PostgreSQL): two web processes (gunicorn) behind a round-robin balancer and two task
-workers (`tradeline db_worker`) on one database, under a bounded load on 127.0.0.1: checkouts through
+workers (`tradeline db_worker`, or Celery workers on the broker: each test runs on both task backends)
+on one database, under a bounded load on 127.0.0.1: checkouts through
 the API, then the local Stripe server paying or expiring each session and delivering its signed
 events (some of them several times at once) through the balancer. Every order ends where it should,
 each paid order has one commission and one supplier order, and the ledger agrees with Stripe."""
@@ -17,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.faults.conftest import free_port, supplier_orders_for
-from tests.faults.test_processes_pg import ROOT, WEBHOOK_PATH, process_env, start_worker, wait_for
+from tests.faults.conftest import ROOT, free_port, supplier_orders_for
+from tests.faults.test_processes_pg import WEBHOOK_PATH, process_env, wait_for
 from tradeline.ledger.reconcile import reconcile_run
 from tradeline.brokers import keys
 from tradeline.brokers.models import BrokerApiKey, KeyKind
@@ -99,19 +100,20 @@ def secret_key(make_broker):
     return key
 
 
-def test_two_web_processes_and_two_workers_lose_nothing_and_double_nothing(supplier_sim, stripe_sim, secret_key):
+def test_two_web_processes_and_two_workers_lose_nothing_and_double_nothing(task_queue, supplier_sim, stripe_sim,
+                                                                          secret_key):
     cards = supplier_sim.card_ids()[:5]
     for card in cards:
         supplier_sim.set_stock(card, 500)
     assert supplier_sim.sync().status == "SUCCEEDED"
     env = process_env(RATE_LIMIT_CHECKOUT="100000/60", CATALOG_TTL_SECONDS=3600, TRADELINE_TIMEOUT_SECONDS=5,
-                      TRADELINE_MAX_RETRIES=1, FULFILLMENT_BACKOFF_SECONDS=1, REDIS_URL="")
+                      TRADELINE_MAX_RETRIES=1, FULFILLMENT_BACKOFF_SECONDS=1, REDIS_URL="", **task_queue.env())
     processes = []
     balancer = None
     try:
         webs = [start_web(env) for _ in range(2)]
         processes += [proc for proc, _ in webs]
-        processes += [start_worker(env) for _ in range(2)]
+        processes += [task_queue.start_worker(env) for _ in range(2)]
         for proc, url in webs:
             wait_for(lambda url=url: _answers(url), timeout=60, what=f"gunicorn at {url}", step=0.2)
         balancer = Balancer([url for _, url in webs])
@@ -165,7 +167,7 @@ def test_two_web_processes_and_two_workers_lose_nothing_and_double_nothing(suppl
         if balancer is not None:
             balancer.stop()
 
-    print(f"\nscale-out: {CHECKOUTS} checkouts and their payments in {load_seconds:.1f}s; "
+    print(f"\nscale-out ({task_queue.name} task queue): {CHECKOUTS} checkouts and their payments in {load_seconds:.1f}s; "
           f"balancer hits {sorted(balancer.hits.values())}", file=sys.stderr)
     assert min(balancer.hits.values()) >= CHECKOUTS // 2  # both web processes served
     assert Order.objects.count() == CHECKOUTS

@@ -39,6 +39,8 @@ class World:
     payout: object
     key_id: str  # one of broker A's live API keys (the publishable one)
     admin_user: object
+    endpoint_id: str = ""  # broker A's webhook endpoint
+    delivery_id: str = ""  # a delivery to it
 
     def path_values(self, order=None) -> dict:
         """Path parameters that name broker A's objects."""
@@ -47,6 +49,9 @@ class World:
             "order_id": str((order or self.pending_order).pk),
             "payout_id": str(self.payout.pk),
             "key_id": self.key_id,
+            "endpoint_id": self.endpoint_id,
+            "delivery_id": self.delivery_id,
+            "year": "2026",
         }
 
 
@@ -62,6 +67,7 @@ def build_world() -> World:
     from tradeline.brokers.auth import issue_admin_token
     from tradeline.brokers.models import AdminRole, BrokerApiKey, KeyKind
     from tradeline.brokers.services import broker_keys_rotate
+    from tradeline.hooks.services import webhook_endpoint_create, webhook_send_test
     from tradeline.payments.services import PaidOutcome, order_payment_record
     from tradeline.payouts.services import payout_create_monthly
     from tradeline.payouts.tests.helpers import paid_order, utc
@@ -85,6 +91,8 @@ def build_world() -> World:
     payout = payout_create_monthly(broker=broker, year=2026, month=8)
     assert payout is not None
     key_id = str(BrokerApiKey.objects.get(broker=broker, kind=KeyKind.PUBLISHABLE, revoked_at__isnull=True).pk)
+    endpoint, _ = webhook_endpoint_create(broker=broker, url="https://crm.owner.example/hooks", events=["order.paid"])
+    delivery = webhook_send_test(broker=broker, endpoint_id=endpoint.pk)
 
     principals = {
         ANONYMOUS: Principal(ANONYMOUS),
@@ -95,7 +103,8 @@ def build_world() -> World:
         ADMIN: Principal(ADMIN, {"Authorization": f"Bearer {admin_token}"}),
     }
     return World(broker=broker, other_broker=other, principals=principals, pending_order=pending,
-                 paid_order=paid, payout=payout, key_id=key_id, admin_user=admin)
+                 paid_order=paid, payout=payout, key_id=key_id, admin_user=admin,
+                 endpoint_id=str(endpoint.pk), delivery_id=str(delivery.pk))
 
 
 @pytest.fixture

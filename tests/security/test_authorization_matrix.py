@@ -44,6 +44,16 @@ MATRIX = {
 RULES = {
     # admin login / session
     "POST /api/admin/auth/login": "open",
+    "POST /api/admin/auth/login/2fa": "open",
+    "GET /api/reports/revenue": "admin_read",
+    "GET /api/brokers/me/webhooks": "broker_secret",
+    "POST /api/brokers/me/webhooks": "broker_secret",
+    "PATCH /api/brokers/me/webhooks/{endpoint_id}": "broker_secret_object",
+    "DELETE /api/brokers/me/webhooks/{endpoint_id}": "broker_secret_object",
+    "POST /api/brokers/me/webhooks/{endpoint_id}/rotate-secret": "broker_secret_object",
+    "POST /api/brokers/me/webhooks/{endpoint_id}/test": "broker_secret_object",
+    "GET /api/brokers/me/webhooks/{endpoint_id}/deliveries": "broker_secret_object",
+    "POST /api/brokers/me/webhook-deliveries/{delivery_id}/resend": "broker_secret_object",
     "POST /api/admin/auth/logout": "admin_read",
     "GET /api/admin/auth/me": "admin_read",
     # broker administration
@@ -67,12 +77,15 @@ RULES = {
     "POST /api/brokers/me/keys/{key_id}/revoke": "broker_secret_object",
     "POST /api/brokers/me/rotate-keys": "broker_secret",
     "GET /api/brokers/me/earnings": "broker_secret",
+    "GET /api/brokers/me/statements/{year}": "broker_secret",
     "GET /api/brokers/{broker_id}": "owner_or_admin",
     # catalog, checkout, widget analytics
     "GET /api/public/pricing": "broker_any_key",
     "GET /api/public/agreement": "broker_any_key",
     "POST /api/orders/checkout": "broker_any_key",
     "POST /api/analytics/widget-load": "broker_any_key",
+    "POST /api/analytics/widget-event": "broker_any_key",
+    "GET /api/public/config": "broker_any_key",
     # orders
     "GET /api/orders/broker": "broker_secret",
     "GET /api/orders": "admin_read",
@@ -95,6 +108,8 @@ RULES = {
     "POST /api/payouts/{payout_id}/process": "admin_write",
     "POST /api/payouts/{payout_id}/cancel": "admin_write",
     "POST /api/payouts/{payout_id}/fail": "admin_write",
+    "POST /api/payouts/{payout_id}/send": "admin_write",
+    "POST /api/payouts/reversals": "admin_write",
     "GET /api/payouts/{payout_id}/report": "owner_or_admin",
 }
 

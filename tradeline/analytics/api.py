@@ -1,33 +1,57 @@
-"""Analytics endpoints called from browsers (the widget)."""
+"""Analytics endpoints called from browsers (the widget): views and funnel events."""
+
+from typing import Literal
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Router, Schema, Status
 
-from tradeline.analytics.services import widget_load_record
+from tradeline.analytics.services import cart_add_record, widget_load_record
 from tradeline.brokers import keys
 from tradeline.brokers.auth import BrokerKeyAuth
-from tradeline.core.ratelimit import enforce
+from tradeline.core.ratelimit import client_ip, enforce
 
 router = Router()
 
 WIDGET_LOAD_SCOPE = "widget-load"
+WIDGET_EVENT_SCOPE = "widget-event"
 
 
-def _rate_limit(request: HttpRequest) -> None:
+class WidgetEventIn(Schema):
+    event: Literal["cart_add"]
+
+
+def _rate_limit(request: HttpRequest, scope: str) -> None:
     prefix = keys.split_prefix(request.headers.get("x-api-key", "").strip())
-    enforce(request, scope=WIDGET_LOAD_SCOPE, rule=settings.RATE_LIMIT_CATALOG, identity=prefix)
+    enforce(request, scope=scope, rule=settings.RATE_LIMIT_CATALOG, identity=prefix)
 
 
 @router.post(
     "/widget-load",
     auth=[BrokerKeyAuth(publishable_ok=True)],
     response={204: None},
-    summary="Count one widget load",
-    description="Called by widget.js when it renders (publishable key). Adds one widget load to the broker's "
-    "figures for the current UTC day.",
+    summary="Count one widget view",
+    description="Called by widget.js when it renders (publishable key). Adds one widget view to the broker's "
+    "figures for the current UTC day, and one unique visitor the first time a visitor is seen that day "
+    "(a salted hash of IP address and user agent, rotated daily; no cookie, nothing stored that identifies "
+    "the visitor).",
 )
 def widget_load(request: HttpRequest):
-    _rate_limit(request)
-    widget_load_record(broker_id=request.broker.pk)
+    _rate_limit(request, WIDGET_LOAD_SCOPE)
+    widget_load_record(broker_id=request.broker.pk, client_ip=client_ip(request),
+                       user_agent=request.headers.get("user-agent", ""))
+    return Status(204, None)
+
+
+@router.post(
+    "/widget-event",
+    auth=[BrokerKeyAuth(publishable_ok=True)],
+    response={204: None},
+    summary="Count one funnel event of the widget",
+    description='`{"event": "cart_add"}` adds one cart add to the broker\'s figures for the current UTC day. '
+    "Checkout starts and paid orders are counted by the server itself.",
+)
+def widget_event(request: HttpRequest, payload: WidgetEventIn):
+    _rate_limit(request, WIDGET_EVENT_SCOPE)
+    cart_add_record(broker_id=request.broker.pk)
     return Status(204, None)

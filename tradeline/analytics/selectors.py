@@ -45,7 +45,9 @@ def platform_overview(*, now: datetime | None = None, broker=None) -> dict:
     One query for all periods. With `broker`, only that broker's orders.
     """
     periods = utc_periods(now=now)
-    orders = _sold()
+    # Only the window's orders are read (the paid_at index), never the whole history.
+    orders = _sold().filter(paid_at__gte=min(start for start, _ in periods.values()),
+                            paid_at__lt=max(end for _, end in periods.values()))
     if broker is not None:
         orders = orders.filter(broker=broker)
     aggregates = {}
@@ -134,9 +136,59 @@ def daily_sales(*, days: int = 30, broker=None, now: datetime | None = None) -> 
 
 
 def _percent(numerator: int, denominator: int) -> Decimal | None:
+    """numerator / denominator in percent, one decimal, capped at 100: a later funnel step can
+    outnumber an earlier one only through orders that never passed the widget (a server-side
+    checkout with the secret key), and a conversion above 100 % would say nothing true."""
     if not denominator:
         return None
-    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    value = (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return min(value, Decimal("100.0"))
+
+
+FUNNEL_STEPS = (
+    ("widget_loads", "Widget views"),
+    ("unique_visitors", "Unique visitors"),
+    ("cart_adds", "Cart adds"),
+    ("checkout_starts", "Checkout starts"),
+    ("orders", "Paid orders"),
+)
+
+
+def funnel_steps(figures: dict) -> list[dict]:
+    """The funnel as rows for a table or chart: each step with its share of widget views and of the
+    step before it (both capped at 100 %)."""
+    rows = []
+    previous = None
+    for key, label in FUNNEL_STEPS:
+        count = figures.get(key, 0)
+        rows.append({
+            "key": key, "label": label, "count": count,
+            "of_views_percent": _percent(count, figures.get("widget_loads", 0)),
+            "of_previous_percent": _percent(count, previous) if previous is not None else None,
+        })
+        previous = count
+    return rows
+
+
+def broker_funnel(*, broker=None, days: int = 30, now: datetime | None = None) -> dict:
+    """Funnel totals of the last `days` UTC days, for one broker or (broker=None) all of them."""
+    today = (now or timezone.now()).astimezone(UTC).date()
+    rows = BrokerDailyStats.objects.filter(date__gte=today - timedelta(days=days - 1), date__lte=today)
+    if broker is not None:
+        rows = rows.filter(broker=broker)
+    figures = rows.aggregate(
+        widget_loads=Coalesce(Sum("widget_loads"), ZERO),
+        unique_visitors=Coalesce(Sum("unique_visitors"), ZERO),
+        cart_adds=Coalesce(Sum("cart_adds"), ZERO),
+        checkout_starts=Coalesce(Sum("checkout_starts"), ZERO),
+        orders=Coalesce(Sum("orders_count"), ZERO),
+    )
+    return {
+        **figures,
+        "checkout_rate_percent": _percent(figures["checkout_starts"], figures["widget_loads"]),
+        "conversion_percent": _percent(figures["orders"], figures["widget_loads"]),
+        "steps": funnel_steps(figures),
+    }
 
 
 def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -> dict:
@@ -155,11 +207,7 @@ def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -
         recent_revenue_share=_sum("broker_revenue_share", recent),
         recent_markup=_sum("broker_markup", recent),
     )
-    funnel = BrokerDailyStats.objects.filter(broker=broker, date__gte=first).aggregate(
-        widget_loads=Coalesce(Sum("widget_loads"), ZERO),
-        checkout_starts=Coalesce(Sum("checkout_starts"), ZERO),
-        orders=Coalesce(Sum("orders_count"), ZERO),
-    )
+    funnel = broker_funnel(broker=broker, days=days, now=now)
     return {
         "days": days,
         "all_time": {
@@ -175,22 +223,19 @@ def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -
             "sales": money["recent_sales"],
             "earnings": money["recent_revenue_share"] + money["recent_markup"],
         },
-        "funnel": {
-            **funnel,
-            "checkout_rate_percent": _percent(funnel["checkout_starts"], funnel["widget_loads"]),
-            "conversion_percent": _percent(funnel["orders"], funnel["widget_loads"]),
-        },
+        "funnel": funnel,
     }
 
 
 def broker_daily_funnel(*, broker, days: int = 30, now: datetime | None = None) -> list[dict]:
-    """One row per UTC day (oldest first): widget loads, checkout starts, orders, sales (from daily stats)."""
+    """One row per UTC day (oldest first): widget views, unique visitors, cart adds, checkout starts,
+    orders, sales (from daily stats)."""
     today = (now or timezone.now()).astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
     rows = {
         row["date"]: row
         for row in BrokerDailyStats.objects.filter(broker=broker, date__gte=first, date__lte=today).values(
-            "date", "widget_loads", "checkout_starts", "orders_count", "total_sales"
+            "date", "widget_loads", "unique_visitors", "cart_adds", "checkout_starts", "orders_count", "total_sales"
         )
     }
     series = []
@@ -200,6 +245,8 @@ def broker_daily_funnel(*, broker, days: int = 30, now: datetime | None = None) 
         series.append({
             "day": day,
             "widget_loads": row.get("widget_loads", 0),
+            "unique_visitors": row.get("unique_visitors", 0),
+            "cart_adds": row.get("cart_adds", 0),
             "checkout_starts": row.get("checkout_starts", 0),
             "orders": row.get("orders_count", 0),
             "sales": row.get("total_sales", 0),

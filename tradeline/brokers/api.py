@@ -29,6 +29,7 @@ from tradeline.brokers.schemas import (
     PasswordIn,
     ReasonIn,
     RotateKeysIn,
+    SecondFactorIn,
 )
 from tradeline.core.errors import NotFound
 from tradeline.core.ratelimit import client_ip
@@ -185,9 +186,17 @@ def admin_broker_password(request: HttpRequest, broker_id: UUID, payload: Passwo
 # ------------------------------------------------------------------ /api/admin/auth
 
 @auth_router.post("/login", response={200: LoginOut, **ERRORS}, auth=None,
-                  summary="Exchange email and password for a bearer token (failed attempts are throttled)")
+                  summary="Exchange email and password (and, with 2FA, a code) for a bearer token (failed attempts are throttled)")
 def admin_login(request: HttpRequest, payload: LoginIn):
-    login = services.admin_login(email=payload.email, password=payload.password, ip=client_ip(request))
+    login = services.admin_login(email=payload.email, password=payload.password, ip=client_ip(request),
+                                 otp_code=payload.otp_code)
+    return {"token": login.token, "expires_at": login.expires_at, "role": login.role}
+
+
+@auth_router.post("/login/2fa", response={200: LoginOut, **ERRORS}, auth=None,
+                  summary="Second step of the login: the challenge and a TOTP or recovery code")
+def admin_login_2fa(request: HttpRequest, payload: SecondFactorIn):
+    login = services.admin_login_second_step(challenge=payload.challenge, code=payload.code, ip=client_ip(request))
     return {"token": login.token, "expires_at": login.expires_at, "role": login.role}
 
 

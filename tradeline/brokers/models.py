@@ -27,6 +27,7 @@ BROKER_FIELD_SHAPES = {
     "name": lambda value: v.clean_text("name", value, max_length=200, required=True),
     "business_name": lambda value: v.clean_text("business_name", value, max_length=200),
     "phone": lambda value: v.clean_text("phone", value, max_length=40),
+    "address": lambda value: v.clean_text("address", value, max_length=500),
     "notes": lambda value: v.clean_text("notes", value, max_length=10_000),
     "email": v.clean_email,
     "website": v.clean_website,
@@ -42,6 +43,7 @@ class Broker(TimeStampedModel):
     business_name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(unique=True)
     phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(max_length=500, blank=True)
     website = models.URLField(blank=True)
     status = models.CharField(max_length=16, choices=BrokerStatus.choices, default=BrokerStatus.PENDING, db_index=True)
     # Set by admins only, within BROKER_SHARE_MIN..MAX (validated in services).

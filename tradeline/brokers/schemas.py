@@ -23,6 +23,7 @@ class BrokerSettingsIn(StrictSchema):
     name: str | None = Field(None, min_length=1, max_length=200)
     business_name: str | None = Field(None, max_length=200)
     phone: str | None = Field(None, max_length=40)
+    address: str | None = Field(None, max_length=500)
     website: str | None = Field(None, max_length=200)
     markup_type: MarkupType | None = None
     markup_percent: Decimal | None = Field(None, ge=0, le=100, max_digits=6, decimal_places=3)
@@ -76,6 +77,7 @@ class BrokerOut(Schema):
     business_name: str
     email: str
     phone: str
+    address: str = ""
     website: str
     status: BrokerStatus
     revenue_share_percent: Decimal
@@ -127,6 +129,12 @@ class BrokerListOut(Schema):
 class LoginIn(Schema):
     email: str = Field(..., min_length=1, max_length=254)
     password: str = Field(..., min_length=1, max_length=256)
+    otp_code: str | None = Field(None, max_length=32, description="TOTP or recovery code (admins with 2FA)")
+
+
+class SecondFactorIn(Schema):
+    challenge: str = Field(..., min_length=1, max_length=512)
+    code: str = Field(..., min_length=1, max_length=32)
 
 
 class LoginOut(Schema):

@@ -38,6 +38,7 @@ def broker_public(broker: Broker) -> dict:
         "business_name": broker.business_name,
         "email": broker.email,
         "phone": broker.phone,
+        "address": broker.address,
         "website": broker.website,
         "status": broker.status,
         "revenue_share_percent": Decimal(broker.revenue_share_percent).quantize(Decimal("0.01")),

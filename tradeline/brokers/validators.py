@@ -9,13 +9,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
 
 from tradeline.core.cors import normalize_origin
 from tradeline.core.errors import ValidationFailed
+from tradeline.core.money import format_usd
 
-MARKUP_FIXED_MAX_CENTS = 10_000_000  # $100,000.00 per unit: anything above is a typo
 MAX_ALLOWED_ORIGINS = 20
 
 
@@ -84,11 +85,14 @@ def clean_markup_percent(value: Any) -> Decimal:
 
 
 def clean_markup_fixed(value: Any) -> int:
+    """A fixed markup per tradeline: whole cents from 0 to BROKER_MARKUP_FIXED_MAX_CENTS (the one place
+    this rule lives; the API, the portal's form and its price preview all come here)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid_field("markup_fixed", "markup_fixed is a whole number of cents.")
-    if not 0 <= value <= MARKUP_FIXED_MAX_CENTS:
-        raise invalid_field("markup_fixed", f"markup_fixed must be between 0 and {MARKUP_FIXED_MAX_CENTS} cents.",
-                            "MARKUP_OUT_OF_RANGE")
+    ceiling = settings.BROKER_MARKUP_FIXED_MAX_CENTS
+    if not 0 <= value <= ceiling:
+        raise invalid_field("markup_fixed", f"The fixed markup must be between $0.00 and {format_usd(ceiling)} "
+                                            "per tradeline.", "MARKUP_OUT_OF_RANGE")
     return value
 
 

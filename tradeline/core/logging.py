@@ -12,6 +12,8 @@ _SECRET_PATTERNS = [
     re.compile(r"ck_[A-Za-z0-9]{8,}|cs_[A-Za-z0-9]{20,}"),
     re.compile(r"(?i)(authorization|password|secret|api[_-]?key)(\"?\s*[:=]\s*\"?)[^\s\",]+"),
     re.compile(r"\b\d{13,19}\b"),  # anything that looks like a card number
+    re.compile(r"\b\d{3}-\d{2}-\d{4}\b|\b\d{2}-\d{7}\b"),  # an SSN/ITIN or an EIN as written
+    re.compile(r"(?i)\b(tin|ssn|ein)(\"?\s*[:=]\s*\"?)[^\s\",]+"),
 ]
 
 

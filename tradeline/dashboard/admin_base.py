@@ -6,6 +6,7 @@ money-bearing models are never edited through the generic admin forms: changes g
 services (record payment, refund, approve, run payouts, ...) by the action forms on each page.
 """
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpRespon
 from django.urls import URLPattern, path, reverse
 
 from tradeline.brokers.auth import WRITE_ROLES, admin_role
+from tradeline.brokers.models import Broker
 from tradeline.core.admin_utils import MoneyReadOnlyAdmin
 from tradeline.core.errors import ApplicationError
 from tradeline.dashboard.templatetags.tradeline_ui import status_badge
@@ -143,3 +145,30 @@ def run_service(request: HttpRequest, call: Callable[[], Any], success: str | Ca
 
 def back_to(url: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(url)
+
+
+class BrokerFilter(admin.SimpleListFilter):
+    """Filter a list by broker (`?broker__id__exact=<id>`, as the broker page links) without listing
+    every broker in the sidebar: a thousand brokers made every list page load and draw a thousand
+    links. Only the chosen broker is shown; brokers are found with the search box by name."""
+
+    title = "broker"
+    parameter_name = "broker__id__exact"
+
+    def _broker(self):
+        try:
+            return Broker.objects.only("name").filter(pk=uuid.UUID(str(self.value()))).first()
+        except ValueError:
+            return None
+
+    def lookups(self, request, model_admin):
+        if not self.value():
+            return []
+        broker = self._broker()
+        return [(str(broker.pk), broker.name)] if broker else [(self.value(), "no such broker")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        broker = self._broker()
+        return queryset.filter(broker_id=broker.pk) if broker else queryset.none()

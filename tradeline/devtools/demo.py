@@ -4,12 +4,14 @@
 with it (migrate + seed_demo()), then starts every service with the same environment.
 """
 
+import base64
 import importlib
 import json
 import secrets
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 
 from tradeline.brokers.models import AdminProfile, AdminRole
 
@@ -25,9 +27,10 @@ def credentials_path() -> Path:
 def _demo_secrets(var_dir: Path) -> dict:
     """Local-only secrets, generated once per checkout and kept under var/ (never committed)."""
     path = var_dir / "demo-secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {
+    values = json.loads(path.read_text()) if path.exists() else {}
+    if values and "tax_id_encryption_key" in values:
+        return values
+    values = values or {
         "admin_password": secrets.token_urlsafe(12),
         "broker_password": secrets.token_urlsafe(12),
         "stripe_secret_key": f"sk_test_{secrets.token_hex(12)}",
@@ -35,6 +38,8 @@ def _demo_secrets(var_dir: Path) -> dict:
         "supplier_consumer_key": f"ck_{secrets.token_hex(20)}",
         "supplier_consumer_secret": f"cs_{secrets.token_hex(20)}",
     }
+    # A Fernet key (32 random bytes, urlsafe base64) for brokers' TINs; added to older files too.
+    values["tax_id_encryption_key"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     path.write_text(json.dumps(values, indent=2))
     path.chmod(0o600)
     return values
@@ -53,6 +58,7 @@ def demo_environment(port: int, var_dir: Path) -> dict[str, str]:
         "TRADELINE_API_URL": f"http://127.0.0.1:{port + SUPPLIER_SIM_PORT_OFFSET}/wp-json/wc/v3",
         "TRADELINE_CONSUMER_KEY": s["supplier_consumer_key"],
         "TRADELINE_CONSUMER_SECRET": s["supplier_consumer_secret"],
+        "TAX_ID_ENCRYPTION_KEYS": s["tax_id_encryption_key"],
         "DEMO_ADMIN_PASSWORD": s["admin_password"],
         "DEMO_BROKER_PASSWORD": s["broker_password"],
         # The demo supplier moves placed orders one stage further every 30 s (a real one: weeks).
@@ -64,13 +70,13 @@ def ensure_demo_admin(password: str) -> dict:
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
-    user, _ = user_model.objects.get_or_create(
-        username=DEMO_ADMIN_EMAIL, defaults={"email": DEMO_ADMIN_EMAIL, "is_staff": True, "is_superuser": True}
-    )
-    user.set_password(password)
-    user.is_staff = user.is_superuser = True
-    user.save()
-    AdminProfile.objects.update_or_create(user=user, defaults={"role": AdminRole.SUPER_ADMIN})
+    user = user_model.objects.filter(username=DEMO_ADMIN_EMAIL).first()
+    if user is None:  # only the first run creates the admin; later runs leave its password and sessions alone
+        user = user_model.objects.create_user(username=DEMO_ADMIN_EMAIL, email=DEMO_ADMIN_EMAIL, password=password,
+                                              is_staff=True, is_superuser=True)
+    elif not check_password(password, user.password):
+        password = "(changed in the app since the first run; not reset)"
+    AdminProfile.objects.get_or_create(user=user, defaults={"role": AdminRole.SUPER_ADMIN})
     return {"email": DEMO_ADMIN_EMAIL, "password": password, "url": f"{settings.PUBLIC_BASE_URL}/admin/"}
 
 
@@ -110,6 +116,8 @@ def seed_demo(env: dict, progress=None) -> dict:
         "stripe": {"secret_key": env.get("STRIPE_SECRET_KEY", ""),
                    "webhook_secret": env.get("STRIPE_WEBHOOK_SECRET", "")},
     }
+    path = credentials_path()
+    previous = json.loads(path.read_text()) if path.exists() else {}
     for module_name in SEED_STEPS:
         try:
             module = importlib.import_module(module_name)
@@ -119,9 +127,8 @@ def seed_demo(env: dict, progress=None) -> dict:
             continue
         if progress:
             progress(f"  {module_name.split('.')[1]}: seeding ...")
-        result = module.seed({**env, "DEMO_CREDENTIALS": creds}) or {}
+        result = module.seed({**env, "DEMO_CREDENTIALS": creds, "DEMO_PREVIOUS_CREDENTIALS": previous}) or {}
         _merge(creds, result)
-    path = credentials_path()
     path.write_text(json.dumps(creds, indent=2))
     path.chmod(0o600)
     return creds

@@ -31,6 +31,8 @@ from tradeline.catalog.supplier.client import SupplierClient
 from tradeline.catalog.supplier.errors import SupplierError
 from tradeline.fulfillment import emails
 from tradeline.fulfillment.models import SupplierOrder
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.orders.models import FulfillmentStatus, Order, OrderStatus
 from tradeline.orders.services import order_transition
 
@@ -90,6 +92,8 @@ def fulfillment_attempt(*, order_id, requeue: Task) -> FulfillmentOutcome:
         with SupplierClient.from_settings() as client:
             placed = client.find_order_for(platform_order_id=str(order.pk), customer_email=order.customer_email)
             found = placed is not None
+            if found:  # an order placed before is completed only if it is the one we asked for
+                client.check(placed, platform_order_id=str(order.pk), items=items)
             if placed is None:
                 placed = client.create_order(
                     platform_order_id=str(order.pk), order_number=order.order_number,
@@ -127,6 +131,7 @@ def _complete(order: Order, attempt: int, *, supplier_order_id: str, supplier_st
                                        "supplier_status": supplier_status, "attempt": attempt,
                                        "found_existing": found})
                 transaction.on_commit(lambda: emails.send_order_completed(order_id=order.pk))
+                hook_events.order_event(order, EventType.ORDER_FULFILLED)
                 return FulfillmentOutcome.COMPLETED
             # The order changed while we were at the supplier (refunded, held): keep the supplier
             # order id so an admin sees what was placed.

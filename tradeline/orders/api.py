@@ -35,7 +35,8 @@ def _is_admin(request: HttpRequest) -> bool:
             summary="The calling broker's orders, filtered and paginated, with a summary (secret key)")
 def broker_orders(request: HttpRequest, filters: Query[OrderListQuery]):
     return selectors.order_list(broker=request.broker, status=filters.status, start_date=filters.start_date,
-                                end_date=filters.end_date, page=filters.page, limit=filters.limit)
+                                end_date=filters.end_date, page=filters.page, limit=filters.limit,
+                                cursor=filters.cursor)
 
 
 @router.get("", response=AdminOrderListOut, auth=[AdminTokenAuth()],
@@ -53,7 +54,7 @@ def admin_orders(request: HttpRequest, filters: Query[AdminOrderListQuery]):
                                        details=[{"field": "broker_id", "message": "UUID or 'direct'"}]) from None
     return selectors.order_list(broker_id=broker_id, direct_only=direct_only, status=filters.status,
                                 start_date=filters.start_date, end_date=filters.end_date, page=filters.page,
-                                limit=filters.limit)
+                                limit=filters.limit, cursor=filters.cursor)
 
 
 @router.get("/{uuid:order_id}", response=AdminOrderDetailOut | OrderDetailOut,

@@ -51,6 +51,11 @@ class PaymentMethod(models.TextChoices):
     CHECK = "CHECK"
 
 
+# What an order list's summary adds up (orders.selectors.order_summary): kept in the list indexes.
+SUMMARY_COLUMNS = ["status", "total_charged", "amount_refunded", "platform_net_revenue", "broker_revenue_share",
+                   "broker_markup"]
+
+
 MANUAL_METHODS = (PaymentMethod.CASH, PaymentMethod.WIRE, PaymentMethod.CHECK)
 
 
@@ -131,6 +136,16 @@ class Order(TimeStampedModel):
             models.Index(fields=["broker", "status", "created_at"]),
             models.Index(fields=["status", "fulfillment_status"]),
             models.Index(fields=["customer_email"]),
+            # The lists, newest first, and their summaries: all orders, one broker's, one status's.
+            # Keys end with the id (the tie-break of the order and of cursors); the summary columns
+            # ride along, so a summary or a deep page is read from the index alone (PostgreSQL).
+            models.Index(fields=["created_at", "id"], include=SUMMARY_COLUMNS + ["broker"], name="order_list"),
+            models.Index(fields=["broker", "created_at", "id"], include=SUMMARY_COLUMNS + ["paid_at"],
+                         name="order_list_broker"),  # paid_at: a broker's sales figures (analytics)
+            models.Index(fields=["status", "created_at", "id"], include=SUMMARY_COLUMNS, name="order_list_status"),
+            # The admin overview's "needs attention" list: a few rows out of millions.
+            models.Index(fields=["created_at"], name="order_needs_attention",
+                         condition=Q(status="ON_HOLD") | Q(fulfillment_status="FAILED")),
         ]
         constraints = [
             models.CheckConstraint(

@@ -55,6 +55,8 @@ class OrderListQuery(Schema):
     end_date: str | None = Field(None, max_length=40)
     page: int = Field(1, ge=1, le=1_000_000)
     limit: int = Field(20, ge=1, le=100)
+    # The `next` of the previous page: keyset pagination, as fast deep in the list as on page 1.
+    cursor: str | None = Field(None, max_length=200)
 
 
 class AdminOrderListQuery(OrderListQuery):
@@ -254,6 +256,9 @@ class SummaryOut(Schema):
     orders_count: int
     paid_orders_count: int
     counted_statuses: list[str]
+    # null: computed for this response; else when it was computed (over 100,000 matching orders the
+    # summary is recomputed at most once a minute)
+    as_of: str | None = None
     revenue: int
     revenue_usd: str
     refunded: int
@@ -271,12 +276,16 @@ class SummaryOut(Schema):
 
 
 class BrokerOrderListOut(Schema):
+    # the cursor of the page after this one (pass it as `cursor`); null on the last page
+    next: str | None = None
     orders: list[OrderRowOut]
     pagination: PaginationOut
     summary: SummaryOut
 
 
 class AdminOrderListOut(Schema):
+    # the cursor of the page after this one (pass it as `cursor`); null on the last page
+    next: str | None = None
     orders: list[AdminOrderRowOut]
     pagination: PaginationOut
     summary: SummaryOut

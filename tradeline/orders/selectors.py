@@ -11,22 +11,36 @@ PENDING, CANCELLED, FAILED and ON_HOLD (payment under review) are listed but not
                            the commission ledger in payouts holds the refund-adjusted figures)
 """
 
+import base64
+import binascii
+import hashlib
+import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from tradeline.brokers.models import Broker
 from tradeline.brokers.selectors import broker_scoped_get
 from tradeline.core.errors import NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.core.pagination import estimated_count
 from tradeline.orders.models import Order, OrderItem, OrderStatus
 
 PAID_STATUSES = (OrderStatus.PROCESSING, OrderStatus.COMPLETED, OrderStatus.REFUNDED)
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+ORDER_NUMBER = re.compile(r"TLM-[0-9]{4}-[0-9A-Z]{6}")  # orders.services.order_number_generate
+SUMMARY_LIVE_ROWS = 100_000
+SUMMARY_CACHE_SECONDS = 60
+LIST_FIELDS = ("id", "order_number", "customer_email", "customer_name", "status", "payment_status",
+               "fulfillment_status", "created_at", "paid_at", "total_charged", "broker_revenue_share",
+               "broker_markup", "amount_refunded", "platform_net_revenue", "broker_id", "broker__name",
+               "broker__business_name")
 
 
 def _money(name: str, cents: int) -> dict:
@@ -181,6 +195,24 @@ def _payment(payment) -> dict:
     }
 
 
+# --- search ----------------------------------------------------------------------------------------
+
+def order_search_filter(term: str) -> Q:
+    """Orders an admin means by a search term, each part answered by an index (no `icontains` over
+    the orders): order numbers starting with it (TLM-2611-7Q4K9X, or just TLM-2611 for a month),
+    a customer email (exact, as typed or lower-cased), or the orders of brokers whose name, business
+    name or email contains it (brokers are few)."""
+    term = term.strip()
+    if not term:
+        return Q()
+    brokers = list(Broker.objects.filter(Q(name__icontains=term) | Q(business_name__icontains=term)
+                                         | Q(email__icontains=term)).values_list("pk", flat=True))
+    number = term.upper()
+    # A whole order number (what is pasted most often) is one probe of the unique index.
+    by_number = Q(order_number=number) if ORDER_NUMBER.fullmatch(number) else Q(order_number__startswith=number)
+    return by_number | Q(customer_email__in={term, term.lower()}) | Q(broker_id__in=brokers)
+
+
 # --- lists ---------------------------------------------------------------------------------------
 
 def _parse_when(value, field: str):
@@ -253,6 +285,23 @@ def order_filter(
     return queryset
 
 
+def order_summary_for_list(queryset: QuerySet[Order]) -> dict:
+    """The list's summary: computed on every request while the planner expects at most
+    SUMMARY_LIVE_ROWS matching orders (an index-only scan: a broker's, a status's, a month's orders);
+    over more (all orders, a year) one aggregate costs a second of CPU, so it is computed at most
+    once per SUMMARY_CACHE_SECONDS for the same filters and served with `as_of`, the time it was
+    computed. On SQLite (development, tests) always computed."""
+    estimate = estimated_count(queryset)
+    if estimate is None or estimate <= SUMMARY_LIVE_ROWS:
+        return {**order_summary(queryset), "as_of": None}
+    key = "orders:summary:" + hashlib.sha256(str(queryset.query).encode()).hexdigest()
+    summary = cache.get(key)
+    if summary is None:
+        summary = {**order_summary(queryset), "as_of": timezone.now().isoformat()}
+        cache.set(key, summary, SUMMARY_CACHE_SECONDS)
+    return summary
+
+
 def order_summary(queryset: QuerySet[Order]) -> dict:
     """One aggregate query over the paid orders of `queryset` (see the module docstring)."""
     zero = Value(0)
@@ -301,6 +350,60 @@ def _row(order: dict, *, with_broker: bool) -> dict:
     return out
 
 
+def order_cursor(order) -> str:
+    """The opaque position just after `order` (a row dict or an Order) in the newest-first list."""
+    created_at = order["created_at"] if isinstance(order, dict) else order.created_at
+    pk = order["id"] if isinstance(order, dict) else order.pk
+    raw = f"{created_at.astimezone(UTC).isoformat()}|{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after_cursor(queryset: QuerySet[Order], cursor: str) -> QuerySet[Order]:
+    """The orders after the cursor's position, newest first (keyset: an index range, no offset)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, pk = raw.split("|")
+        created_at, pk = datetime.fromisoformat(when), uuid.UUID(pk)
+        if created_at.tzinfo is None:
+            raise ValueError("naive")
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ValidationFailed("cursor is not one this list handed out.", code="INVALID_CURSOR",
+                               details=[{"field": "cursor", "message": "use the `next` of a previous page"}]) from None
+    # `created_at <= t` is the index range; the OR only breaks ties between orders of the same instant.
+    return queryset.filter(created_at__lte=created_at).filter(Q(created_at__lt=created_at) | Q(pk__lt=pk))
+
+
+def _items_counts(order_ids: list) -> dict:
+    """Items per order, for one page of orders (one grouped query over those orders only)."""
+    rows = OrderItem.objects.filter(order_id__in=order_ids).values("order_id").annotate(n=Count("id"))
+    return {row["order_id"]: row["n"] for row in rows}
+
+
+def _page_rows(ordered: QuerySet[Order], *, page: int, limit: int, cursor: str | None) -> tuple[list[dict], bool]:
+    """One page of list rows (with items_count) and whether more follow. The page's ids come first
+    (read from the list index alone, however deep the offset), then the rows of those ids."""
+    if cursor:
+        window = _after_cursor(ordered, cursor)[:limit + 1]
+    else:
+        offset = (page - 1) * limit
+        window = ordered[offset:offset + limit + 1]
+    ids = list(window.values_list("pk", flat=True))
+    more, ids = len(ids) > limit, ids[:limit]
+    by_id = {row["id"]: row for row in Order.objects.filter(pk__in=ids).values(*LIST_FIELDS)}
+    rows = [by_id[pk] for pk in ids if pk in by_id]
+    counts = _items_counts(ids)
+    for row in rows:
+        row["items_count"] = counts.get(row["id"], 0)
+    return rows, more
+
+
+def order_latest(*, broker: Broker, limit: int = 5) -> list[dict]:
+    """A broker's newest orders as list rows, without a summary (the portal dashboard)."""
+    rows, _ = _page_rows(Order.objects.filter(broker=broker).order_by("-created_at", "-pk"), page=1, limit=limit,
+                         cursor=None)
+    return [_row(row, with_broker=False) for row in rows]
+
+
 def order_list(
     *,
     broker: Broker | None = None,
@@ -311,34 +414,40 @@ def order_list(
     end_date=None,
     page: int = 1,
     limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
 ) -> dict:
     """A page of orders (newest first) with pagination and the summary of all matching orders.
 
     `broker` restricts to one broker's own orders (the broker's view); admins pass `broker_id`
-    (or `direct_only`) to filter, or nothing to see everything.
+    (or `direct_only`) to filter, or nothing to see everything. Pages go by number (`page`, an
+    offset: fine for the first pages) or by `cursor`, the `next` of the previous page (keyset: as
+    fast on the thousandth page as on the first). `next` is null on the last page.
     """
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
         raise ValidationFailed("page must be 1 or more.", code="INVALID_PAGE")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(f"limit must be from 1 to {MAX_LIMIT}.", code="INVALID_LIMIT")
+    if cursor and page != 1:
+        raise ValidationFailed("Give either page or cursor, not both.", code="INVALID_CURSOR",
+                               details=[{"field": "cursor", "message": "a cursor already says where the page is"}])
     if broker is not None:
         broker_id, direct_only = broker.pk, False
     queryset = order_filter(broker_id=broker_id, direct_only=direct_only, status=status,
                             start_date=start_date, end_date=end_date)
-    summary = order_summary(queryset)
+    summary = order_summary_for_list(queryset)
     total = summary["orders_count"]
-    offset = (page - 1) * limit
-    rows = (
-        queryset.order_by("-created_at", "-pk")
-        .annotate(items_count=Count("items"))
-        .values("id", "order_number", "customer_email", "customer_name", "status", "payment_status",
-                "fulfillment_status", "created_at", "paid_at", "total_charged", "broker_revenue_share",
-                "broker_markup", "amount_refunded", "platform_net_revenue", "broker_id", "broker__name",
-                "broker__business_name", "items_count")[offset:offset + limit]
-    )
+    rows, more = _page_rows(queryset.order_by("-created_at", "-pk"), page=page, limit=limit, cursor=cursor)
     with_broker = broker is None
     return {
         "orders": [_row(row, with_broker=with_broker) for row in rows],
         "pagination": {"page": page, "limit": limit, "total": total, "pages": (total + limit - 1) // limit},
+        "next": order_cursor(rows[-1]) if more else None,
         "summary": summary,
     }
+
+
+def order_cursor_at(position: int, *, broker: Broker | None = None) -> str:
+    """The cursor after the `position`-th newest order (of `broker`, or of all): deep links, benchmarks."""
+    queryset = Order.objects.filter(broker=broker) if broker is not None else Order.objects.all()
+    order = queryset.order_by("-created_at", "-pk").values("id", "created_at")[position - 1]
+    return order_cursor(order)

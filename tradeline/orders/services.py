@@ -28,6 +28,7 @@ from tradeline.catalog.selectors import checkout_catalog
 from tradeline.catalog.services import pricing_policy_for
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.hooks import events as hook_events
 from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def order_transition(*, order: Order, to: str | None = None, reason: str = "", *
     fields = [name for name, value in summary.items() if getattr(order, name) != value]
     for name in fields:
         setattr(order, name, summary[name])
+    previous_status = order.status
     if to is not None and to != order.status:
         if not order_transition_allowed(order.status, to):
             raise OrderTransitionRefused(f"An order cannot go from {order.status} to {to}.",
@@ -119,6 +121,8 @@ def order_transition(*, order: Order, to: str | None = None, reason: str = "", *
                 fields.append(name)
     if fields:
         order.save(update_fields=[*fields, "updated_at"])
+    if "status" in fields:
+        hook_events.order_event(order, previous_status=previous_status)  # order.status_changed, after the commit
     return fields
 
 

@@ -22,6 +22,7 @@ from tradeline.evidence.services import dispute_case_opened
 from tradeline.orders.models import Order, PaymentMethod
 from tradeline.payments.models import Payment, WebhookEvent
 from tradeline.payments.services import (
+    DISPUTE_CLOSING_STATUSES,
     PaidOutcome,
     RefundOutcome,
     order_async_payment_failed,
@@ -153,10 +154,29 @@ def _record_paid(order_id: uuid.UUID, *, amount: int, currency, payment_intent, 
 # -- checkout sessions -------------------------------------------------------------------------
 
 
+def _intent_charge(intent: dict) -> str | None:
+    """The intent's charge: `latest_charge` (id or object), or the first of `charges` (API versions
+    before 2022-11-15 send that list instead)."""
+    charge = _id_of(intent.get("latest_charge"))
+    if charge is None and isinstance(intent.get("charges"), dict):
+        rows = intent["charges"].get("data")
+        charge = _id_of(rows[0]) if isinstance(rows, list) and rows else None
+    return charge
+
+
+def _session_amount(session: dict):
+    """amount_total; when it is null, what the expanded payment intent received."""
+    amount = session.get("amount_total")
+    intent = session.get("payment_intent")
+    if amount is None and isinstance(intent, dict) and intent.get("status") == "succeeded":
+        amount = intent.get("amount_received")
+    return amount
+
+
 def _session_paid(event: dict, *, require_paid_status: bool) -> HandlerResult:
     session = _object(event)
     order_id = _metadata_order_uuid(session)
-    amount = session.get("amount_total")
+    amount = _session_amount(session)
     if (order_id is not None and (session.get("payment_status") == "paid" or not require_paid_status)
             and isinstance(amount, int) and not isinstance(amount, bool) and amount >= 0):
         # The usual paid event: order_payment_record's locking SELECT is the order's only lookup;
@@ -170,7 +190,7 @@ def _session_paid(event: dict, *, require_paid_status: bool) -> HandlerResult:
     if require_paid_status and session.get("payment_status") != "paid":
         # e.g. "unpaid" for a delayed payment method: async_payment_succeeded/_failed follows.
         return HandlerResult(Status.PROCESSED, order.pk, note=f"payment_status {session.get('payment_status')!r}")
-    amount = _cents(session, "amount_total", order_id=order.pk)
+    amount = _cents({"amount_total": _session_amount(session)}, "amount_total", order_id=order.pk)
     return _record_paid(order.pk, amount=amount, currency=session.get("currency"),
                         payment_intent=_id_of(session.get("payment_intent")), session_id=_id_of(session.get("id")),
                         details=session.get("customer_details"))
@@ -218,7 +238,7 @@ def on_payment_intent_succeeded(event: dict) -> HandlerResult:
         return _ignored("no order_id in metadata")
     amount = _cents(intent, "amount_received", "amount", order_id=order.pk)
     return _record_paid(order.pk, amount=amount, currency=intent.get("currency"),
-                        payment_intent=_id_of(intent.get("id")), charge_id=_id_of(intent.get("latest_charge")))
+                        payment_intent=_id_of(intent.get("id")), charge_id=_intent_charge(intent))
 
 
 def on_payment_intent_payment_failed(event: dict) -> HandlerResult:
@@ -282,11 +302,10 @@ def on_charge_dispute_closed(event: dict) -> HandlerResult:
     if order is None:
         return _ignored("no order for this charge")
     status = dispute.get("status")
-    if status not in ("won", "lost", "warning_closed"):
+    if status not in DISPUTE_CLOSING_STATUSES:
         raise PermanentEventProblem(f"Unexpected dispute status {str(status)[:32]!r}.", order.pk)
-    won = status != "lost"  # warning_closed: an inquiry closed without money withdrawn
-    changed = order_dispute_closed(order_id=order.pk, won=won, dispute_id=_id_of(dispute.get("id")) or "",
-                                   status=status)
+    changed = order_dispute_closed(order_id=order.pk, won=DISPUTE_CLOSING_STATUSES[status],
+                                   dispute_id=_id_of(dispute.get("id")) or "", status=status)
     return HandlerResult(Status.PROCESSED, order.pk, note=f"dispute {status}" if changed else "no change")
 
 

@@ -23,6 +23,7 @@ from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tradeline.core import stripe_events
 from tradeline.core.errors import ApplicationError
 from tradeline.core.db import insert_unless_present, set_local_lock_timeout
 from tradeline.payments import stripe_gateway
@@ -99,8 +100,21 @@ def _claim(event: dict, *, replay: bool) -> WebhookEvent | None:
     return row
 
 
+def _registered(event_type: str):
+    """A handler an upper app registered (core/stripe_events.py), wrapped to give a HandlerResult."""
+    handler = stripe_events.handler_for(event_type)
+    if handler is None:
+        return None
+
+    def run(event: dict) -> HandlerResult:
+        status, note = handler(event)
+        return HandlerResult(Status(status), note=note)
+
+    return run
+
+
 def _dispatch(event: dict) -> HandlerResult:
-    handler = HANDLERS.get(event["type"])
+    handler = HANDLERS.get(event["type"]) or _registered(event["type"])
     if handler is None:
         return HandlerResult(Status.IGNORED, note="event type not handled")
     try:

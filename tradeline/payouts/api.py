@@ -12,7 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from tradeline.brokers.auth import AdminTokenAuth, BrokerKeyAuth
 from tradeline.core.errors import ValidationFailed
-from tradeline.payouts import selectors, services
+from tradeline.payouts import selectors, services, statements
 from tradeline.payouts.schemas import (
     BrokerPayoutsOut,
     BrokerPayoutsQuery,
@@ -23,7 +23,10 @@ from tradeline.payouts.schemas import (
     PayoutOut,
     PayoutProcessIn,
     PayoutRunOut,
+    PayoutSendOut,
     ReportQuery,
+    TransferReversalIn,
+    TransferReversalOut,
 )
 
 router = Router()
@@ -101,6 +104,24 @@ def payout_process(request: HttpRequest, payout_id, payload: PayoutProcessIn):
     return selectors.payout_summary(payout)
 
 
+@router.post("/{uuid:payout_id}/send", response={200: PayoutSendOut, 404: ErrorOut, 502: ErrorOut}, auth=ADMIN_WRITE,
+             summary="Send a PENDING payout as one Stripe Connect transfer (safe to repeat)")
+def payout_send(request: HttpRequest, payout_id):
+    result = services.payout_send(payout_id=payout_id, actor_user=request.admin_user)
+    return {"outcome": result.outcome, "message": result.message, "payout": selectors.payout_summary(result.payout)}
+
+
+@router.post("/reversals", response={201: TransferReversalOut, 404: ErrorOut, 502: ErrorOut}, auth=ADMIN_WRITE,
+             summary="Take part of a deactivated broker's last transfer back (it owes clawbacks)")
+def transfer_reverse(request: HttpRequest, payload: TransferReversalIn):
+    reversal = services.transfer_reverse(broker_id=payload.broker_id, amount=payload.amount,
+                                         actor_user=request.admin_user)
+    return Status(201, {"id": str(reversal.pk), "broker_id": str(reversal.broker_id),
+                        "transfer_id": reversal.transfer.stripe_transfer_id, "amount": reversal.amount,
+                        "status": reversal.status, "stripe_reversal_id": reversal.stripe_reversal_id,
+                        "adjustment_id": str(reversal.adjustment_id) if reversal.adjustment_id else None})
+
+
 @router.post("/{uuid:payout_id}/cancel", response=PayoutOut, auth=ADMIN_WRITE,
              summary="Cancel a pending payout; its commissions carry over (optional body {\"reason\"})")
 def payout_cancel(request: HttpRequest, payout_id):
@@ -139,3 +160,18 @@ def payout_report(request: HttpRequest, payout_id, query: Query[ReportQuery]):
                     summary="The calling broker's earnings: pending, held, in payout, paid, clawed back")
 def my_earnings(request: HttpRequest):
     return selectors.broker_earnings(broker=request.broker)
+
+
+@brokers_router.get("/me/statements/{year}", auth=BROKER_SECRET,
+                    summary="The calling broker's statement for a calendar year (UTC): JSON, or CSV with ?format=csv",
+                    openapi_extra={"responses": {200: {"description": "The statement", "content": {
+                        "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+                        "text/csv": {"schema": {"type": "string"}},
+                    }}}})
+def my_statement(request: HttpRequest, year: int, query: Query[ReportQuery]):
+    statement = statements.broker_statement(broker=request.broker, year=year)
+    if query.format == "csv":
+        response = HttpResponse(statements.broker_statement_csv(statement), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="statement-{year}.csv"'
+        return response
+    return statement

@@ -89,6 +89,7 @@ class CommissionAdjustment(TimeStampedModel):
         DISPUTE_LOST = "DISPUTE_LOST"
         DISPUTE_REVERSED = "DISPUTE_REVERSED"
         MANUAL = "MANUAL"
+        TRANSFER_REVERSAL = "TRANSFER_REVERSAL"  # money taken back from a Stripe transfer (connect.py)
 
     broker = models.ForeignKey("brokers.Broker", on_delete=models.PROTECT, related_name="adjustments")
     order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -150,6 +151,8 @@ class Payout(TimeStampedModel):
 
     class Meta:
         ordering = ["-period_start", "broker"]
+        # The admin's payout list, newest month first (PayoutAdmin.ordering), read in index order.
+        indexes = [models.Index(fields=["-period_start", "broker"], name="payout_list")]
         constraints = [
             models.UniqueConstraint(
                 fields=["broker", "period_start"],
@@ -166,3 +169,125 @@ class Payout(TimeStampedModel):
             ),
             models.CheckConstraint(condition=Q(period_end__gt=F("period_start")), name="payout_period_valid"),
         ]
+
+
+# ---- Stripe Connect (services/connect.py, services/transfers.py) ------------------------------------
+
+
+class ConnectedAccount(TimeStampedModel):
+    """A broker's Stripe Express account: created once, kept current by account.updated events."""
+
+    broker = models.OneToOneField("brokers.Broker", on_delete=models.PROTECT, related_name="connected_account")
+    stripe_account_id = models.CharField(max_length=64, unique=True)
+    details_submitted = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    transfers_active = models.BooleanField(default=False)
+    requirements_due = models.JSONField(default=list, blank=True)
+    disabled_reason = models.CharField(max_length=100, blank=True)
+    # `created` of the newest account.updated applied: an older event delivered late changes nothing.
+    last_event_created = models.BigIntegerField(default=0)
+
+    @property
+    def can_receive(self) -> bool:
+        return self.payouts_enabled and self.transfers_active
+
+    @property
+    def state(self) -> str:
+        if self.can_receive:
+            return "ENABLED"
+        if self.details_submitted:
+            return "RESTRICTED" if self.requirements_due else "PENDING_VERIFICATION"
+        return "ONBOARDING"
+
+
+class PayoutTransfer(TimeStampedModel):
+    """The Stripe Transfer of one payout. The row is claimed (SENDING) before Stripe is called and
+    settled (SENT / DECLINED) after, each in its own short transaction; the idempotency key and the
+    transfer group (= the payout id) make a repeat find the transfer instead of making a second."""
+
+    class Status(models.TextChoices):
+        SENDING = "SENDING"  # claimed; Stripe asked (or about to be); outcome not known yet
+        SENT = "SENT"
+        DECLINED = "DECLINED"
+
+    payout = models.OneToOneField(Payout, on_delete=models.PROTECT, related_name="transfer")
+    broker = models.ForeignKey("brokers.Broker", on_delete=models.PROTECT, related_name="+")
+    destination = models.CharField(max_length=64)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SENDING)
+    stripe_transfer_id = models.CharField(max_length=64, blank=True)
+    amount_reversed = models.BigIntegerField(default=0)
+    attempts = models.IntegerField(default=0)
+    failure_code = models.CharField(max_length=100, blank=True)
+    failure_message = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["stripe_transfer_id"], condition=~Q(stripe_transfer_id=""),
+                                    name="one_row_per_stripe_transfer"),
+            models.CheckConstraint(condition=Q(amount__gt=0) & Q(amount_reversed__gte=0)
+                                   & Q(amount_reversed__lte=F("amount")), name="payout_transfer_amounts_valid"),
+        ]
+
+
+class TransferReversal(TimeStampedModel):
+    """Part of a sent transfer taken back (a deactivated broker owing clawbacks); booked as an adjustment."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        DONE = "DONE"
+        FAILED = "FAILED"
+
+    transfer = models.ForeignKey(PayoutTransfer, on_delete=models.PROTECT, related_name="reversals")
+    broker = models.ForeignKey("brokers.Broker", on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    stripe_reversal_id = models.CharField(max_length=64, blank=True)
+    failure_message = models.TextField(blank=True)
+    adjustment = models.OneToOneField(CommissionAdjustment, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="reversal")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_reversal_amount_positive")]
+
+
+class TaxProfile(TimeStampedModel):
+    """A broker's tax details (for 1099-NEC). The TIN is stored encrypted (payouts/tax.py); only its
+    last four digits are kept in clear, for the masked display."""
+
+    class BusinessType(models.TextChoices):
+        INDIVIDUAL = "INDIVIDUAL", "Individual / sole proprietor"
+        LLC = "LLC", "Limited liability company"
+        CORPORATION = "CORPORATION", "Corporation"
+        PARTNERSHIP = "PARTNERSHIP", "Partnership"
+
+    class TinType(models.TextChoices):
+        SSN = "SSN"
+        EIN = "EIN"
+        ITIN = "ITIN"
+
+    broker = models.OneToOneField("brokers.Broker", on_delete=models.PROTECT, related_name="tax_profile")
+    legal_name = models.CharField(max_length=200)
+    business_type = models.CharField(max_length=16, choices=BusinessType.choices)
+    tin_type = models.CharField(max_length=4, choices=TinType.choices)
+    tin_encrypted = models.TextField()
+    tin_last4 = models.CharField(max_length=4)
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=2)
+    postal_code = models.CharField(max_length=10)
+    country = models.CharField(max_length=2, default="US")
+
+    def __repr__(self) -> str:  # never the TIN, not even encrypted
+        return f"<TaxProfile broker={self.broker_id} tin=***-**-{self.tin_last4}>"
+
+    @property
+    def tin_masked(self) -> str:
+        return f"***-**-{self.tin_last4}" if self.tin_type != "EIN" else f"**-***{self.tin_last4}"

@@ -127,3 +127,24 @@ class ErrorOut(Schema):
     error: str
     code: str
     details: Any = None
+
+
+class PayoutSendOut(Schema):
+    outcome: str  # sent | already_sent | declined
+    message: str
+    payout: PayoutOut
+
+
+class TransferReversalIn(Schema):
+    broker_id: uuid.UUID
+    amount: StrictInt = Field(..., gt=0)
+
+
+class TransferReversalOut(Schema):
+    id: str
+    broker_id: str
+    transfer_id: str
+    amount: int
+    status: str
+    stripe_reversal_id: str
+    adjustment_id: str | None

@@ -43,7 +43,8 @@ def broker_earnings(*, broker: Broker) -> dict:
         reduced=Sum(F("original_revenue_share") + F("original_markup") - F("total_commission"), default=0),
     )
     a = CommissionAdjustment.objects.filter(broker=broker).aggregate(
-        clawed=Sum("amount", filter=~Q(reason=CommissionAdjustment.Reason.MANUAL), default=0),
+        clawed=Sum("amount", default=0, filter=~Q(reason__in=(CommissionAdjustment.Reason.MANUAL,
+                                                              CommissionAdjustment.Reason.TRANSFER_REVERSAL))),
         open=Sum("amount", filter=Q(status=AdjustmentStatus.OPEN), default=0),
         in_payout=Sum("amount", filter=Q(status=AdjustmentStatus.IN_PAYOUT), default=0),
         applied=Sum("amount", filter=Q(status=AdjustmentStatus.APPLIED), default=0),
@@ -118,6 +119,10 @@ def payout_list_for_broker(*, broker: Broker, page: int = 1, limit: int = 20, st
     }
 
 
+# Order lines a payout's page lists (a big broker's payout has thousands; its CSV has them all).
+PAGE_ORDER_LINES = 100
+
+
 def _order_lines(payout: Payout):
     return (
         CommissionRecord.objects.of_payout(payout)
@@ -137,11 +142,16 @@ def _adjustment_lines(payout: Payout):
     )
 
 
-def payout_report(*, payout: Payout) -> dict:
+def payout_report(*, payout: Payout, order_limit: int | None = None) -> dict:
     """The payout report: broker, period, totals, payment, one line per order and per adjustment.
 
-    totals.total equals Σ orders.commission + Σ adjustments.amount, to the cent.
+    totals.total equals Σ orders.commission + Σ adjustments.amount, to the cent. With `order_limit`
+    (a page showing a payout of thousands of orders) only the first order lines are listed;
+    `order_count` still counts them all (the CSV and the API have every line).
     """
+    lines = _order_lines(payout)
+    if order_limit is not None:
+        lines = lines[:order_limit]
     orders = [
         with_usd({
             "order_number": row["order__order_number"],
@@ -153,7 +163,7 @@ def payout_report(*, payout: Payout) -> dict:
             "markup": row["markup_amount"],
             "commission": row["total_commission"],
         }, "order_total", "revenue_share", "markup", "commission")
-        for row in _order_lines(payout)
+        for row in lines
     ]
     adjustments = [
         with_usd({
@@ -185,7 +195,9 @@ def payout_report(*, payout: Payout) -> dict:
                     "transaction_id": payout.transaction_id,
                     "processed_at": payout.processed_at.isoformat() if payout.processed_at else None},
         "orders": orders,
-        "order_count": len(orders),
+        # A limited page takes the payout's own count of its lines (set when the run took them).
+        "order_count": len(orders) if order_limit is None or len(orders) < order_limit
+        else payout.commission_count,
         "adjustments": adjustments,
         "adjustment_count": len(adjustments),
         "created_at": payout.created_at.isoformat(),

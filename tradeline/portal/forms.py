@@ -3,7 +3,10 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from tradeline.brokers.models import MarkupType
+from tradeline.brokers.validators import clean_markup_fixed
+from tradeline.core.errors import ApplicationError
 from tradeline.core.money import usd_to_cents
+from tradeline.widget.models import WidgetFont, WidgetSort
 
 
 class LoginForm(forms.Form):
@@ -30,11 +33,10 @@ class MarkupForm(forms.Form):
             cents = usd_to_cents(text)
         except (ValueError, InvalidOperation):
             raise forms.ValidationError("Enter a dollar amount such as 150 or 149.99.") from None
-        if cents < 0:
-            raise forms.ValidationError("The markup cannot be negative.")
-        if cents > 10_000_000:
-            raise forms.ValidationError("The fixed markup cannot exceed $100,000.00.")
-        return cents
+        try:
+            return clean_markup_fixed(cents)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean(self):
         data = super().clean()
@@ -48,3 +50,26 @@ class MarkupForm(forms.Form):
         if data["markup_type"] == MarkupType.PERCENTAGE:
             return {"markup_type": MarkupType.PERCENTAGE, "markup_percent": data["markup_percent"]}
         return {"markup_type": MarkupType.FIXED, "markup_fixed": data["markup_fixed_usd"]}
+
+
+class ThemeForm(forms.Form):
+    """The broker's widget theme (validated again by widget.services.widget_theme_set)."""
+
+    title = forms.CharField(required=False, max_length=80, label="Title above the catalog")
+    primary_color = forms.RegexField(required=False, regex=r"^#[0-9a-fA-F]{6}$", label="Primary colour",
+                                     widget=forms.TextInput(attrs={"type": "color"}))
+    text_color = forms.RegexField(required=False, regex=r"^#[0-9a-fA-F]{6}$", label="Text colour",
+                                  widget=forms.TextInput(attrs={"type": "color"}))
+    background_color = forms.RegexField(required=False, regex=r"^#[0-9a-fA-F]{6}$", label="Background colour",
+                                        widget=forms.TextInput(attrs={"type": "color"}))
+    font_family = forms.ChoiceField(choices=WidgetFont.choices, label="Font")
+    corner_radius = forms.IntegerField(min_value=0, max_value=24, label="Corner radius (px)")
+    columns = forms.TypedChoiceField(coerce=int, label="Columns on wide screens",
+                                     choices=[(0, "As many as fit"), (1, "1"), (2, "2"), (3, "3"), (4, "4")])
+    default_sort = forms.ChoiceField(choices=WidgetSort.choices, label="Default sort")
+    success_url = forms.URLField(required=False, max_length=500, assume_scheme="https",
+                                 label="After payment, send customers to",
+                                 widget=forms.URLInput(attrs={"style": "width:100%", "placeholder": "https://"}))
+    cancel_url = forms.URLField(required=False, max_length=500, assume_scheme="https",
+                                label="When they cancel the payment, send them to",
+                                widget=forms.URLInput(attrs={"style": "width:100%", "placeholder": "https://"}))

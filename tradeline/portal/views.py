@@ -5,7 +5,7 @@ Business errors (ApplicationError) become messages on the page, never 500s.
 """
 
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,14 +22,15 @@ from tradeline.brokers.models import KeyKind, MarkupType
 from tradeline.brokers.services import broker_authenticate, broker_keys_rotate, broker_update_settings
 from tradeline.core import ratelimit
 from tradeline.core.errors import ApplicationError, NotFound, RateLimited
-from tradeline.core.money import cents_to_usd, usd_to_cents
+from tradeline.core.money import cents_to_usd
 from tradeline.orders.models import OrderStatus
 from tradeline.orders.selectors import order_detail as order_detail_data
-from tradeline.orders.selectors import order_get, order_list
-from tradeline.payouts.selectors import broker_earnings, payout_report, payout_report_csv
+from tradeline.orders.selectors import order_get, order_latest, order_list
+from tradeline.payouts.selectors import PAGE_ORDER_LINES, broker_earnings, payout_report, payout_report_csv
 from tradeline.portal import selectors
 from tradeline.portal.forms import LoginForm, MarkupForm
 from tradeline.portal.session import broker_required, current_broker, portal_login, portal_logout, safe_next
+from tradeline.widget.services import demo_page_follow_key
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "earnings": _earnings(broker),
         "sales_series": daily_sales(broker=broker, days=30),
         "funnel_series": broker_daily_funnel(broker=broker, days=30),
-        "recent": _orders_page(broker, status=None, page=1, limit=5)["orders"],
+        "recent": order_latest(broker=broker, limit=5),
     })
 
 
@@ -119,7 +120,7 @@ def orders(request: HttpRequest) -> HttpResponse:
     result = _orders_page(request.broker, status=status, page=page)
     pagination = result["pagination"]
     return render(request, "portal/orders.html", {
-        "nav": "orders", "result": result, "status": status, "statuses": OrderStatus.values,
+        "nav": "orders", "result": result, "status": status, "statuses": OrderStatus.choices,
         "prev_page": page - 1 if page > 1 else None,
         "next_page": page + 1 if page < pagination["pages"] else None,
     })
@@ -158,7 +159,7 @@ def _payout_or_404(request: HttpRequest, payout_id):
 def payout_detail(request: HttpRequest, payout_id) -> HttpResponse:
     payout = _payout_or_404(request, payout_id)
     return render(request, "portal/payout_detail.html", {
-        "nav": "payouts", "payout": payout, "report": payout_report(payout=payout),
+        "nav": "payouts", "payout": payout, "report": payout_report(payout=payout, order_limit=PAGE_ORDER_LINES),
     })
 
 
@@ -196,7 +197,8 @@ def markup_settings(request: HttpRequest) -> HttpResponse:
         form = MarkupForm(initial=_markup_initial(broker))
     preview = selectors.markup_preview(broker=broker, markup_type=broker.markup_type,
                                        markup_percent=broker.markup_percent, markup_fixed=broker.markup_fixed)
-    return render(request, "portal/settings.html", {"nav": "settings", "form": form, "preview": preview})
+    return render(request, "portal/settings.html", {"nav": "settings", "form": form, "preview": preview,
+                                                    "markup_fixed_max": settings.BROKER_MARKUP_FIXED_MAX_CENTS})
 
 
 @never_cache
@@ -205,15 +207,16 @@ def markup_settings(request: HttpRequest) -> HttpResponse:
 def markup_preview(request: HttpRequest) -> JsonResponse:
     """Live preview for the settings form: prices computed on the server by the pricing engine."""
     markup_type = request.GET.get("markup_type", MarkupType.PERCENTAGE)
+    form = MarkupForm(request.GET)
+    if not form.is_valid():  # the same checks as saving: an invalid markup has no preview
+        errors = [error for field in ("markup_fixed_usd", "markup_percent", "markup_type", "__all__")
+                  for error in form.errors.get(field, [])]
+        return JsonResponse({"error": errors[0] if errors else "Enter a valid markup.", "code": "MARKUP_INVALID",
+                             "details": form.errors.get_json_data()}, status=422)
     try:
-        percent = Decimal(request.GET.get("markup_percent") or "0")
-        fixed = usd_to_cents((request.GET.get("markup_fixed_usd") or "0").strip().lstrip("$") or "0")
-        if not percent.is_finite() or fixed < 0 or fixed > 10_000_000:
-            raise ValueError
+        percent = form.cleaned_data.get("markup_percent") or Decimal(0)
         rows = selectors.markup_preview(broker=request.broker, markup_type=markup_type,
-                                        markup_percent=percent, markup_fixed=fixed)
-    except (ValueError, InvalidOperation):
-        return JsonResponse({"error": "Enter a valid markup.", "code": "MARKUP_INVALID"}, status=422)
+                                        markup_percent=percent, markup_fixed=form.cleaned_data["markup_fixed_usd"])
     except ApplicationError as exc:
         return JsonResponse({"error": exc.message, "code": exc.code}, status=exc.status)
     money = ("base_price", "customer_price", "revenue_share", "markup", "earnings", "credit_limit")
@@ -250,6 +253,8 @@ def api_keys(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Choose which key to rotate.")
         else:
             new_keys = _rotate(request, None if kind == "ALL" else kind)
+            if _publishable(new_keys):
+                demo_page_follow_key(broker=request.broker, publishable_key=_publishable(new_keys))
             if new_keys:
                 messages.warning(request, "New keys created. Copy them now: they are not shown again. "
                                           "The old keys stopped working.")

@@ -16,6 +16,8 @@ import secrets
 import httpx
 import pytest
 
+from tradeline.testing.stripe_contract import ContractRecorder
+
 
 class StripeSimClient:
     """Test-side handle of the local Stripe server (HTTP controls under /_sim/)."""
@@ -169,17 +171,19 @@ class StripeSimClient:
         return self._outcome("/_sim/refunds", {key: payment_intent_or_charge, "amount": amount, "deliver": deliver})
 
     def dispute(self, charge_id: str, *, amount: int | None = None, reason: str = "fraudulent",
-                deliver: bool = True) -> dict:
-        """charge.dispute.created; returns the dispute (id dp_...)."""
+                status: str = "needs_response", deliver: bool = True) -> dict:
+        """charge.dispute.created; returns the dispute (id dp_...). `status` "warning_needs_response"
+        opens an inquiry (closes as warning_closed) instead of a chargeback (closes as won / lost)."""
         return self._outcome("/_sim/disputes", {"charge": charge_id, "amount": amount, "reason": reason,
-                                                "deliver": deliver})
+                                                "status": status, "deliver": deliver})
 
     def set_dispute_due_by(self, dispute_id: str, due_by: int) -> dict:
         """Move the dispute's evidence deadline (unix time; the past makes evidence late)."""
         return self._call("POST", f"/_sim/disputes/{dispute_id}/due_by", {"due_by": due_by})
 
     def close_dispute(self, dispute_id: str, status: str, *, deliver: bool = True) -> dict:
-        """charge.dispute.closed with status won / lost / warning_closed."""
+        """charge.dispute.closed with a closing status: won / lost / prevented (chargebacks), warning_closed /
+        prevented (inquiries)."""
         return self._outcome(f"/_sim/disputes/{dispute_id}/close", {"status": status, "deliver": deliver})
 
     # ---- deliveries -------------------------------------------------------------------------
@@ -224,7 +228,9 @@ def stripe_sim_server():
 
 @pytest.fixture
 def stripe_sim(stripe_sim_server, settings):
-    """The local Stripe server, reset, with settings pointed at it (no SDK retries: faults fail fast)."""
+    """The local Stripe server, reset, with settings pointed at it (no SDK retries: faults fail fast).
+    Every request, response and event of the test is checked against Stripe's definitions
+    (stripe_contract.py); a drift fails the test."""
     client = stripe_sim_server
     server = client.server
     server.reset()
@@ -235,9 +241,17 @@ def stripe_sim(stripe_sim_server, settings):
     settings.STRIPE_WEBHOOK_SECRETS_PREVIOUS = ""
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     settings.STRIPE_TIMEOUT_SECONDS = 5
+    recorder = ContractRecorder()
+    server.request_hook, server.response_hook = recorder.on_request, recorder.on_response
     yield client
+    server.request_hook = server.response_hook = None
     server.faults.clear()
     server.set_webhook_url(None)
+    with server.state.lock:
+        recorder.check_events(server.state.snapshot(server.state.events))
+    if recorder.problems:
+        shown = "\n  ".join(sorted(set(recorder.problems))[:30])
+        pytest.fail(f"The local Stripe server drifted from Stripe's definitions:\n  {shown}", pytrace=False)
 
 
 class WebhookReceiver:

@@ -16,7 +16,14 @@ from tradeline.brokers.services.accounts import (
     broker_update_settings,
     clean_share,
 )
-from tradeline.brokers.services.admins import LOGIN_SCOPE, AdminLogin, admin_create, admin_login, admin_logout
+from tradeline.brokers.services.admins import (
+    LOGIN_SCOPE,
+    AdminLogin,
+    admin_create,
+    admin_login,
+    admin_login_second_step,
+    admin_logout,
+)
 from tradeline.brokers.services.keys import broker_key_revoke, broker_keys_rotate
 
 __all__ = [
@@ -26,6 +33,7 @@ __all__ = [
     "AdminLogin",
     "admin_create",
     "admin_login",
+    "admin_login_second_step",
     "admin_logout",
     "broker_admin_update",
     "broker_approve",

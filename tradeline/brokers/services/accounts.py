@@ -7,6 +7,7 @@ Every change is one transaction with the broker row locked, and one activity-log
 """
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
+from tradeline.brokers import emails
 from tradeline.brokers.locks import broker_lock
 from tradeline.brokers.models import Broker, BrokerStatus
 from tradeline.brokers.services.keys import broker_keys_rotate
@@ -25,7 +27,8 @@ from tradeline.brokers.validators import clean_decimal, invalid_field
 from tradeline.core.errors import Conflict, ValidationFailed
 
 BROKER_SELF_FIELDS = frozenset(
-    {"name", "business_name", "phone", "website", "markup_type", "markup_percent", "markup_fixed", "allowed_origins"}
+    {"name", "business_name", "phone", "address", "website", "markup_type", "markup_percent", "markup_fixed",
+     "allowed_origins"}
 )
 BROKER_ADMIN_FIELDS = BROKER_SELF_FIELDS | {"email", "notes"}
 
@@ -87,7 +90,8 @@ def broker_onboard(*, name: str, email: str, business_name: str = "", website: s
                            revenue_share_percent=revenue_share_percent, actor_user=actor_user)
     issued = broker_keys_rotate(broker_id=broker.pk, actor_user=actor_user)
     if active:
-        broker = broker_approve(broker_id=broker.pk, actor_user=actor_user)
+        broker = broker_approve(broker_id=broker.pk, actor_user=actor_user,
+                                publishable_key=issued.get("publishable_key"))
     return broker, issued
 
 
@@ -115,9 +119,15 @@ def _transition(broker_id, *, to: str, allowed_from: set[str], action: str, acto
 
 
 @transaction.atomic
-def broker_approve(*, broker_id, actor_user=None) -> Broker:
-    return _transition(broker_id, to=BrokerStatus.ACTIVE, action="broker.approved", actor_user=actor_user,
-                       allowed_from={BrokerStatus.PENDING, BrokerStatus.SUSPENDED, BrokerStatus.INACTIVE})
+def broker_approve(*, broker_id, actor_user=None, publishable_key: str | None = None) -> Broker:
+    """-> ACTIVE. The first approval sends the welcome email with the embed code (with the key when
+    the caller has just issued it)."""
+    first = not Broker.objects.filter(pk=broker_id, approved_at__isnull=False).exists()
+    broker = _transition(broker_id, to=BrokerStatus.ACTIVE, action="broker.approved", actor_user=actor_user,
+                         allowed_from={BrokerStatus.PENDING, BrokerStatus.SUSPENDED, BrokerStatus.INACTIVE})
+    if first:
+        transaction.on_commit(partial(emails.send_welcome, broker=broker, publishable_key=publishable_key))
+    return broker
 
 
 @transaction.atomic

@@ -9,13 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from tradeline.audit.services import activity_log
-from tradeline.brokers import keys
+from tradeline.brokers import keys, twofactor
 from tradeline.brokers.auth import admin_role, issue_admin_token
 from tradeline.brokers.models import AdminProfile, AdminRole, AdminToken
 from tradeline.brokers.services.accounts import password_check_strength
 from tradeline.brokers.validators import clean_email, invalid_field
 from tradeline.core import ratelimit
-from tradeline.core.errors import Conflict, NotAuthenticated
+from tradeline.core.errors import Conflict, NotAuthenticated, PermissionDenied
 
 
 @transaction.atomic
@@ -60,11 +60,13 @@ class AdminLogin(tuple):
 LOGIN_SCOPE = "admin-login"
 
 
-def admin_login(*, email: str, password: str, ip: str | None) -> AdminLogin:
+def admin_login(*, email: str, password: str, ip: str | None, otp_code: str | None = None) -> AdminLogin:
     """Check the credentials and issue a bearer token (ADMIN_TOKEN_TTL_SECONDS).
 
     Failed attempts count per IP and per email (RATE_LIMIT_LOGIN); once either is used up,
-    every attempt gets 429 until the window ends, right or wrong password.
+    every attempt gets 429 until the window ends, right or wrong password. An admin who must use
+    two-factor sign-in gets the token only with a valid `otp_code`, or else a 401
+    TWO_FACTOR_REQUIRED carrying a challenge for admin_login_second_step.
     """
     rule = settings.RATE_LIMIT_LOGIN
     identity = email.strip().lower() if isinstance(email, str) else ""
@@ -83,6 +85,28 @@ def admin_login(*, email: str, password: str, ip: str | None) -> AdminLogin:
         activity_log(action="admin.login_failed", entity_type="User", metadata={"ip": ip or ""})
         raise NotAuthenticated("The email or password is wrong.", code="INVALID_CREDENTIALS")
     ratelimit.reset(None, scope=LOGIN_SCOPE, rule=rule, identity=identity)
+    if twofactor.admin_requires_2fa(user):
+        if not twofactor.admin_has_2fa(user):
+            raise PermissionDenied("Two-factor sign-in is required: set up an authenticator in the admin (/admin/) first.",
+                                   code="TWO_FACTOR_ENROLMENT_REQUIRED")
+        if not otp_code:
+            raise NotAuthenticated("Enter the code from your authenticator app (or a recovery code).",
+                                   code="TWO_FACTOR_REQUIRED",
+                                   details={"challenge": twofactor.login_challenge_issue(user)})
+        twofactor.check_second_factor(user=user, code=otp_code, ip=ip)
+    return _issue_login(user)
+
+
+def admin_login_second_step(*, challenge: str, code: str, ip: str | None) -> AdminLogin:
+    """The second step of the API login: the challenge from the first step and a TOTP or recovery code."""
+    user = get_user_model().objects.filter(pk=twofactor.login_challenge_user_id(challenge)).first()
+    if user is None or admin_role(user) is None:
+        raise NotAuthenticated("The sign-in challenge is invalid.", code="INVALID_CHALLENGE")
+    twofactor.check_second_factor(user=user, code=code, ip=ip)
+    return _issue_login(user)
+
+
+def _issue_login(user) -> AdminLogin:
     with transaction.atomic():
         raw, token = issue_admin_token(user, settings.ADMIN_TOKEN_TTL_SECONDS)
         user.last_login = timezone.now()

@@ -1,7 +1,11 @@
 """The only code that talks to TradelineSupply (WooCommerce REST API v3).
 
 Auth: HTTP Basic with the consumer key/secret over HTTPS; OAuth 1.0a one-legged HMAC-SHA1 (query
-parameters signed, JSON body not signed) over plain HTTP, as WooCommerce requires.
+parameters signed, JSON body not signed) over plain HTTP, as WooCommerce requires (a store ignores
+Basic over plain HTTP).
+
+A created order is checked before it counts as placed (checks.py): a real store answers 201 for an
+order whose product no longer exists, without checking stock, even for an empty order.
 
 Every call has a timeout. GETs are retried with exponential backoff on 429, 5xx, timeouts,
 connection errors and malformed JSON (a Retry-After header is honoured, capped). POST /orders is
@@ -11,6 +15,7 @@ existing order with `find_order_for` before trying again.
 
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,11 +26,13 @@ import httpx
 from authlib.oauth1 import SIGNATURE_TYPE_QUERY, ClientAuth
 from django.conf import settings
 
+from tradeline.catalog.supplier.checks import check_order
 from tradeline.catalog.supplier.errors import (
     SupplierAuthError,
     SupplierError,
     SupplierNotConfigured,
     SupplierNotFound,
+    SupplierOrderMismatch,
     SupplierRateLimited,
     SupplierRejected,
     SupplierUnavailable,
@@ -96,6 +103,7 @@ class SupplierClient:
         backoff_seconds: float = 0.5,
         max_backoff_seconds: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        verify: bool | str = True,
     ):
         if not base_url or not consumer_key or not consumer_secret:
             raise SupplierNotConfigured(
@@ -112,7 +120,10 @@ class SupplierClient:
                             else _OAuth1Query(consumer_key, consumer_secret))
         self._http = httpx.Client(
             auth=auth,
-            verify=https,  # certificates are checked over HTTPS; plain HTTP needs no TLS context (slow to build)
+            # Certificates are checked over HTTPS (`verify`: True or a CA bundle path); plain HTTP needs
+            # no TLS context (slow to build).
+            verify=(ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify) if https
+            else False,
             timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json", "User-Agent": "tradeline-marketplace/1.0"},
         )
@@ -159,7 +170,11 @@ class SupplierClient:
         items: list[tuple[str, int]],
     ) -> SupplierOrder:
         """Place a paid order. Never retried here; on SupplierUnavailable the order may or may
-        not exist: call find_order_for before creating again."""
+        not exist: call find_order_for before creating again. The answer is checked (check_order):
+        an order the supplier created but cannot fill raises SupplierOrderMismatch."""
+        if not items or any(int(quantity) < 1 for _, quantity in items):
+            raise SupplierOrderMismatch("An order needs at least one line with a positive quantity; nothing was "
+                                        "sent to the supplier.", supplier_code="order_mismatch")
         payload = {
             "payment_method": "tradeline_marketplace",
             "payment_method_title": "Tradeline Marketplace (prepaid)",
@@ -172,7 +187,16 @@ class SupplierClient:
             ],
         }
         response = self._send("POST", "/orders", json=payload)
-        return SupplierOrder.from_json(self._decode(response))
+        placed = SupplierOrder.from_json(self._decode(response))
+        self.check(placed, platform_order_id=platform_order_id, items=items)
+        return placed
+
+    @staticmethod
+    def check(order: "SupplierOrder", *, platform_order_id: str, items: list[tuple[str, int]],
+              expected_total: int | None = None) -> None:
+        """SupplierOrderMismatch unless `order` is the one we asked for (see checks.py)."""
+        check_order(order.raw, platform_order_id=str(platform_order_id), items=items,
+                    meta_key=META_PLATFORM_ORDER_ID, expected_total=expected_total)
 
     def get_order(self, order_id: str) -> SupplierOrder:
         data, _ = self._get(f"/orders/{quote(str(order_id), safe='')}")

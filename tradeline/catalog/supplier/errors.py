@@ -47,3 +47,8 @@ class SupplierRejected(SupplierError):
 
 class SupplierNotFound(SupplierRejected):
     code = "SUPPLIER_NOT_FOUND"
+
+
+class SupplierOrderMismatch(SupplierRejected):
+    """The supplier created (or we found) an order that is not the one we asked for: a product it no
+    longer has, another quantity, an empty order. Not retryable: an admin must look at it."""

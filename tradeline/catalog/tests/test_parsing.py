@@ -113,3 +113,17 @@ def test_parse_pricing_of_nothing_logs_nothing(caplog):
         result = parse_pricing([])
     assert (result.rows, result.received, result.skipped) == ([], 0, 0)
     assert caplog.records == []
+
+
+def test_pricing_rows_as_the_blueprint_documents_them_html_entities_and_string_prices():
+    result = parse_pricing([
+        {"card_id": 20001, "bank_name": "Citizens &amp; Northern", "credit_limit": "10000", "price": "1250.00",
+         "stock": "3", "image": ""},
+        {"card_id": "20002", "bank_name": "Macy&#8217;s Card", "credit_limit": "5,000.00", "price": "&#36;349.99",
+         "stock": 1, "image": ""},
+    ])
+    assert [(r.card_id, r.bank_name, r.price, r.credit_limit, r.stock) for r in result.rows] == [
+        ("20001", "Citizens & Northern", 125_000, 1_000_000, 3),
+        ("20002", "Macy\u2019s Card", 34_999, 500_000, 1),
+    ]
+    assert result.skipped == 0

@@ -5,11 +5,13 @@ import time
 import httpx
 import pytest
 
+from tradeline.catalog.supplier.checks import order_mismatches
 from tradeline.catalog.supplier.client import SupplierClient, SupplierOrder
 from tradeline.catalog.supplier.errors import (
     SupplierAuthError,
     SupplierNotConfigured,
     SupplierNotFound,
+    SupplierOrderMismatch,
     SupplierRateLimited,
     SupplierRejected,
     SupplierUnavailable,
@@ -81,15 +83,77 @@ def test_unknown_order_is_not_found(supplier_sim):
 
 
 def test_rejected_order_carries_the_supplier_message(supplier_sim):
+    with supplier_sim.client() as client, pytest.raises(SupplierRejected) as exc:
+        client._send("POST", "/orders", json={"line_items": [{"quantity": 1}]})
+    assert exc.value.supplier_code == "woocommerce_rest_required_product_reference"
+    assert exc.value.retryable is False
+    assert exc.value.details["supplier_message"] == "Product ID or SKU is required."
+    assert supplier_sim.orders() == []
+
+
+def test_an_order_created_without_our_product_is_a_mismatch(supplier_sim):
+    card_id = supplier_sim.card_ids()[0]
+    supplier_sim.state.remove_tradeline(card_id)
+    with supplier_sim.client() as client, pytest.raises(SupplierOrderMismatch) as exc:
+        client.create_order(platform_order_id="ord-1", items=[(card_id, 2)], **ORDER)
+    assert (exc.value.code, exc.value.supplier_code, exc.value.retryable) == (
+        "SUPPLIER_REJECTED", "order_mismatch", False)
+    assert exc.value.details["supplier_order_id"] == "5001"
+    assert exc.value.details["problems"] == [
+        "line 1 has no product (the product does not exist at the supplier)",
+        f"product {card_id}: quantity 0 at the supplier, 2 ordered"]
+    assert len(supplier_sim.orders()) == 1
+
+
+def test_an_empty_order_is_never_sent(supplier_sim):
+    with supplier_sim.client() as client, pytest.raises(SupplierOrderMismatch):
+        client.create_order(platform_order_id="ord-1", items=[], **ORDER)
+    assert supplier_sim.orders() == [] and _gets(supplier_sim, "/orders") == []
+
+
+def test_no_stock_check_at_the_supplier(supplier_sim):
     card_id = supplier_sim.card_ids()[0]
     supplier_sim.set_stock(card_id, 1)
-    with supplier_sim.client() as client, pytest.raises(SupplierRejected) as exc:
-        client.create_order(platform_order_id="ord-1", items=[(card_id, 2)], **ORDER)
-    assert exc.value.supplier_code == "woocommerce_rest_product_out_of_stock"
-    assert exc.value.retryable is False
-    assert "1 left" in exc.value.details["supplier_message"]
-    assert supplier_sim.orders() == []
-    assert supplier_sim.stock(card_id) == 1
+    with supplier_sim.client() as client:
+        placed = client.create_order(platform_order_id="ord-1", items=[(card_id, 2)], **ORDER)
+    assert placed.id == "5001" and supplier_sim.stock(card_id) == -1
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    (lambda o: o["line_items"][0].update(quantity=3), "product 10001: quantity 3 at the supplier, 1 ordered"),
+    (lambda o: o.update(meta_data=[]), "meta_data platform_order_id is not ord-1"),
+    (lambda o: o.update(total="1.00"), "order total 1.00 is not the sum of its lines"),
+    (lambda o: o["line_items"][0].update(total="0.00"), "product 10001: line total '0.00' is not a positive amount"),
+    (lambda o: o.update(line_items=[]), "the order has no lines"),
+])
+def test_each_difference_from_what_we_ordered_is_named(change, problem):
+    order = {"id": 5001, "total": "250.00", "total_tax": "0.00", "shipping_total": "0.00", "discount_total": "0.00",
+             "line_items": [{"id": 1, "product_id": 10001, "quantity": 1, "total": "250.00"}],
+             "meta_data": [{"id": 1, "key": "platform_order_id", "value": "ord-1"}]}
+    assert order_mismatches(order, platform_order_id="ord-1", items=[("10001", 1)], meta_key="platform_order_id") == []
+    change(order)
+    assert problem in order_mismatches(order, platform_order_id="ord-1", items=[("10001", 1)],
+                                       meta_key="platform_order_id")
+
+
+def test_basic_auth_over_https_and_oauth_over_http_both_sign_correctly(supplier_sim, tmp_path):
+    from tradeline.devtools.supplier_sim import SupplierSimulator
+    from tradeline.testing.tls import make_certificates
+
+    context, ca_path = make_certificates(tmp_path)
+    secure = SupplierSimulator(consumer_key="ck_tls", consumer_secret="cs_tls", ssl_context=context).start()
+    try:
+        with SupplierClient(base_url=secure.url, consumer_key="ck_tls", consumer_secret="cs_tls",
+                            verify=ca_path) as client:
+            assert len(client.get_pricing()) == 62
+            assert client.create_order(platform_order_id="ord-9", items=[("10001", 1)], **ORDER).id == "5001"
+        with SupplierClient(base_url=secure.url, consumer_key="ck_tls", consumer_secret="wrong",
+                            verify=ca_path, max_retries=0) as client, pytest.raises(SupplierAuthError):
+            client.get_pricing()
+    finally:
+        secure.stop()
+    with supplier_sim.client() as client:  # plain HTTP: OAuth 1.0a in the query string
+        assert len(client.get_pricing()) == 62
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

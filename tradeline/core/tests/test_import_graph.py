@@ -20,6 +20,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("core",),
     ("audit",),
     ("brokers",),
+    ("hooks",),  # webhooks to brokers: the business services above emit events into it
     ("catalog",),
     ("orders",),
     ("agreements",),
@@ -29,6 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("fulfillment",),
     ("payouts",),
     ("chargebacks",),
+    ("reports",),  # revenue reports: reads orders and daily figures; only the dashboard and the API use it
     ("ledger",),
     ("dashboard", "portal", "widget", "orderstatus"),
     ("devtools",),

@@ -8,7 +8,7 @@ from tradeline.dashboard.admin_base import ReadOnlyAdmin
 @admin.register(BrokerDailyStats)
 class BrokerDailyStatsAdmin(ReadOnlyAdmin):
     money_fields = ('total_sales', 'revenue_share_earned', 'markup_earned', 'refunded_amount')
-    list_display = ("date", "broker", "widget_loads", "checkout_starts", "orders_count", "sales_col", "refunds_count")
+    list_display = ("date", "broker", "widget_loads", "unique_visitors", "cart_adds", "checkout_starts", "orders_count", "sales_col", "refunds_count")
     list_filter = ("broker", "date")
     list_select_related = ("broker",)
     date_hierarchy = "date"

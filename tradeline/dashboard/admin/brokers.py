@@ -22,6 +22,7 @@ from tradeline.dashboard.admin_base import (
     status_column,
 )
 from tradeline.dashboard.forms import RotateKeysForm, ShareForm
+from tradeline.payouts.connect_selectors import payout_method
 from tradeline.payouts.selectors import broker_earnings
 
 BROKER_ACTIONS = ("approve", "suspend", "deactivate", "share", "rotate-keys", "password", "profile")
@@ -63,11 +64,18 @@ class PortalPasswordForm(forms.Form):
 class BrokerAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     object_actions = BROKER_ACTIONS
     money_fields = ('markup_fixed',)
-    list_display = ("name", "business_name", "email", "status_col", "share_col", "markup_col", "created_at")
+    list_display = ("name", "business_name", "email", "status_col", "share_col", "markup_col", "payout_col",
+                    "created_at")
     list_filter = ("status", "markup_type")
     search_fields = ("name", "business_name", "email")
+    list_select_related = ("connected_account",)
 
     status_col = status_column()
+
+    @admin.display(description="payout method")
+    def payout_col(self, obj):
+        account = getattr(obj, "connected_account", None)  # reverse one-to-one, joined by list_select_related
+        return f"Stripe ({account.state.lower().replace('_', ' ')})" if account else "manual"
 
     @admin.display(description="share", ordering="revenue_share_percent")
     def share_col(self, obj):
@@ -117,6 +125,7 @@ class BrokerAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             "performance": broker_performance(broker=broker),
             "sales_series": daily_sales(broker=broker, days=30),
             "earnings": earnings,
+            "pm": payout_method(broker=broker),
             "keys": BrokerApiKey.objects.filter(broker=broker).order_by("revoked_at", "-created_at")[:10],
             "share_form": bound.get("share") or ShareForm(initial={"percent": broker.revenue_share_percent}),
             "rotate_form": RotateKeysForm(),

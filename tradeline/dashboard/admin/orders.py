@@ -8,7 +8,9 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from tradeline.core.money import format_usd
+from tradeline.core.pagination import EstimatedCountPaginator
 from tradeline.dashboard.admin_base import (
+    BrokerFilter,
     ObjectActionsMixin,
     ReadOnlyAdmin,
     back_to,
@@ -21,7 +23,7 @@ from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
 from tradeline.dashboard.selectors import order_history, order_money_records
 from tradeline.fulfillment.dispatch import fulfillment_retry
 from tradeline.orders.models import REFUNDABLE_PAYMENT_STATES, FulfillmentStatus, Order, OrderItem, OrderStatus
-from tradeline.orders.selectors import order_detail
+from tradeline.orders.selectors import order_detail, order_search_filter
 from tradeline.payments.services import manual_payment_record, payment_link_create, refund_create
 from tradeline.payments.services.checkout import checkout_cancel
 
@@ -36,14 +38,15 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         'broker_markup', 'total_charged', 'amount_paid', 'amount_refunded',
     )
     list_display = ("order_number", "broker", "customer_email", "status_col", "payment_col", "fulfillment_col",
-                    "total_col", "refunded_col", "created_at")
-    list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payments__method", "broker",
+                    "total_col", "refunded_col", "created_col")
+    list_filter = ("status", "payment_status", "fulfillment_status", "dispute_status", "payments__method", BrokerFilter,
                    "created_at")
     search_fields = ("order_number", "customer_email", "broker__name", "broker__business_name", "broker__email")
     list_select_related = ("broker",)
-    date_hierarchy = "created_at"
     list_per_page = 50
+    # A million orders: no count of the whole table, an estimated count beyond 10,000 matches.
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     status_col = status_column()
     payment_col = status_column("payment_status", "payment")
@@ -53,9 +56,17 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     def total_col(self, obj):
         return format_html('<span class="tl-num">{}</span>', format_usd(obj.total_charged))
 
+    @admin.display(description="created", ordering="created_at")  # UTC, like every date of the admin
+    def created_col(self, obj):
+        return f"{obj.created_at:%Y-%m-%d %H:%M}"
+
     @admin.display(description="refunded", ordering="amount_refunded")
     def refunded_col(self, obj):
         return format_usd(obj.amount_refunded) if obj.amount_refunded else "—"
+
+    def get_search_results(self, request, queryset, search_term):
+        """Prefix search on the order number, exact customer email, broker by name (all indexed)."""
+        return queryset.filter(order_search_filter(search_term)), False
 
     def get_urls(self):
         return self.action_urlpatterns() + super().get_urls()

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from tradeline.core.errors import ApplicationError
 from tradeline.core.money import format_usd
 from tradeline.dashboard.admin_base import (
+    BrokerFilter,
     ObjectActionsMixin,
     ReadOnlyAdmin,
     back_to,
@@ -20,13 +21,31 @@ from tradeline.dashboard.admin_base import (
     status_column,
 )
 from tradeline.dashboard.forms import MarkPaidForm, PayoutRunForm, ReasonForm
-from tradeline.payouts.models import CommissionAdjustment, CommissionRecord, Payout, PayoutStatus
-from tradeline.payouts.selectors import payout_report, payout_report_csv
-from tradeline.payouts.services import payout_cancel, payout_mark_paid, payout_run_month
+from tradeline.core.money import usd_to_cents
+from tradeline.payouts.models import (
+    CommissionAdjustment,
+    CommissionRecord,
+    ConnectedAccount,
+    Payout,
+    PayoutStatus,
+    PayoutTransfer,
+)
+from tradeline.payouts.selectors import PAGE_ORDER_LINES, payout_report, payout_report_csv
+from tradeline.payouts.services import (
+    payout_cancel,
+    payout_mark_paid,
+    payout_run_month,
+    payout_send,
+    transfer_reverse,
+)
+from tradeline.payouts.statements import tax_year_csv
 
-PAYOUT_ACTIONS = ("mark-paid", "cancel")
+PAYOUT_ACTIONS = ("mark-paid", "cancel", "send")
+SEND_TEXT = {"sent": "Sent with Stripe: transfer {tid}; the payout is COMPLETED.",
+             "already_sent": "Already sent with Stripe (transfer {tid}).",
+             "declined": "Stripe declined the transfer; the payout is FAILED and its commissions carry over. {msg}"}
 OUTCOME_TEXT = {
-    "created": "payout created", "exists": "already has a payout for this month",
+    "created": "a payout would be created", "exists": "already has a payout for this month",
     "below_minimum": "below the payout minimum: carries over", "nothing": "nothing to pay",
 }
 
@@ -37,9 +56,12 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     money_fields = ('total_revenue_share', 'total_markup', 'total_adjustments', 'total_amount')
     list_display = ("broker", "period_col", "status_col", "total_col", "commission_count", "adjustment_count",
                     "transaction_id", "processed_at")
-    list_filter = ("status", "period_start", "broker")
+    list_filter = ("status", "period_start", BrokerFilter)
     search_fields = ("broker__name", "broker__business_name", "transaction_id")
     list_select_related = ("broker",)
+    # By the broker's id within a month (the payout_list index), not its name: no sort of every payout.
+    ordering = ("-period_start", "broker_id")
+    show_full_result_count = False
     change_list_template = "admin/payouts/payout/change_list.html"
 
     @admin.display(description="period", ordering="period_start")
@@ -57,6 +79,8 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         return [
             path("run/", wrap(self.run_view), name="payouts_payout_run"),
             path("<path:object_id>/report.csv", wrap(self.csv_view), name="payouts_payout_csv"),
+            path("tax-export/", wrap(self.tax_export_view), name="payouts_payout_tax_export"),
+            path("reverse/<uuid:broker_id>/", wrap(self.reverse_view), name="payouts_payout_reverse"),
         ] + self.action_urlpatterns() + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
@@ -108,10 +132,13 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "original": payout,
             "title": f"Payout {payout.broker} {payout.period_start:%Y-%m}",
-            "payout": payout, "report": payout_report(payout=payout), "can_write": can_write(request),
+            "payout": payout, "report": payout_report(payout=payout, order_limit=PAGE_ORDER_LINES),
+            "can_write": can_write(request),
             "paid_form": bound.get("mark-paid") or MarkPaidForm(),
             "cancel_form": ReasonForm(),
             "action_urls": self.action_urls(payout),
+            "transfer": PayoutTransfer.objects.filter(payout=payout).first(),
+            "connect_account": ConnectedAccount.objects.filter(broker_id=payout.broker_id).first(),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/payouts/payout/detail.html", context)
@@ -128,6 +155,35 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     def perform_action(self, request, obj, action):
         return _payout_action(self, request, obj, action)
 
+    def tax_export_view(self, request):
+        """The year-end CSV (1099-NEC input): brokers paid the threshold or more in ?year= (UTC)."""
+        if not can_write(request):
+            messages.error(request, "Your role may not export tax data.")
+            return back_to(reverse("admin:payouts_payout_changelist"))
+        try:
+            year = int(request.GET.get("year", ""))
+            text = tax_year_csv(year=year)
+        except (ValueError, ApplicationError):
+            messages.error(request, "Give a calendar year, e.g. ?year=2026.")
+            return back_to(reverse("admin:payouts_payout_changelist"))
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="tax-year-{year}.csv"'
+        return response
+
+    def reverse_view(self, request, broker_id):
+        """Take part of a deactivated broker's last transfer back (POST amount_usd)."""
+        url = reverse("admin:brokers_broker_change", args=[broker_id])
+        if request.method != "POST":
+            return back_to(url)
+        try:
+            amount = usd_to_cents(request.POST.get("amount_usd", "").strip().lstrip("$"))
+        except (ValueError, ArithmeticError):
+            messages.error(request, "Enter an amount in dollars, e.g. 120.00.")
+            return back_to(url)
+        run_service(request, lambda: transfer_reverse(broker_id=broker_id, amount=amount, actor_user=request.user),
+                    lambda r: f"{format_usd(r.amount)} taken back from transfer {r.transfer.stripe_transfer_id}.")
+        return back_to(url)
+
 
 def _payout_action(model_admin: PayoutAdmin, request, payout: Payout, action: str):
     url = model_admin.change_url(payout)
@@ -139,6 +195,9 @@ def _payout_action(model_admin: PayoutAdmin, request, payout: Payout, action: st
                                                       transaction_id=form.cleaned_data["transaction_id"],
                                                       notes=form.cleaned_data["notes"], actor_user=request.user),
                     lambda p: f"Payout of {format_usd(p.total_amount)} to {p.broker} marked paid.")
+    elif action == "send":
+        run_service(request, lambda: payout_send(payout_id=payout.pk, actor_user=request.user),
+                    lambda r: SEND_TEXT[r.outcome].format(tid=r.payout.transaction_id, msg=r.message))
     else:
         form = ReasonForm(request.POST)
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -154,7 +213,7 @@ class CommissionRecordAdmin(ReadOnlyAdmin):
         'total_commission',
     )
     list_display = ("order", "broker", "status_col", "total_col", "order_paid_at", "payout")
-    list_filter = ("status", "broker")
+    list_filter = ("status", BrokerFilter)
     search_fields = ("order__order_number", "broker__name")
     list_select_related = ("order", "broker", "payout")
 

@@ -15,4 +15,5 @@ def admin_overview() -> dict:
         "attention": list(selectors.orders_needing_attention()),
         "attention_count": selectors.orders_needing_attention_count(),
         "daily": selectors.daily_sales(days=30),
+        "funnel": selectors.broker_funnel(days=30),
     }

@@ -77,7 +77,7 @@ def test_refund_with_a_bad_amount_is_refused_and_changes_nothing(admin_client, m
     for amount, status in (("abc", 400), ("-5", 400), ("0.001", 400), ("500.00", 302)):
         response = admin_client.post(_action(order, "refund"), {"amount": amount})
         assert response.status_code == status, amount
-    assert _messages(response)[-1] == "The refund amount must be between 1 and 10000 cents (100.00)."
+    assert _messages(response)[-1] == "The refund amount must be between $0.01 and $100.00 (what is left to refund)."
     order.refresh_from_db()
     assert order.amount_refunded == 0
     assert Refund.objects.filter(order=order, status=Refund.Status.SUCCEEDED).count() == 0
@@ -131,6 +131,28 @@ def test_order_list_searches_number_email_and_broker(admin_client, make_broker, 
 
 
 @pytest.mark.django_db
+def test_order_search_is_by_number_prefix_exact_email_and_broker(admin_client, make_broker, make_order):
+    broker = make_broker(name="Zenith Credit", email="desk@zenith.example")
+    mine = make_order(broker=broker, customer_email="Ann.Lee@example.org")
+    other = make_order(customer_email="bob@example.org")
+
+    def found(term: str) -> set[str]:
+        html = admin_client.get("/admin/orders/order/", {"q": term}).content.decode()
+        return {o.order_number for o in (mine, other) if o.order_number in html}
+
+    assert found(mine.order_number.lower()) == {mine.order_number}
+    assert found(mine.order_number[:8]) == {mine.order_number, other.order_number}  # TLM-YYMM: a month
+    assert found(mine.order_number[4:]) == set()  # a number is searched by its start, not its middle
+    # An email is matched whole, as typed or lower-cased (the index on the stored value).
+    assert (found("Ann.Lee@example.org"), found("ann.lee@example.org"), found("Ann.Lee")) == (
+        {mine.order_number}, set(), set())
+    mine.customer_email = "ann.lee@example.org"
+    mine.save(update_fields=["customer_email"])
+    assert found("Ann.Lee@example.org") == found("ann.lee@example.org") == {mine.order_number}
+    assert found("zenith.example") == found("zenith") == {mine.order_number}
+
+
+@pytest.mark.django_db
 def test_broker_approve_share_and_key_rotation(admin_client, make_broker):
     broker = make_broker(status=BrokerStatus.PENDING)
     url = f"/admin/brokers/broker/{broker.pk}/action/"
@@ -165,6 +187,8 @@ def test_payout_run_previews_then_creates_then_marks_paid(admin_client, make_bro
     preview = admin_client.post("/admin/payouts/payout/run/", {"year": 2026, "month": 10, "step": "preview"})
     assert preview.status_code == 200
     assert "$300.00" in preview.content.decode() and "Create 1 payout" in preview.content.decode()
+    assert "<td>a payout would be created</td>" in preview.content.decode()  # a dry run creates nothing
+    assert "payout created" not in preview.content.decode()
     assert Payout.objects.count() == 0  # a dry run writes nothing
 
     confirm = admin_client.post("/admin/payouts/payout/run/", {"year": 2026, "month": 10, "step": "confirm"})
@@ -287,3 +311,18 @@ def test_payment_and_supplier_order_lists_show_the_records(admin_client, make_or
     assert order.order_number in payments and "CHK-1001" in payments and "PAYING" in payments
     supplier_orders = admin_client.get("/admin/fulfillment/supplierorder/").content.decode()
     assert order.order_number in supplier_orders and "QUEUED" in supplier_orders
+
+
+@pytest.mark.django_db
+def test_lists_filter_by_broker_without_listing_every_broker(admin_client, make_broker, make_order):
+    mine, other = make_broker(name="Alpha Credit"), make_broker(name="Omega Credit")
+    order, theirs = make_order(broker=mine), make_order(broker=other)
+    everything = admin_client.get("/admin/orders/order/").content.decode()
+    assert "Alpha Credit</a>" not in everything.split('id="changelist-filter"')[-1]  # no broker links
+    filtered = admin_client.get("/admin/orders/order/", {"broker__id__exact": str(mine.pk)}).content.decode()
+    assert order.order_number in filtered and theirs.order_number not in filtered
+    assert "Alpha Credit" in filtered.split('id="changelist-filter"')[-1]  # the chosen broker is shown
+    unknown = admin_client.get("/admin/orders/order/", {"broker__id__exact": "not-a-uuid"}).content.decode()
+    assert order.order_number not in unknown and theirs.order_number not in unknown
+    payouts = admin_client.get("/admin/payouts/payout/", {"broker__id__exact": str(mine.pk)})
+    assert payouts.status_code == 200

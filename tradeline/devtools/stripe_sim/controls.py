@@ -13,8 +13,8 @@
   POST /_sim/sessions/<id>/expire
   POST /_sim/payment_links/<id>/open              a customer opens the link: a new session
   POST /_sim/refunds          {"payment_intent" | "charge", "amount"}
-  POST /_sim/disputes         {"charge", "amount", "reason"}
-  POST /_sim/disputes/<id>/close {"status": "won" | "lost" | "warning_closed"}
+  POST /_sim/disputes         {"charge", "amount", "reason", "status": "needs_response" | "warning_needs_response"}
+  POST /_sim/disputes/<id>/close {"status": "won" | "lost" | "prevented" | "warning_closed"}
   POST /_sim/disputes/<id>/due_by {"due_by": unix time}   move the evidence deadline
   GET  /_sim/events?type=                         events with their delivery results
   POST /_sim/events/send      {"event_ids": [...]}   deliver these, in this order
@@ -98,10 +98,7 @@ def handle(sim, method: str, path: str, query: dict, body: bytes) -> tuple[int, 
         return 200, {"faults": sim.faults.list()}
 
     if (hit := m(rf"/_sim/sessions/{_ID}", path)) and method == "GET":
-        with state.lock:
-            session = state.snapshot(state.session(hit[1]))
-            session["line_items"] = state.snapshot(state.line_items(hit[1]))
-        return 200, session
+        return 200, state.session_with_items(hit[1])
     if (hit := m(rf"/_sim/sessions/{_ID}/(pay|pay_delayed|settle|decline|cancel|expire)", path)) and method == "POST":
         session_id, action = hit[1], hit[2]
         if action == "pay":
@@ -133,7 +130,8 @@ def handle(sim, method: str, path: str, query: dict, body: bytes) -> tuple[int, 
         if not data.get("charge"):
             raise SimError(400, "charge is required.", param="charge")
         return 200, _outcome(sim, *state.create_dispute(str(data["charge"]), _int(data, "amount"),
-                                                        str(data.get("reason") or "fraudulent")), deliver)
+                                                        str(data.get("reason") or "fraudulent"),
+                                                        str(data.get("status") or "needs_response")), deliver)
     if (hit := m(rf"/_sim/disputes/{_ID}/due_by", path)) and method == "POST":
         if _int(data, "due_by") is None:
             raise SimError(400, "due_by is required.", param="due_by")

@@ -27,10 +27,6 @@ TEXT_MAX, TOTAL_MAX = 20_000, 150_000
 UNDER_REVIEW = {"needs_response": "under_review", "warning_needs_response": "warning_under_review"}
 
 
-def empty_evidence() -> dict:
-    return {name: None for name in sorted(TEXT_FIELDS + FILE_FIELDS)}
-
-
 def _submit_flag(value) -> bool:
     if value in (None, ""):
         return True
@@ -72,7 +68,7 @@ def update_dispute(state, dispute_id: str, params: dict) -> tuple[dict, list[dic
             raise SimError(400, f"The evidence is longer than {TOTAL_MAX} characters in all.",
                            code="string_length_exceeds_maximum", param="evidence")
         dispute["evidence"] = merged
-        details["has_evidence"] = any(value for value in merged.values())
+        details["has_evidence"] = any(merged.get(name) for name in TEXT_FIELDS + FILE_FIELDS)
         if metadata is not None:
             dispute["metadata"] = {**dispute["metadata"], **metadata}
         if submit:

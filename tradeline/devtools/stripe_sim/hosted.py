@@ -47,9 +47,8 @@ def handle_page(handler, method: str, path: str, query: dict, body: bytes) -> No
                 f"API base {sim.url} (set STRIPE_API_BASE to it). Webhooks go to {sim.webhook_url or '(none)'}."))
             return
         if (hit := m(rf"/checkout/{_ID}", path)) and method == "GET":
-            with state.lock:
-                session = state.snapshot(state.session(hit[1]))
-                items = state.snapshot(state.line_items(hit[1]))
+            session = state.session_with_items(hit[1])
+            items = session.pop("line_items")
             notice = _NOTICES.get((query.get("notice") or [""])[0])
             _html(handler, 200, render_checkout(session, items, message=notice))
             return

@@ -5,6 +5,7 @@ import secrets
 import string
 import time
 
+from tradeline.devtools.stripe_sim import shapes
 from tradeline.devtools.stripe_sim.errors import SimError
 
 API_VERSION = "2026-10-28.endive"
@@ -177,96 +178,98 @@ def parse_line_items(value, param: str = "line_items") -> list[dict]:
     return items
 
 
-def line_item_objects(items: list[dict]) -> list[dict]:
-    out = []
+def line_item_objects(items: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(line items, their products). As Stripe returns them, `price.product` is the product's id;
+    the product object appears only when expanded (`line_items.data.price.product`)."""
+    out, products = [], []
+    created = now()
     for item in items:
         amount = item["unit_amount"] * item["quantity"]
-        out.append({
+        product = shapes.complete("product", {
+            "id": new_id("prod_", 14), "created": created, "updated": created, "name": item["name"],
+            "description": item["description"] or None, "metadata": item["product_metadata"]})
+        products.append(product)
+        out.append(shapes.complete("item", {
             "id": new_id("li_"),
-            "object": "item",
             "amount_discount": 0,
             "amount_subtotal": amount,
             "amount_tax": 0,
             "amount_total": amount,
             "currency": item["currency"],
             "description": item["name"],
-            "price": {
-                "id": new_id("price_"),
-                "object": "price",
-                "active": False,
-                "currency": item["currency"],
-                "livemode": False,
-                "product": {"id": new_id("prod_"), "object": "product", "name": item["name"],
-                            "description": item["description"] or None, "metadata": item["product_metadata"]},
-                "type": "one_time",
-                "unit_amount": item["unit_amount"],
-            },
+            "price": shapes.complete("price", {
+                "id": new_id("price_"), "created": created, "currency": item["currency"],
+                "product": product["id"], "unit_amount": item["unit_amount"],
+                "unit_amount_decimal": str(item["unit_amount"])}),
             "quantity": item["quantity"],
-        })
-    return out
+        }))
+    return out, products
 
 
 def payment_intent_object(*, amount: int, currency: str, metadata: dict, description: str | None,
-                          receipt_email: str | None) -> dict:
+                          receipt_email: str | None, method: str = "card") -> dict:
+    """The PaymentIntent a Checkout Session creates when it is confirmed (not before: API 2022-08-01)."""
     pi_id = new_id("pi_")
-    return {
+    return shapes.complete("payment_intent", {
         "id": pi_id,
-        "object": "payment_intent",
         "amount": amount,
-        "amount_capturable": 0,
-        "amount_received": 0,
-        "canceled_at": None,
-        "cancellation_reason": None,
-        "capture_method": "automatic_async",
         "client_secret": f"{pi_id}_secret_{new_id('', 25)}",
         "created": now(),
         "currency": currency,
-        "customer": None,
         "description": description,
-        "last_payment_error": None,
-        "latest_charge": None,
-        "livemode": False,
         "metadata": dict(metadata),
-        "payment_method": None,
-        "payment_method_types": ["card"],
+        "payment_method_options": {"card": {"installments": None, "mandate_options": None, "network": None,
+                                            "request_three_d_secure": "automatic"}} if method == "card"
+        else {"us_bank_account": {"verification_method": "automatic"}},
+        "payment_method_types": [method],
         "receipt_email": receipt_email,
-        "status": "requires_payment_method",
-    }
+    })
 
 
 def charge_object(*, pi: dict, status: str, method: str, billing: dict, failure: tuple[str, str] | None = None) -> dict:
+    """A charge as the pinned API version returns it: without `refunds` (expand it to see them)."""
     charge_id = new_id("ch_")
     paid = status == "succeeded"
     if method == "card":
-        pm_details = {"type": "card", "card": {"brand": "visa", "last4": "4242" if not failure else "0002",
-                                               "exp_month": 12, "exp_year": 2034, "country": "US",
-                                               "funding": "credit"}}
+        pm_details = {"type": "card", "card": {
+            "amount_authorized": pi["amount"] if paid else None, "authorization_code": None, "brand": "visa",
+            "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass"},
+            "country": "US", "exp_month": 12, "exp_year": 2034, "extended_authorization": {"status": "disabled"},
+            "fingerprint": "tlSimCardFp4242", "funding": "credit",
+            "incremental_authorization": {"status": "unavailable"}, "installments": None,
+            "last4": "4242" if not failure else "0002", "mandate": None,
+            "multicapture": {"status": "unavailable"}, "network": "visa", "network_token": {"used": False},
+            "network_transaction_id": None,
+            "overcapture": {"maximum_amount_capturable": pi["amount"], "status": "unavailable"},
+            "regulated_status": "unregulated", "three_d_secure": None, "wallet": None}}
     else:
-        pm_details = {"type": "us_bank_account",
-                      "us_bank_account": {"bank_name": "STRIPE TEST BANK", "last4": "6789",
-                                          "account_holder_type": "individual"}}
-    return {
+        pm_details = {"type": "us_bank_account", "us_bank_account": {
+            "account_holder_type": "individual", "account_type": "checking", "bank_name": "STRIPE TEST BANK",
+            "fingerprint": "tlSimBankFp6789", "last4": "6789", "mandate": None, "payment_reference": None,
+            "routing_number": "110000000"}}
+    return shapes.complete("charge", {
         "id": charge_id,
-        "object": "charge",
         "amount": pi["amount"],
         "amount_captured": pi["amount"] if paid else 0,
         "amount_refunded": 0,
         "balance_transaction": new_id("txn_") if paid else None,
-        "billing_details": {"address": None, "email": billing.get("email"), "name": billing.get("name"),
-                            "phone": billing.get("phone")},
+        "billing_details": {"address": shapes.address(), "email": billing.get("email"), "name": billing.get("name"),
+                            "phone": billing.get("phone"), "tax_id": None},
         "captured": paid,
         "created": now(),
         "currency": pi["currency"],
         "description": pi["description"],
-        "disputed": False,
         "failure_code": failure[0] if failure else None,
         "failure_message": failure[1] if failure else None,
-        "livemode": False,
         "metadata": dict(pi["metadata"]),
         "outcome": {
+            "advice_code": None,
+            "network_advice_code": None,
+            "network_decline_code": None,
             "network_status": "declined_by_network" if failure else "approved_by_network",
             "reason": "generic_decline" if failure else None,
             "risk_level": "normal",
+            "risk_score": 20,
             "seller_message": "The bank did not return any further details with this decline."
             if failure else "Payment complete.",
             "type": "issuer_declined" if failure else "authorized",
@@ -276,10 +279,9 @@ def charge_object(*, pi: dict, status: str, method: str, billing: dict, failure:
         "payment_method": new_id("pm_"),
         "payment_method_details": pm_details,
         "receipt_email": pi["receipt_email"],
-        "refunded": False,
-        "refunds": list_object([], f"/v1/charges/{charge_id}/refunds") | {"total_count": 0},
+        "receipt_url": f"https://pay.stripe.com/receipts/payment/{charge_id}",
         "status": status,
-    }
+    })
 
 
 def event_object(event_type: str, obj: dict, *, request_id: str | None = None,

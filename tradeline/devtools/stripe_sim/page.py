@@ -52,7 +52,7 @@ def render_checkout(session: dict, items: list[dict], *, message: str | None = N
         body = f"""
 <form method=post>{_terms_box(session)}
   <label>Email <input name=email value="{email}" placeholder="you@example.com"></label>
-  <label>Name on card <input name=name value="Test Customer"></label>
+  <label>Name on card <input name=name value="" placeholder="Test Customer" autocomplete="cc-name"></label>
   <label>Phone <input name=phone value="+15555550123"></label>
   <div class=buttons>
     <button class=pay formaction="/checkout/{sid}/pay">Pay {_money(session['amount_total'], currency)}</button>
@@ -62,7 +62,7 @@ def render_checkout(session: dict, items: list[dict], *, message: str | None = N
   </div>
 </form>"""
     elif status == "complete" and payment_status == "unpaid":
-        back = escape(session.get("success_url") or "")
+        back = escape((session.get("success_url") or "").replace("{CHECKOUT_SESSION_ID}", session["id"]))
         body = f"""
 <div class=notice>The bank debit is processing. In this local server you decide how it ends:</div>
 <form method=post><div class=buttons>

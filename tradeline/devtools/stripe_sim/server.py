@@ -3,6 +3,8 @@
     sim = StripeSim(secret_key="sk_test_...", webhook_secret="whsec_...", webhook_url=None).start()
     sim.url  # -> http://127.0.0.1:<port>; point STRIPE_API_BASE at it
 
+With state_path, everything is kept in SQLite and a restart continues where it stopped (persist.py).
+
 Routes:
   /v1/...          the Stripe API (bearer auth with the secret key, form-encoded params, Idempotency-Key)
   /checkout/<id>   the hosted checkout page of a session (Pay / delayed / Decline / Cancel)
@@ -17,14 +19,17 @@ import json
 import logging
 import threading
 import time
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from tradeline.devtools.stripe_sim import api, controls, objects as o
+from tradeline.devtools.stripe_sim import api, connect, connect_pages, controls, objects as o
 from tradeline.devtools.stripe_sim.delivery import Deliverer
 from tradeline.devtools.stripe_sim.errors import SimError
 from tradeline.devtools.stripe_sim.forms import parse_params
 from tradeline.devtools.stripe_sim.hosted import handle_page
+from tradeline.devtools.stripe_sim.params import check_request
+from tradeline.devtools.stripe_sim.persist import StripeStore
 from tradeline.devtools.stripe_sim.state import SimState
 
 logger = logging.getLogger("tradeline.stripe_sim")
@@ -81,6 +86,7 @@ class IdempotencyStore:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, str, int, dict]] = {}
         self._key_locks: dict[str, threading.Lock] = {}
+        self._unsaved: set[str] = set()
 
     def key_lock(self, key: str) -> threading.Lock:
         with self._lock:
@@ -94,20 +100,29 @@ class IdempotencyStore:
                 return None
             return entry
 
-    def put(self, key: str, fingerprint: str, status: int, body: dict) -> None:
+    def put(self, key: str, fingerprint: str, status: int, body: dict, *, saved_at: float | None = None) -> None:
         with self._lock:
-            self._entries[key] = (time.time(), fingerprint, status, body)
+            self._entries[key] = (saved_at or time.time(), fingerprint, status, body)
+            if saved_at is None:
+                self._unsaved.add(key)
+
+    def unsaved(self) -> list[tuple[str, tuple]]:
+        """Entries not yet handed to the store (and forgets that they were not)."""
+        with self._lock:
+            keys, self._unsaved = self._unsaved, set()
+            return [(key, self._entries[key]) for key in keys if key in self._entries]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._unsaved.clear()
 
 
 class StripeSim:
     def __init__(self, *, secret_key: str, webhook_secret: str, webhook_url: str | None = None,
                  host: str = "127.0.0.1", port: int = 0, public_url: str | None = None,
                  delivery_timeout: float = 5.0, retry_delays: tuple[float, ...] = (),
-                 expire_interval: float | None = None, log_requests: bool = False):
+                 expire_interval: float | None = None, log_requests: bool = False, state_path=None):
         if not secret_key or not secret_key.startswith("sk_test_"):
             raise ValueError("The local Stripe server only accepts a test-mode secret key (sk_test_...).")
         if not webhook_secret:
@@ -115,11 +130,17 @@ class StripeSim:
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
         self.state = SimState()
+        self.connect = connect.ConnectState(self.state)  # Connect objects (connect.py), same lock and events
         self.faults = Faults()
         self.idempotency = IdempotencyStore()
         self.deliverer = Deliverer(self.state, webhook_secret=webhook_secret, webhook_url=webhook_url or None,
                                    timeout=delivery_timeout, retry_delays=retry_delays)
+        self.store = StripeStore(state_path, self) if state_path else None
         self.log_requests = log_requests
+        # Contract checks (tests): called with every /v1 request's params, and with every JSON body
+        # the API answers or an event carries; they record what differs from Stripe's definitions.
+        self.request_hook = None
+        self.response_hook = None
         self.generation = 0
         self.httpd = ThreadingHTTPServer((host, port), _Handler)
         self.httpd.daemon_threads = True
@@ -145,8 +166,11 @@ class StripeSim:
         self.deliverer.wait_idle(timeout=self.deliverer.timeout + 1)
         self.generation += 1
         self.state.reset()
+        self.connect.reset()
         self.faults.clear()
         self.idempotency.clear()
+        if self.store is not None:
+            self.store.clear()
 
     def start(self) -> "StripeSim":
         serve = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
@@ -172,6 +196,15 @@ class StripeSim:
         self.deliverer.cancel_retries()
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self.store is not None:
+            self.persist()
+            self.store.close()
+            self.store = None
+
+    def persist(self) -> None:
+        """Write what changed to the state file (no-op without one)."""
+        if self.store is not None:
+            self.store.sync()
 
     def _expire_loop(self) -> None:
         while not self._stopping.wait(self.expire_interval):
@@ -180,12 +213,16 @@ class StripeSim:
                     _, events = self.state.expire(session_id)
                 except SimError:
                     continue
+                self.persist()
                 self.deliverer.enqueue(events)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "stripe-sim/1.0"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm the body waits for the client's
+    # delayed ACK of the headers (about 40 ms per keep-alive request).
+    disable_nagle_algorithm = True
 
     @property
     def sim(self) -> StripeSim:
@@ -215,11 +252,17 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._read_body()
             if path.startswith("/v1/"):
                 self._api(method, path, split.query, body)
+            elif path.startswith("/_sim/connect/"):
+                self.send_json(*connect_pages.handle_control(self.sim, method, path, body))
             elif path.startswith("/_sim/") or path == "/_sim":
                 status, payload = controls.handle(self.sim, method, path, parse_qs(split.query), body)
+                if method != "GET":
+                    self.sim.persist()
                 self.send_json(status, payload)
-            else:
+            elif not (path.startswith("/connect/") and connect_pages.handle_page(self, method, path)):
                 handle_page(self, method, path, parse_qs(split.query), body)
+                if method != "GET":
+                    self.sim.persist()
         except SimError as exc:
             self.send_json(exc.status, exc.body())
         except (BrokenPipeError, ConnectionResetError):
@@ -287,6 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise SimError(401, f"Invalid API Key provided: {masked}", code="api_key_invalid")
 
     def _api(self, method: str, path: str, query: str, body: bytes) -> None:
+        route = partial(self.sim.connect.route if connect.handles(path) else api.route, self.sim)
         status, delay_ms = self.sim.faults.take(method, path)
         if delay_ms:
             generation = self.sim.generation
@@ -311,10 +355,14 @@ class _Handler(BaseHTTPRequestHandler):
                 params.update(parse_params(query))
         else:
             params = parse_params(query)
+        check_request(method, path, params)
+        if self.sim.request_hook is not None:
+            self.sim.request_hook(method, path, params)
         ctx = {"request_id": self.request_id, "idempotency_key": None}
         key = self.headers.get("Idempotency-Key") if method == "POST" else None
         if not key:
-            result_status, payload, events = api.route(self.sim, method, path, params, ctx)
+            result_status, payload, events = route(method, path, params, ctx)
+            self._contract(method, path, payload)
             self.send_json(result_status, payload)
             self.sim.deliverer.enqueue(events)
             return
@@ -333,11 +381,19 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_json(stored_status, stored_body, headers={"Idempotent-Replayed": "true"})
                 return
             try:
-                result_status, payload, events = api.route(self.sim, method, path, params, ctx)
+                result_status, payload, events = route(method, path, params, ctx)
             except SimError as exc:
                 if exc.status == 402:  # card errors are remembered like successes; validation errors are not
                     self.sim.idempotency.put(key, fingerprint, exc.status, exc.body())
                 raise
             self.sim.idempotency.put(key, fingerprint, result_status, payload)
+        self._contract(method, path, payload)
         self.send_json(result_status, payload, headers={"Idempotency-Key": key})
         self.sim.deliverer.enqueue(events)
+
+    def _contract(self, method: str, path: str, payload) -> None:
+        """Before an API answer leaves: the contract hook (tests) and the state file."""
+        if self.sim.response_hook is not None:
+            self.sim.response_hook(method, path, payload)
+        if method != "GET":
+            self.sim.persist()

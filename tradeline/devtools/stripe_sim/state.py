@@ -1,5 +1,8 @@
 """In-memory, thread-safe state of the local Stripe server and every state change it can make.
 
+As in the pinned API version, a Checkout Session has no PaymentIntent until it is confirmed (paid,
+debited or declined); expiring a session that was never confirmed cancels no PaymentIntent.
+
 Each operation runs under one lock and returns (object, events); the caller delivers the events
 after the lock is released (never an HTTP call while holding it). Event payloads are snapshots of
 the objects at the moment of the change, as Stripe sends them.
@@ -9,13 +12,9 @@ import copy
 import threading
 from dataclasses import dataclass
 
-from tradeline.devtools.stripe_sim import objects as o
-from tradeline.devtools.stripe_sim.disputes import empty_evidence
+from tradeline.devtools.stripe_sim import objects as o, shapes
 from tradeline.devtools.stripe_sim.errors import SimError, missing
-
-OPEN_DISPUTE = {"needs_response", "under_review", "warning_needs_response", "warning_under_review"}
-DISPUTE_OUTCOMES = {"won", "lost", "warning_closed"}
-
+from tradeline.devtools.stripe_sim.state_after import AfterPaymentMixin
 
 @dataclass
 class Customer:
@@ -24,7 +23,7 @@ class Customer:
     phone: str = "+15555550123"
 
 
-class SimState:
+class SimState(AfterPaymentMixin):
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.reset()
@@ -37,6 +36,9 @@ class SimState:
             self.charges: dict[str, dict] = {}
             self.refunds: dict[str, dict] = {}
             self.disputes: dict[str, dict] = {}
+            self.products: dict[str, dict] = {}
+            # What a session's PaymentIntent will carry once the session is confirmed (it has none before).
+            self.session_intent_data: dict[str, dict] = {}
             self.payment_links: dict[str, dict] = {}
             self.link_items: dict[str, list[dict]] = {}
             self.events: list[dict] = []
@@ -123,13 +125,13 @@ class SimState:
         currency = items[0]["currency"]
         total = sum(item["unit_amount"] * item["quantity"] for item in items)
         reference = params.get("client_reference_id")
+        if isinstance(reference, str) and len(reference) > 200:
+            raise SimError(400, "Invalid string: client_reference_id must be at most 200 characters",
+                           code="parameter_invalid_string", param="client_reference_id")
         with self.lock:
-            pi = o.payment_intent_object(amount=total, currency=currency, metadata=pi_metadata,
-                                         description=pi_data.get("description"), receipt_email=customer_email)
             session_id = o.new_id("cs_test_a1", 54)
-            session = {
+            session = shapes.complete("checkout.session", {
                 "id": session_id,
-                "object": "checkout.session",
                 "amount_subtotal": total,
                 "amount_total": total,
                 "cancel_url": cancel_url,
@@ -139,37 +141,60 @@ class SimState:
                 "custom_text": custom_text,
                 "created": created,
                 "currency": currency,
-                "customer": None,
-                "customer_creation": "if_required",
-                "customer_details": None,
                 "customer_email": customer_email,
                 "expires_at": expires_at,
-                "livemode": False,
-                "locale": None,
                 "metadata": metadata,
-                "mode": "payment",
-                "payment_intent": pi["id"],
+                "payment_intent": None,  # created when the session is confirmed (API 2022-08-01)
                 "payment_link": payment_link,
+                "payment_method_options": {"card": {"request_three_d_secure": "automatic"},
+                                           "us_bank_account": {"verification_method": "automatic"}},
                 "payment_method_types": ["card", "us_bank_account"],
-                "payment_status": "unpaid",
-                "status": "open",
                 "success_url": success_url,
-                "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-                "ui_mode": "hosted",
                 "url": f"{base_url}/checkout/{session_id}",
-            }
-            self.payment_intents[pi["id"]] = pi
+            })
             self.sessions[session_id] = session
-            self.session_items[session_id] = o.line_item_objects(items)
+            self.session_intent_data[session_id] = {"metadata": pi_metadata, "description": pi_data.get("description")}
+            items, products = o.line_item_objects(items)
+            self.session_items[session_id] = items
+            self.products.update({p["id"]: p for p in products})
             return session
 
     def line_items(self, session_id: str) -> list[dict]:
         self.session(session_id)
         return self.session_items[session_id]
 
+    def session_with_items(self, session_id: str) -> dict:
+        """For the test controls and the hosted page: the session with its line items, products expanded."""
+        with self.lock:
+            session = self.snapshot(self.session(session_id))
+            items = self.snapshot(self.line_items(session_id))
+            for item in items:
+                product = item["price"]["product"]
+                item["price"]["product"] = self.snapshot(self.products.get(product, {"id": product}))
+            session["line_items"] = items
+            return session
+
     def _customer_details(self, session: dict, customer: Customer) -> dict:
-        return {"address": None, "email": customer.email or session["customer_email"] or "customer@example.com",
-                "name": customer.name, "phone": customer.phone, "tax_exempt": "none", "tax_ids": []}
+        return {"address": shapes.address(), "business_name": None,
+                "email": customer.email or session["customer_email"] or "customer@example.com",
+                "individual_name": None, "name": customer.name, "phone": customer.phone, "tax_exempt": "none",
+                "tax_ids": []}
+
+    def _confirm(self, session: dict, method: str) -> tuple[dict, list[dict]]:
+        """The session is confirmed: its PaymentIntent is created now (or the one of an earlier,
+        declined attempt is reused). Returns (intent, []): Stripe also emits payment_intent.created
+        here, which the shop's webhook endpoint is not subscribed to, so it is not recorded."""
+        if session["payment_intent"]:
+            pi = self.payment_intents[session["payment_intent"]]
+            pi["payment_method_types"] = [method]
+            return pi, []
+        data = self.session_intent_data.get(session["id"]) or {}
+        pi = o.payment_intent_object(amount=session["amount_total"], currency=session["currency"],
+                                     metadata=data.get("metadata") or {}, description=data.get("description"),
+                                     receipt_email=session["customer_email"], method=method)
+        self.payment_intents[pi["id"]] = pi
+        session["payment_intent"] = pi["id"]
+        return pi, []
 
     def _complete(self, session: dict, customer: Customer, payment_status: str) -> None:
         session["status"] = "complete"
@@ -192,38 +217,39 @@ class SimState:
         """The customer pays by card and the card succeeds."""
         with self.lock:
             session = self._open_session(session_id)
-            pi = self.payment_intents[session["payment_intent"]]
+            pi, created = self._confirm(session, "card")
             details = self._customer_details(session, customer)
             charge = o.charge_object(pi=pi, status="succeeded", method="card", billing=details)
             self.charges[charge["id"]] = charge
             pi.update(status="succeeded", amount_received=pi["amount"], latest_charge=charge["id"],
                       payment_method=charge["payment_method"], last_payment_error=None)
             self._complete(session, customer, "paid")
-            events = [self._event("charge.succeeded", charge), self._event("payment_intent.succeeded", pi),
-                      self._event("checkout.session.completed", session)]
+            events = created + [self._event("charge.succeeded", charge), self._event("payment_intent.succeeded", pi),
+                                self._event("checkout.session.completed", session)]
             return session, events
 
     def pay_delayed(self, session_id: str, customer: Customer) -> tuple[dict, list[dict]]:
         """The customer pays with a bank debit: the session completes unpaid, the money settles later."""
         with self.lock:
             session = self._open_session(session_id)
-            pi = self.payment_intents[session["payment_intent"]]
+            pi, created = self._confirm(session, "us_bank_account")
             details = self._customer_details(session, customer)
             charge = o.charge_object(pi=pi, status="pending", method="us_bank_account", billing=details)
             self.charges[charge["id"]] = charge
             pi.update(status="processing", latest_charge=charge["id"], payment_method=charge["payment_method"],
                       last_payment_error=None)
             self._complete(session, customer, "unpaid")
-            events = [self._event("charge.pending", charge), self._event("payment_intent.processing", pi),
-                      self._event("checkout.session.completed", session)]
+            events = created + [self._event("charge.pending", charge), self._event("payment_intent.processing", pi),
+                                self._event("checkout.session.completed", session)]
             return session, events
 
     def settle(self, session_id: str, succeed: bool) -> tuple[dict, list[dict]]:
         """The delayed payment of a completed-unpaid session clears or fails."""
         with self.lock:
             session = self.session(session_id)
-            pi = self.payment_intents[session["payment_intent"]]
-            if session["status"] != "complete" or session["payment_status"] != "unpaid" or pi["status"] != "processing":
+            pi = self.payment_intents.get(session["payment_intent"] or "") or {}
+            if (session["status"] != "complete" or session["payment_status"] != "unpaid"
+                    or pi.get("status") != "processing"):
                 raise SimError(400, "This Checkout Session has no delayed payment waiting to settle.",
                                code="payment_not_processing", param="session")
             charge = self.charges[pi["latest_charge"]]
@@ -249,7 +275,7 @@ class SimState:
         """The card is declined; the session stays open so the customer can try again."""
         with self.lock:
             session = self._open_session(session_id)
-            pi = self.payment_intents[session["payment_intent"]]
+            pi, created = self._confirm(session, "card")
             details = self._customer_details(session, customer)
             message = "Your card was declined."
             charge = o.charge_object(pi=pi, status="failed", method="card", billing=details,
@@ -258,7 +284,8 @@ class SimState:
             pi.update(status="requires_payment_method", latest_charge=charge["id"],
                       last_payment_error={"type": "card_error", "code": "card_declined", "decline_code": decline_code,
                                           "message": message, "charge": charge["id"]})
-            events = [self._event("charge.failed", charge), self._event("payment_intent.payment_failed", pi)]
+            events = created + [self._event("charge.failed", charge),
+                                self._event("payment_intent.payment_failed", pi)]
             return session, events
 
     def expire(self, session_id: str, ctx: dict | None = None) -> tuple[dict, list[dict]]:
@@ -269,187 +296,18 @@ class SimState:
                                f"session has a status of \"{session['status']}\".",
                                code="checkout_session_not_open", param="session")
             session.update(status="expired", url=None)
-            pi = self.payment_intents[session["payment_intent"]]
-            pi.update(status="canceled", canceled_at=o.now(), cancellation_reason="abandoned")
-            events = [self._event("payment_intent.canceled", pi, ctx),
-                      self._event("checkout.session.expired", session, ctx)]
+            events = []
+            if session["payment_intent"]:  # only a session confirmed once (e.g. a declined card) has one
+                pi = self.payment_intents[session["payment_intent"]]
+                pi.update(status="canceled", canceled_at=o.now(), cancellation_reason="abandoned")
+                events.append(self._event("payment_intent.canceled", pi, ctx))
+            events.append(self._event("checkout.session.expired", session, ctx))
             return session, events
 
     def due_for_expiry(self) -> list[str]:
         with self.lock:
             t = o.now()
             return [s["id"] for s in self.sessions.values() if s["status"] == "open" and s["expires_at"] <= t]
-
-    # ---- payment links ---------------------------------------------------------------------
-
-    def create_payment_link(self, params: dict, base_url: str) -> dict:
-        items = o.parse_line_items(params.get("line_items"))
-        metadata = o.parse_metadata(params.get("metadata"), "metadata")
-        pi_data = params.get("payment_intent_data") or {}
-        if not isinstance(pi_data, dict):
-            raise SimError(400, "Invalid object", param="payment_intent_data")
-        pi_metadata = o.parse_metadata(pi_data.get("metadata"), "payment_intent_data[metadata]")
-        restrictions = params.get("restrictions") or {}
-        limit = None
-        if isinstance(restrictions, dict) and isinstance(restrictions.get("completed_sessions"), dict):
-            limit = o.parse_int(restrictions["completed_sessions"].get("limit"),
-                                "restrictions[completed_sessions][limit]", minimum=1, maximum=10_000)
-        after = params.get("after_completion") or {}
-        redirect_url = None
-        if isinstance(after, dict) and after.get("type") == "redirect":
-            redirect_url = o.parse_url((after.get("redirect") or {}).get("url"), "after_completion[redirect][url]")
-        with self.lock:
-            link_id = o.new_id("plink_")
-            link = {
-                "id": link_id,
-                "object": "payment_link",
-                "active": True,
-                "after_completion": {"type": "redirect", "redirect": {"url": redirect_url}} if redirect_url
-                else {"type": "hosted_confirmation", "hosted_confirmation": {"custom_message": None}},
-                "currency": items[0]["currency"],
-                "livemode": False,
-                "metadata": metadata,
-                "payment_intent_data": {"description": pi_data.get("description"), "metadata": pi_metadata},
-                "restrictions": {"completed_sessions": {"count": 0, "limit": limit}} if limit else None,
-                "url": f"{base_url}/pay/{link_id}",
-            }
-            self.payment_links[link_id] = link
-            self.link_items[link_id] = items
-            return link
-
-    def open_payment_link(self, link_id: str, base_url: str) -> dict:
-        """What happens when a customer opens a payment link: a new Checkout Session for it."""
-        with self.lock:
-            link = self.payment_link(link_id)
-            if not link["active"]:
-                raise SimError(400, "This payment link is no longer active.", code="payment_link_inactive",
-                               param="payment_link")
-            items = self.link_items[link_id]
-            redirect = (link["after_completion"].get("redirect") or {}).get("url")
-            params = {
-                "mode": "payment",
-                "line_items": [{"quantity": str(i["quantity"]),
-                                "price_data": {"currency": i["currency"], "unit_amount": str(i["unit_amount"]),
-                                               "product_data": {"name": i["name"], "description": i["description"],
-                                                                "metadata": i["product_metadata"]}}}
-                               for i in items],
-                "metadata": dict(link["metadata"]),
-                "payment_intent_data": {"metadata": dict(link["payment_intent_data"]["metadata"]),
-                                        "description": link["payment_intent_data"]["description"]},
-                "success_url": redirect,
-            }
-            return self.create_session(params, base_url, payment_link=link_id)
-
-    # ---- refunds and disputes --------------------------------------------------------------
-
-    def create_refund(self, params: dict, ctx: dict | None = None) -> tuple[dict, list[dict]]:
-        with self.lock:
-            pi_id, charge_id = params.get("payment_intent"), params.get("charge")
-            if not pi_id and not charge_id:
-                raise SimError(400, "One of `charge` or `payment_intent` is required.", code="parameter_missing",
-                               param="charge")
-            if pi_id:
-                pi = self._get(self.payment_intents, "payment_intent", pi_id)
-                if pi["status"] != "succeeded" or not pi["latest_charge"]:
-                    raise SimError(400, f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.",
-                                   code="charge_not_refundable", param="payment_intent")
-                if charge_id and charge_id != pi["latest_charge"]:
-                    raise SimError(400, "The charge does not belong to this PaymentIntent.", param="charge")
-                charge_id = pi["latest_charge"]
-            charge = self._get(self.charges, "charge", charge_id)
-            if charge["status"] != "succeeded":
-                raise SimError(400, f"Charge {charge_id} has not succeeded and cannot be refunded.",
-                               code="charge_not_refundable", param="charge")
-            open_dispute = any(d["charge"] == charge_id and d["status"] in OPEN_DISPUTE
-                               for d in self.disputes.values())
-            if open_dispute:
-                raise SimError(400, f"Charge {charge_id} has been disputed and cannot be refunded.",
-                               code="charge_disputed", param="charge")
-            remaining = charge["amount"] - charge["amount_refunded"]
-            if remaining <= 0:
-                raise SimError(400, f"Charge {charge_id} has already been refunded.",
-                               code="charge_already_refunded", param="charge")
-            if params.get("amount") in (None, ""):
-                amount = remaining
-            else:
-                amount = o.parse_int(params["amount"], "amount", minimum=1)
-            if amount > remaining:
-                raise SimError(400, f"Refund amount (${amount / 100:,.2f}) is greater than unrefunded amount on "
-                               f"charge (${remaining / 100:,.2f})", code="amount_too_large", param="amount")
-            metadata = o.parse_metadata(params.get("metadata"), "metadata")
-            refund = {
-                "id": o.new_id("re_"),
-                "object": "refund",
-                "amount": amount,
-                "balance_transaction": o.new_id("txn_"),
-                "charge": charge_id,
-                "created": o.now(),
-                "currency": charge["currency"],
-                "metadata": metadata,
-                "payment_intent": charge["payment_intent"],
-                "reason": params.get("reason") or None,
-                "receipt_number": None,
-                "status": "succeeded",
-            }
-            self.refunds[refund["id"]] = refund
-            charge["amount_refunded"] += amount
-            charge["refunded"] = charge["amount_refunded"] == charge["amount"]
-            charge["refunds"]["data"].insert(0, copy.deepcopy(refund))
-            charge["refunds"]["total_count"] += 1
-            events = [self._event("refund.created", refund, ctx), self._event("charge.refunded", charge, ctx)]
-            return refund, events
-
-    def refunds_for(self, *, charge: str | None = None, payment_intent: str | None = None) -> list[dict]:
-        with self.lock:
-            rows = [r for r in self.refunds.values()
-                    if (charge is None or r["charge"] == charge)
-                    and (payment_intent is None or r["payment_intent"] == payment_intent)]
-            return rows[::-1]  # newest first, like Stripe's lists
-
-    def create_dispute(self, charge_id: str, amount: int | None = None, reason: str = "fraudulent"
-                       ) -> tuple[dict, list[dict]]:
-        with self.lock:
-            charge = self.charge(charge_id)
-            if charge["status"] != "succeeded":
-                raise SimError(400, f"Charge {charge_id} has not succeeded and cannot be disputed.", param="charge")
-            if charge["disputed"]:
-                raise SimError(400, f"Charge {charge_id} is already disputed.", code="charge_disputed",
-                               param="charge")
-            amount = charge["amount"] if amount is None else o.parse_int(amount, "amount", minimum=1,
-                                                                         maximum=charge["amount"])
-            dispute = {
-                "id": o.new_id("dp_"),
-                "object": "dispute",
-                "amount": amount,
-                "balance_transactions": [],
-                "charge": charge_id,
-                "created": o.now(),
-                "currency": charge["currency"],
-                "evidence": empty_evidence(),
-                "evidence_details": {"due_by": o.now() + 7 * 86400, "has_evidence": False, "past_due": False,
-                                     "submission_count": 0, "submission_method": "not_submitted"},
-                "is_charge_refundable": False,
-                "livemode": False,
-                "metadata": {},
-                "payment_intent": charge["payment_intent"],
-                "reason": reason,
-                "status": "needs_response",
-            }
-            self.disputes[dispute["id"]] = dispute
-            charge["disputed"] = True
-            return dispute, [self._event("charge.dispute.created", dispute)]
-
-    def close_dispute(self, dispute_id: str, status: str) -> tuple[dict, list[dict]]:
-        if status not in DISPUTE_OUTCOMES:
-            raise SimError(400, f"A dispute closes as one of {sorted(DISPUTE_OUTCOMES)}, not {status!r}.",
-                           param="status")
-        with self.lock:
-            dispute = self.dispute(dispute_id)
-            if dispute["status"] not in OPEN_DISPUTE:
-                raise SimError(400, f"Dispute {dispute_id} is already closed ({dispute['status']}).",
-                               param="dispute")
-            dispute["status"] = status
-            return dispute, [self._event("charge.dispute.closed", dispute)]
 
     # ---- events ----------------------------------------------------------------------------
 

@@ -49,7 +49,9 @@ def set_status(state, order_id: int, status: str, note: str | None = None) -> di
             notes = state.order_notes.setdefault(int(order_id), [])
             notes.append({"id": int(order_id) * 1000 + len(notes) + 1, "author": "Supplier", "date_created": stamp,
                           "date_created_gmt": stamp, "note": text, "customer_note": True})
-        return copy.deepcopy(order)
+        result = copy.deepcopy(order)
+    state.changed(int(order_id))  # persisted when the simulator keeps its state in a file
+    return result
 
 
 def tick(state, *, stage_seconds: float, now: datetime | None = None) -> int:

@@ -2,12 +2,15 @@
 
 WooCommerce REST v3 under /wp-json/wc/v3:
   GET  /pricing                       the catalog (messy formats, see catalog.py)
-  POST /orders                        create an order; stock goes down
+  POST /orders                        create an order as the real store does (see orders.py)
   GET  /orders/{id}                   one order
   GET  /orders?search=&include=&modified_after=&page=&per_page=&order=   X-WP-Total / X-WP-TotalPages
   GET  /orders/{id}/notes?type=customer   the order's notes (lifecycle.py: stages after placement)
-Auth: OAuth 1.0a HMAC-SHA1 (query string or Authorization header; timestamp within ±15 min,
-single-use nonces) or HTTP Basic with the consumer key/secret. Errors: {code, message, data: {status}}.
+Auth as WooCommerce: OAuth 1.0a HMAC-SHA1 or HMAC-SHA256 (query string or Authorization header;
+timestamp within ±15 min, single-use nonces); HTTP Basic only when served over HTTPS (ssl_context).
+Errors: {code, message, data: {status}} with WooCommerce's own codes. A created order answers 201
+with a Location header; lists carry X-WP-Total, X-WP-TotalPages and Link (rel prev/next).
+With state_path, orders, order ids and stock are kept in SQLite across restarts (persist.py).
 
 Control endpoints (no auth, local use only):
   GET  /_sim/state             POST /_sim/reset {"catalog_size", "seed", "bad_rows"}
@@ -22,12 +25,15 @@ import hmac
 import json
 import logging
 import math
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from tradeline.devtools.supplier_sim import lifecycle
+from tradeline.devtools.supplier_sim.orders import with_links
+from tradeline.devtools.supplier_sim.persist import SupplierStore
 from tradeline.devtools.supplier_sim.state import Faults, SimState, _error
 
 logger = logging.getLogger(__name__)
@@ -41,12 +47,17 @@ def _enc(value: str) -> str:
     return quote(str(value), safe="-._~")
 
 
-def oauth_signature(method: str, base_url: str, params: list[tuple[str, str]], consumer_secret: str) -> str:
-    """RFC 5849 HMAC-SHA1 signature (one-legged: no token secret)."""
+OAUTH_REQUIRED = ("oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature", "oauth_signature_method")
+SIGNATURE_METHODS = {"HMAC-SHA1": hashlib.sha1, "HMAC-SHA256": hashlib.sha256}
+
+
+def oauth_signature(method: str, base_url: str, params: list[tuple[str, str]], consumer_secret: str,
+                    algorithm=hashlib.sha1) -> str:
+    """RFC 5849 HMAC signature (one-legged: no token secret), SHA-1 or SHA-256 as WooCommerce accepts."""
     normalized = "&".join(f"{k}={v}" for k, v in sorted((_enc(k), _enc(v)) for k, v in params))
     base_string = "&".join([method.upper(), _enc(base_url), _enc(normalized)])
     key = f"{_enc(consumer_secret)}&"
-    digest = hmac.new(key.encode(), base_string.encode(), hashlib.sha1).digest()
+    digest = hmac.new(key.encode(), base_string.encode(), algorithm).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -60,32 +71,36 @@ class AuthFailed(Exception):
 class SupplierSimulator:
     def __init__(self, *, consumer_key: str, consumer_secret: str, host: str = "127.0.0.1", port: int = 0,
                  catalog_size: int = 60, seed: int = 1, bad_rows: int = 2, faults: Faults | None = None,
-                 verbose: bool = False, stage_seconds: float | None = None):
+                 verbose: bool = False, ssl_context=None, state_path=None, stage_seconds: float | None = None):
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
         self.state = SimState(catalog_size=catalog_size, seed=seed, bad_rows=bad_rows)
         if faults is not None:
             self.state.set_faults(faults)
         self.verbose = verbose
+        self.https = ssl_context is not None
         self.httpd = ThreadingHTTPServer((host, port), _make_handler(self))
+        if ssl_context is not None:
+            self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self.store = SupplierStore(state_path, self.state) if state_path else None
         self.stage_seconds = stage_seconds  # orders move through their stages on this clock (None: by control)
         self._stopping = threading.Event()
+
+    @property
+    def root(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"{'https' if self.https else 'http'}://{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        return self.root + API_PREFIX
 
     def _clock(self) -> None:
         while not self._stopping.wait(1.0):
             if self.stage_seconds:
                 lifecycle.tick(self.state, stage_seconds=self.stage_seconds)
-
-    @property
-    def root(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def url(self) -> str:
-        return self.root + API_PREFIX
 
     def start(self) -> "SupplierSimulator":
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -96,7 +111,11 @@ class SupplierSimulator:
 
     def serve_forever(self) -> None:
         threading.Thread(target=self._clock, name="supplier-sim-clock", daemon=True).start()
-        self.httpd.serve_forever(poll_interval=0.2)
+        try:
+            self.httpd.serve_forever(poll_interval=0.2)
+        finally:
+            if self.store is not None:
+                self.store.close()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -105,19 +124,36 @@ class SupplierSimulator:
         self.httpd.server_close()
         if self._thread:
             self._thread.join(timeout=5)
+        if self.store is not None:
+            self.store.close()
 
     # -- auth -------------------------------------------------------------------------------------
 
-    def authenticate(self, method: str, path: str, query: list[tuple[str, str]], headers) -> None:
+    def authenticate(self, method: str, path: str, query: list[tuple[str, str]], headers) -> bool:
+        """True when the request carries valid credentials, False when it carries none (WooCommerce
+        then refuses it in the route's permission check); AuthFailed for wrong ones.
+
+        As WooCommerce: HTTP Basic only over HTTPS (over plain HTTP a Basic header is ignored);
+        otherwise OAuth 1.0a one-legged, HMAC-SHA1 or HMAC-SHA256, parameters in the query string
+        or an `Authorization: OAuth` header."""
         header = headers.get("Authorization", "")
-        if header.lower().startswith("basic "):
+        if self.https and header.lower().startswith("basic "):
             try:
                 key, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
-                raise AuthFailed("woocommerce_rest_authentication_error", "Invalid Basic credentials.") from None
-            if not (hmac.compare_digest(key, self.consumer_key) and hmac.compare_digest(secret, self.consumer_secret)):
-                raise AuthFailed("woocommerce_rest_authentication_error", "Consumer key or secret is invalid.")
-            return
+                raise AuthFailed("woocommerce_rest_authentication_error", "Consumer key is invalid.") from None
+            if not hmac.compare_digest(key.encode(), self.consumer_key.encode()):
+                raise AuthFailed("woocommerce_rest_authentication_error", "Consumer key is invalid.")
+            if not hmac.compare_digest(secret.encode(), self.consumer_secret.encode()):
+                raise AuthFailed("woocommerce_rest_authentication_error", "Consumer secret is invalid.")
+            return True
+        if self.https:
+            key, secret = _query_value(query, "consumer_key"), _query_value(query, "consumer_secret")
+            if key is not None or secret is not None:  # WooCommerce also takes them as query parameters over SSL
+                if not (hmac.compare_digest((key or "").encode(), self.consumer_key.encode())
+                        and hmac.compare_digest((secret or "").encode(), self.consumer_secret.encode())):
+                    raise AuthFailed("woocommerce_rest_authentication_error", "Consumer key is invalid.")
+                return True
         oauth_params: list[tuple[str, str]] = []
         if header.lower().startswith("oauth "):
             for part in header[6:].split(","):
@@ -126,28 +162,45 @@ class SupplierSimulator:
                     oauth_params.append((unquote(name), unquote(value.strip('"'))))
         params = list(query) + oauth_params
         given = dict(params)
-        if "oauth_consumer_key" not in given:
-            raise AuthFailed("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
-        if not hmac.compare_digest(given["oauth_consumer_key"], self.consumer_key):
+        present = [name for name in OAUTH_REQUIRED if name in given]
+        if not present:
+            return False
+        missing = [name for name in OAUTH_REQUIRED if name not in given]
+        if missing:
+            label = "parameter" if len(missing) == 1 else "parameters"
+            raise AuthFailed("woocommerce_rest_authentication_missing_parameter",
+                             f"Missing OAuth {label} {', '.join(missing)}")
+        if not hmac.compare_digest(given["oauth_consumer_key"].encode(), self.consumer_key.encode()):
             raise AuthFailed("woocommerce_rest_authentication_error", "Consumer key is invalid.")
-        if given.get("oauth_signature_method") != "HMAC-SHA1":
-            raise AuthFailed("woocommerce_rest_authentication_error", "Invalid signature method.")
+        algorithm = SIGNATURE_METHODS.get(given["oauth_signature_method"])
+        if algorithm is None:
+            raise AuthFailed("woocommerce_rest_authentication_error",
+                             "Invalid signature - signature method is invalid.")
+        signature = given["oauth_signature"]
+        host = headers.get("Host", "")
+        scheme = "https" if self.https else "http"
+        signed = [(k, v) for k, v in params if k != "oauth_signature"]
+        expected = oauth_signature(method, f"{scheme}://{host}{path}", signed, self.consumer_secret, algorithm)
+        if not hmac.compare_digest(signature.encode(), expected.encode()):
+            raise AuthFailed("woocommerce_rest_authentication_error",
+                             "Invalid signature - provided signature does not match.")
         try:
-            timestamp = int(given.get("oauth_timestamp", ""))
+            timestamp = int(given["oauth_timestamp"])
         except ValueError:
             raise AuthFailed("woocommerce_rest_authentication_error", "Invalid timestamp.") from None
         if abs(time.time() - timestamp) > TIMESTAMP_WINDOW:
             raise AuthFailed("woocommerce_rest_authentication_error", "Invalid timestamp.")
-        signature = given.get("oauth_signature", "")
-        host = headers.get("Host", "")
-        signed = [(k, v) for k, v in params if k != "oauth_signature"]
-        expected = oauth_signature(method, f"http://{host}{path}", signed, self.consumer_secret)
-        if not hmac.compare_digest(signature, expected):
-            raise AuthFailed("woocommerce_rest_authentication_error",
-                             "Invalid signature - provided signature does not match.")
-        nonce = given.get("oauth_nonce", "")
+        nonce = given["oauth_nonce"]
         if not nonce or not self.state.use_nonce(self.consumer_key, nonce, timestamp, TIMESTAMP_WINDOW):
             raise AuthFailed("woocommerce_rest_authentication_error", "Invalid nonce - nonce has already been used.")
+        return True
+
+
+def _query_value(query: list[tuple[str, str]], name: str) -> str | None:
+    for key, value in query:
+        if key == name:
+            return value
+    return None
 
 
 def _make_handler(sim: SupplierSimulator):
@@ -174,7 +227,8 @@ def _make_handler(sim: SupplierSimulator):
 
         # -- plumbing -------------------------------------------------------------------------
 
-        def _send(self, status: int, body, headers: dict | None = None) -> None:
+        def _send(self, status: int, body, headers: dict | None = None,
+                  content_type: str = "application/json; charset=UTF-8") -> None:
             raw = body if isinstance(body, bytes) else json.dumps(body).encode()
             self._status = status
             if self._api_route is not None and not self._logged:
@@ -182,7 +236,7 @@ def _make_handler(sim: SupplierSimulator):
                 sim.state.log_request(self._method, self._api_route, status)
                 self._logged = True
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(raw)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
@@ -244,21 +298,23 @@ def _make_handler(sim: SupplierSimulator):
                     self.close_connection = True
                     return
                 if fault.status:
+                    # WooCommerce itself never answers 429 or 5xx with a body of its own: what the
+                    # client sees is the web server's or proxy's HTML page.
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                    if fault.status == 429:
-                        self._error("woocommerce_rest_too_many_requests", "Too many requests.", 429, headers)
-                    else:
-                        self._error("internal_server_error", "The server is temporarily unavailable.",
-                                    fault.status, headers)
+                    reason = self.responses.get(fault.status, ("Error",))[0]
+                    page = f"<html><head><title>{fault.status} {reason}</title></head><body><center><h1>" \
+                           f"{fault.status} {reason}</h1></center><hr><center>nginx</center></body></html>"
+                    self._send(fault.status, page.encode(), headers, content_type="text/html")
                     return
             try:
-                sim.authenticate(method, path, query, self.headers)
+                authenticated = sim.authenticate(method, path, query, self.headers)
             except AuthFailed as exc:
                 self._error(exc.code, exc.message, 401)
                 return
             if payload is None:
                 self._error("rest_invalid_json", "Invalid JSON body passed.", 400)
                 return
+            self._authenticated = authenticated
             status, body, headers = self._route(method, route, dict(query), payload)
             if fault is not None and fault.lost_response:
                 self._log_now(method, route)
@@ -272,41 +328,87 @@ def _make_handler(sim: SupplierSimulator):
             self._send(status, body, headers)
 
         def _route(self, method: str, route: str, query: dict, payload) -> tuple[int, object, dict]:
+            """WooCommerce's routes: the route is matched first (rest_no_route), then its permission
+            check refuses a request without credentials."""
+            one = re.fullmatch(r"/orders/(\d+)", route)
             if route == "/pricing" and method == "GET":
-                return 200, sim.state.pricing_rows(), {}
+                denied = self._denied("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+                return denied or (200, sim.state.pricing_rows(), {})
             if route == "/orders" and method == "POST":
+                denied = self._denied("woocommerce_rest_cannot_create",
+                                      "Sorry, you are not allowed to create resources.")
+                if denied:
+                    return denied
                 if not isinstance(payload, dict):
                     return 400, _error("rest_invalid_json", "Invalid JSON body passed.", 400), {}
                 status, body = sim.state.create_order(payload)
-                return status, body, {}
+                if status != 201:
+                    return status, body, {}
+                return 201, with_links(body, sim.url), {"Location": f"{sim.url}/orders/{body['id']}"}
             if route == "/orders" and method == "GET":
-                return self._search(query)
-            if route.startswith("/orders/") and route.endswith("/notes") and method == "GET":
-                notes = lifecycle.notes_of(sim.state, route[len("/orders/"):-len("/notes")], query.get("type", "any"))
-                if notes is None:
-                    return 404, _error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404), {}
-                return 200, notes, {}
-            if route.startswith("/orders/") and method == "GET":
-                order = sim.state.get_order(route[len("/orders/"):])
+                denied = self._denied("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+                return denied or self._search(query)
+            notes = re.fullmatch(r"/orders/(\d+)/notes", route)
+            if notes and method == "GET":
+                denied = self._denied("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+                rows = None if denied else lifecycle.notes_of(sim.state, notes[1], query.get("type", "any"))
+                if denied or rows is None:
+                    return denied or (404, _error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404), {})
+                return 200, rows, {}
+            if one and method == "GET":
+                denied = self._denied("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
+                if denied:
+                    return denied
+                order = sim.state.get_order(one[1])
                 if order is None:
                     return 404, _error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404), {}
-                return 200, order, {}
+                return 200, with_links(order, sim.url), {}
             return 404, _error("rest_no_route", "No route was found matching the URL and request method.", 404), {}
 
+        def _denied(self, code: str, message: str):
+            if self._authenticated:
+                return None
+            return 401, _error(code, message, 401), {}
+
         def _search(self, query: dict) -> tuple[int, object, dict]:
+            bad = []
             try:
                 page = int(query.get("page", "1"))
+            except ValueError:
+                page, bad = 1, ["page"]
+            try:
                 per_page = int(query.get("per_page", "10"))
             except ValueError:
-                return 400, _error("rest_invalid_param", "Invalid parameter(s): page, per_page", 400), {}
-            if page < 1 or not 1 <= per_page <= 100:
-                return 400, _error("rest_invalid_param", "Invalid parameter(s): page, per_page", 400), {}
+                per_page, bad = 10, bad + ["per_page"]
+            if page < 1 and "page" not in bad:
+                bad.append("page")
+            if not 1 <= per_page <= 100 and "per_page" not in bad:
+                bad.append("per_page")
+            if query.get("order", "desc") not in ("asc", "desc"):
+                bad.append("order")
+            if bad:
+                return 400, _error("rest_invalid_param", f"Invalid parameter(s): {', '.join(bad)}", 400,
+                                   params={name: f"{name} is not valid." for name in bad}), {}
             found = sim.state.search_orders(query.get("search", ""), ascending=query.get("order") == "asc")
             found = lifecycle.filter_orders(found, query)
             total = len(found)
-            pages = max(1, math.ceil(total / per_page)) if total else 0
-            rows = found[(page - 1) * per_page: page * per_page]
-            return 200, rows, {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+            pages = math.ceil(total / per_page) if total else 0
+            rows = [with_links(o, sim.url) for o in found[(page - 1) * per_page: page * per_page]]
+            headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+            links = []
+            if page > 1:
+                links.append(f'<{self._page_url(query, min(page - 1, max(pages, 1)))}>; rel="prev"')
+            if pages > page:
+                links.append(f'<{self._page_url(query, page + 1)}>; rel="next"')
+            if links:
+                headers["Link"] = ", ".join(links)
+            return 200, rows, headers
+
+        def _page_url(self, query: dict, page: int) -> str:
+            params = {k: v for k, v in query.items() if not k.startswith("oauth_")
+                      and k not in ("consumer_key", "consumer_secret")}
+            params["page"] = str(page)
+            return f"{sim.url}/orders?{urlencode(params)}"
 
         # -- control --------------------------------------------------------------------------
 

@@ -4,9 +4,8 @@ import copy
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 
-from tradeline.devtools.supplier_sim import catalog as demo_catalog
+from tradeline.devtools.supplier_sim import catalog as demo_catalog, orders as sim_orders
 
 FAULT_STATUSES = (429, 500, 502, 503, 504)
 
@@ -52,10 +51,12 @@ class Faults:
 class SimState:
     def __init__(self, *, catalog_size: int = 60, seed: int = 1, bad_rows: int = 2):
         self.lock = threading.RLock()
+        self.on_change = None  # persistence hook: on_change(order_id | None | "reset"), called under the lock
         self.wake = threading.Event()  # set to release hanging requests (faults cleared, shutdown)
         self.reset(catalog_size=catalog_size, seed=seed, bad_rows=bad_rows)
 
-    def reset(self, *, catalog_size: int | None = None, seed: int | None = None, bad_rows: int | None = None) -> None:
+    def reset(self, *, catalog_size: int | None = None, seed: int | None = None, bad_rows: int | None = None,
+              notify: bool = True) -> None:
         with self.lock:
             self.catalog_size = catalog_size if catalog_size is not None else self.catalog_size
             self.seed = seed if seed is not None else self.seed
@@ -65,11 +66,29 @@ class SimState:
             self._orders: dict[int, dict] = {}
             self.order_notes: dict[int, list[dict]] = {}  # lifecycle.py: customer-visible notes
             self.next_order_id = 5001
+            self.next_line_id = 1
             self.nonces: dict[tuple[str, str], float] = {}
             self.requests: list[dict] = []
             self.faults = Faults()
             self.wake.set()
             self.wake = threading.Event()
+            if notify:
+                self.changed("reset")
+
+    def changed(self, order_id=None) -> None:
+        with self.lock:
+            if self.on_change is not None:
+                self.on_change(order_id)
+
+    def restore_orders(self, orders: dict[int, dict], *, next_order_id: int, next_line_id: int) -> None:
+        with self.lock:
+            self._orders = dict(orders)
+            self.next_order_id = max([next_order_id] + [n + 1 for n in orders])
+            self.next_line_id = next_line_id
+
+    def raw_order(self, order_id: int) -> dict:
+        with self.lock:
+            return self._orders[int(order_id)]
 
     # -- faults ---------------------------------------------------------------------------------
 
@@ -119,14 +138,17 @@ class SimState:
     def set_stock(self, card_id: str, stock: int) -> None:
         with self.lock:
             self.tradelines[str(card_id)].stock = stock
+            self.changed()
 
     def set_price(self, card_id: str, price_cents: int) -> None:
         with self.lock:
             self.tradelines[str(card_id)].price_cents = price_cents
+            self.changed()
 
     def remove_tradeline(self, card_id: str) -> None:
         with self.lock:
             del self.tradelines[str(card_id)]
+            self.changed()
 
     def stock(self, card_id: str) -> int:
         with self.lock:
@@ -135,65 +157,31 @@ class SimState:
     # -- orders -----------------------------------------------------------------------------------
 
     def create_order(self, payload: dict) -> tuple[int, dict]:
-        """(status, body) like WooCommerce's POST /orders, with stock going down."""
+        """(status, body) like WooCommerce's POST /orders (see orders.py): unknown products are kept as
+        product-less lines, stock is not checked (set_paid reduces it, possibly below zero), an order
+        without lines is created."""
+        try:
+            lines = sim_orders.parse_lines(payload.get("line_items"))
+        except sim_orders.OrderRefused as exc:
+            return exc.status, _error(exc.code, exc.message, exc.status, **exc.data)
         billing = payload.get("billing") if isinstance(payload.get("billing"), dict) else {}
-        items = payload.get("line_items")
-        if not isinstance(items, list) or not items:
-            return 400, _error("woocommerce_rest_required_line_items", "An order needs line_items.", 400)
         email = str(billing.get("email") or "")
         if email and ("@" not in email or " " in email):
             return 400, _error("rest_invalid_param", "Invalid parameter(s): billing", 400,
                                params={"billing": "Invalid email address."})
-        wanted: dict[str, int] = {}
-        for item in items:
-            if not isinstance(item, dict):
-                return 400, _error("rest_invalid_param", "Invalid parameter(s): line_items", 400)
-            product_id = str(item.get("product_id", "")).strip()
-            quantity = item.get("quantity")
-            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-                return 400, _error("woocommerce_rest_invalid_quantity", "Quantity must be a positive integer.", 400)
-            wanted[product_id] = wanted.get(product_id, 0) + quantity
         with self.lock:
-            for product_id, quantity in wanted.items():
-                tradeline = self.tradelines.get(product_id)
-                if tradeline is None:
-                    return 400, _error("woocommerce_rest_invalid_product_id",
-                                       f"Product ID #{product_id} is invalid.", 400)
-                if tradeline.stock < quantity:
-                    return 400, _error("woocommerce_rest_product_out_of_stock",
-                                       f"Not enough stock for product #{product_id} ({tradeline.stock} left).", 400)
-            now = datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
             order_id = self.next_order_id
             self.next_order_id += 1
-            line_items, total = [], 0
-            for n, (product_id, quantity) in enumerate(wanted.items()):
-                tradeline = self.tradelines[product_id]
-                tradeline.stock -= quantity
-                total += tradeline.price_cents * quantity
-                line_items.append({
-                    "id": order_id * 100 + n, "name": f"{tradeline.bank_name} ${tradeline.credit_limit:,}",
-                    "product_id": int(product_id) if product_id.isdigit() else product_id, "quantity": quantity,
-                    "price": tradeline.price_cents / 100, "subtotal": _usd(tradeline.price_cents * quantity),
-                    "total": _usd(tradeline.price_cents * quantity),
-                })
-            paid = bool(payload.get("set_paid"))
-            order = {
-                "id": order_id, "number": str(order_id), "status": "processing" if paid else "pending",
-                "currency": "USD", "date_created": now, "date_created_gmt": now, "date_modified": now,
-                "date_modified_gmt": now,
-                "date_paid": now if paid else None, "total": _usd(total),
-                "payment_method": str(payload.get("payment_method") or ""),
-                "payment_method_title": str(payload.get("payment_method_title") or ""),
-                "billing": {key: str(billing.get(key) or "") for key in
-                            ("first_name", "last_name", "company", "address_1", "city", "state", "postcode",
-                             "country", "email", "phone")},
-                "line_items": line_items,
-                "meta_data": [
-                    {"id": order_id * 10 + n, "key": str(m.get("key")), "value": m.get("value")}
-                    for n, m in enumerate(payload.get("meta_data") or []) if isinstance(m, dict)
-                ],
-            }
+            order = sim_orders.build_order(order_id=order_id, line_id_start=self.next_line_id, payload=payload,
+                                           lines=lines, tradelines=self.tradelines)
+            self.next_line_id += max(1, len(order["line_items"]))
+            if payload.get("set_paid") is True:  # payment_complete() reduces stock; nothing checks it
+                for line in order["line_items"]:
+                    tradeline = self.tradelines.get(str(line["product_id"]))
+                    if tradeline is not None:
+                        tradeline.stock -= line["quantity"]
             self._orders[order_id] = order
+            self.changed(order_id)
             return 201, copy.deepcopy(order)
 
     def get_order(self, order_id: str) -> dict | None:
@@ -204,6 +192,7 @@ class SimState:
     def set_order_status(self, order_id: int, status: str) -> None:
         with self.lock:
             self._orders[int(order_id)]["status"] = status
+            self.changed(int(order_id))
 
     def orders(self) -> list[dict]:
         with self.lock:
@@ -227,10 +216,6 @@ class SimState:
         with self.lock:
             return {"catalog_size": len(self.tradelines), "bad_rows": len(self.bad_rows), "seed": self.seed,
                     "orders": len(self._orders), "faults": asdict(self.faults)}
-
-
-def _usd(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
 
 
 def _error(code: str, message: str, status: int, **data) -> dict:

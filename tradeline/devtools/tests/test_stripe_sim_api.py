@@ -63,13 +63,15 @@ def test_create_session_from_form_encoded_params(api, stripe_sim):
     assert session["amount_total"] == session["amount_subtotal"] == 2 * 12500 + 999
     assert (session["status"], session["payment_status"], session["livemode"]) == ("open", "unpaid", False)
     assert session["url"] == f"{stripe_sim.url}/checkout/{session['id']}"
-    assert session["payment_intent"].startswith("pi_")
+    assert session["payment_intent"] is None  # no PaymentIntent until the session is confirmed
     assert session["metadata"] == {"order_id": "42"}
     assert session["customer_details"] is None
     assert response.headers["Request-Id"].startswith("req_")
-    pi = api.get(f"/v1/payment_intents/{session['payment_intent']}").json()
+    paid = stripe_sim.pay(session["id"], deliver=False)
+    assert paid["payment_intent"].startswith("pi_")
+    pi = api.get(f"/v1/payment_intents/{paid['payment_intent']}").json()
     assert (pi["object"], pi["amount"], pi["status"], pi["metadata"]) == (
-        "payment_intent", 25999, "requires_payment_method", {"order_id": "42"})
+        "payment_intent", 25999, "succeeded", {"order_id": "42"})
     items = api.get(f"/v1/checkout/sessions/{session['id']}/line_items").json()
     assert items["object"] == "list"
     assert [(i["quantity"], i["price"]["unit_amount"], i["amount_total"]) for i in items["data"]] == [
@@ -77,7 +79,7 @@ def test_create_session_from_form_encoded_params(api, stripe_sim):
     expanded = api.get(f"/v1/checkout/sessions/{session['id']}",
                        params={"expand[]": ["line_items", "payment_intent"]}).json()
     assert expanded["line_items"]["data"][1]["description"] == "Amex tradeline"
-    assert expanded["payment_intent"]["id"] == session["payment_intent"]
+    assert expanded["payment_intent"]["id"] == paid["payment_intent"]
 
 
 def test_missing_key_is_401(api, stripe_sim):
@@ -217,7 +219,11 @@ def test_expire_only_open_sessions(api, stripe_sim):
     again = api.post(f"/v1/checkout/sessions/{session['id']}/expire")
     assert again.status_code == 400
     assert "can be expired" in again.json()["error"]["message"]
-    assert api.get(f"/v1/payment_intents/{session['payment_intent']}").json()["status"] == "canceled"
+    assert expired["payment_intent"] is None  # never confirmed: there is no PaymentIntent to cancel
+    declined = api.post("/v1/checkout/sessions", data=SESSION_FORM).json()
+    intent = stripe_sim.decline(declined["id"], deliver=False)["payment_intent"]
+    api.post(f"/v1/checkout/sessions/{declined['id']}/expire")
+    assert api.get(f"/v1/payment_intents/{intent}").json()["status"] == "canceled"
 
 
 def test_payment_link_and_refund_list(api, stripe_sim):
@@ -233,8 +239,8 @@ def test_payment_link_and_refund_list(api, stripe_sim):
 
 def test_refunds_list_paginates(api, stripe_sim):
     session = api.post("/v1/checkout/sessions", data=SESSION_FORM).json()
-    stripe_sim.pay(session["id"], deliver=False)
-    charge_id = stripe_sim.payment_intent(session["payment_intent"])["latest_charge"]
+    intent = stripe_sim.pay(session["id"], deliver=False)["payment_intent"]
+    charge_id = stripe_sim.payment_intent(intent)["latest_charge"]
     ids = [api.post("/v1/refunds", data={"charge": charge_id, "amount": "100"}).json()["id"] for _ in range(3)]
     page1 = api.get("/v1/refunds", params={"charge": charge_id, "limit": 2}).json()
     assert [r["id"] for r in page1["data"]] == ids[::-1][:2] and page1["has_more"] is True

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('orders', '0005_orderitem_purchase_deadline'),
+        ('orders', '0006_orderitem_purchase_deadline'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

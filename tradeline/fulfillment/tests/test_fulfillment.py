@@ -164,7 +164,7 @@ def test_supplier_back_before_the_last_attempt_completes_by_itself(paid_order, s
 
 def test_rejected_order_fails_at_once_and_tells_the_admins(paid_order, supplier_sim):
     order = paid_order()
-    supplier_sim.set_stock(order.items.get().card_id, 0)
+    supplier_sim.state.remove_tradeline(order.items.get().card_id)  # the store keeps a product-less line
     run_worker()
     order.refresh_from_db()
     assert (order.status, order.fulfillment_status, supplier_of(order).attempts) == (

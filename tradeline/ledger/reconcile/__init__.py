@@ -17,7 +17,9 @@ What is checked (codes in `CODES`):
 - per broker: commissions earned - clawbacks == what payouts took + what is still pending, and the
   daily analytics add up to the paid orders;
 - Stripe (tradeline.ledger.reconcile.stripe_checks): each order agrees with its Checkout Session,
-  payment intent, charge (refunded amount, dispute) and refunds.
+  payment intent, charge (refunded amount, dispute) and refunds;
+- payouts sent with Stripe Connect (tradeline.ledger.reconcile.transfers): each sent payout agrees
+  with its Transfer (amount, destination, transfer group, reversals), here and at Stripe.
 
 Set-based SQL does the work: the database returns only the rows that disagree. The few checks that
 need arithmetic per row (clawbacks of refunded orders, Stripe look-ups) stream their rows in chunks.
@@ -30,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from tradeline.ledger.reconcile import ledger, stripe_checks
+from tradeline.ledger.reconcile import ledger, stripe_checks, transfers
 
 CODES = {
     # orders
@@ -71,6 +73,8 @@ CODES = {
     "STRIPE_REFUNDED_MISMATCH": "Stripe's refunded amount differs from the order's",
     "STRIPE_DISPUTE_MISMATCH": "Stripe's dispute flag differs from the order's dispute status",
     "STRIPE_REFUND_MISMATCH": "a refund we recorded is missing at Stripe or differs there",
+    # payouts sent with Stripe Connect (transfers.py)
+    **transfers.CODES,
 }
 
 KEPT_MAX = 10_000  # discrepancies kept in the report object (all of them are passed to on_discrepancy)
@@ -95,6 +99,8 @@ class ReconcileReport:
     discrepancies: list[Discrepancy] = field(default_factory=list)  # the first KEPT_MAX
     checked: dict = field(default_factory=dict)  # rows looked at: orders, commissions, payouts, brokers, stripe
     stripe_errors: int = 0  # Stripe look-ups that failed (network, 5xx): the Stripe check is incomplete
+    stripe_failure_reasons: Counter = field(default_factory=Counter)  # why they failed: reason -> orders
+    stripe_failed_orders: list[tuple[str, str]] = field(default_factory=list)  # the first KEPT_MAX (number, why)
     seconds: float = 0.0
 
     @property
@@ -111,7 +117,11 @@ class ReconcileReport:
             head = f"{self.total:,} discrepanc{'y' if self.total == 1 else 'ies'} ({per_code})"
         else:
             head = "0 discrepancies"
-        tail = f"; {self.stripe_errors:,} Stripe look-ups failed (Stripe check incomplete)" if self.stripe_errors else ""
+        tail = ""
+        if self.stripe_errors:
+            reasons = "; ".join(f"{why} ({n:,} order{'s' if n != 1 else ''})"
+                                for why, n in self.stripe_failure_reasons.most_common(3))
+            tail = f"; {self.stripe_errors:,} Stripe look-ups failed (Stripe check incomplete): {reasons}"
         return f"{head} in {scope} ({self.seconds:.1f}s){tail}"
 
 
@@ -121,6 +131,11 @@ class Collector:
     def __init__(self, report: ReconcileReport, on_discrepancy: Callable[[Discrepancy], None] | None):
         self.report = report
         self.on_discrepancy = on_discrepancy
+
+    def stripe_failed(self, order_number: str, why: str) -> None:
+        self.report.stripe_failure_reasons[why] += 1
+        if len(self.report.stripe_failed_orders) < KEPT_MAX:
+            self.report.stripe_failed_orders.append((order_number, why))
 
     def add(self, code: str, entity: str, ref, message: str) -> None:
         assert code in CODES, code
@@ -157,8 +172,10 @@ def reconcile_run(*, since: date | datetime | None = None, stripe: bool = True,
     collector = Collector(report, on_discrepancy)
     say = progress or (lambda line: None)
     ledger.check_all(collector, since=since_dt, say=say)
+    transfers.check_records(collector, since=since_dt, say=say)
     if stripe:
         stripe_checks.check_all(collector, since=since_dt, say=say, workers=stripe_workers)
+        transfers.check_stripe(collector, since=since_dt, say=say, workers=stripe_workers)
     report.seconds = time.perf_counter() - started
     return report
 

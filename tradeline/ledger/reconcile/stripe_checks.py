@@ -4,8 +4,8 @@ tests and `make run`).
 
 The orders are streamed from the database in chunks; each chunk's look-ups run on a small thread
 pool (plain values only cross into the threads, never ORM objects). A look-up that fails for a
-transient reason (network, 5xx) is counted in `report.stripe_errors`, not as a discrepancy: the
-check is then incomplete and the command says so.
+transient reason (network, 5xx, no key) is counted in `report.stripe_errors`, not as a discrepancy:
+the check is then incomplete and the command says why (and, with -v 2, for which orders).
 """
 
 from collections.abc import Callable
@@ -127,17 +127,17 @@ def _check_payment(facts: OrderFacts, found: list) -> None:
                 found.append(("STRIPE_REFUND_MISMATCH", f"refund {refund_id} of {amount}: at Stripe {state}"))
 
 
-def check_order(facts: OrderFacts) -> tuple[list[tuple[str, str]], bool]:
-    """([(code, message)], failed) for one order; `failed` when Stripe could not be asked."""
+def check_order(facts: OrderFacts) -> tuple[list[tuple[str, str]], str | None]:
+    """([(code, message)], why) for one order; `why` says why Stripe could not be asked (else None)."""
     found: list[tuple[str, str]] = []
     try:
         if facts.session_id:
             _check_session(facts, found)
         if facts.payment_status in PAID and facts.payment_method == PaymentMethod.STRIPE:
             _check_payment(facts, found)
-    except ApplicationError:  # UpstreamError, or an unexpected rejection: Stripe could not be asked
-        return found, True
-    return found, False
+    except ApplicationError as exc:  # UpstreamError, or an unexpected rejection: Stripe could not be asked
+        return found, f"{exc.code}: {exc.message}"
+    return found, None
 
 
 def _facts(since: datetime | None):
@@ -174,10 +174,12 @@ def check_all(c, *, since: datetime | None, say: Callable[[str], None], workers:
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         def flush() -> None:
             nonlocal checked, failed
-            for facts, (found, broken) in zip(chunk, pool.map(check_order, chunk), strict=True):
+            for facts, (found, why) in zip(chunk, pool.map(check_order, chunk), strict=True):
                 for code, message in found:
                     c.add(code, "order", facts.number, message)
-                failed += int(broken)
+                if why is not None:
+                    failed += 1
+                    c.stripe_failed(facts.number, why)
                 checked += 1
                 if checked % PROGRESS_EVERY == 0:
                     say(f"    Stripe: {checked:,} orders compared")

@@ -254,6 +254,7 @@ def test_every_database_code_is_exercised():
     stripe_codes = {code for code in CODES if code.startswith("STRIPE_")}
     unreachable = {"REFUND_EXCEEDS_PAID", "ORDER_NO_ITEMS", "BROKER_LEDGER"}  # CHECK constraints / summary
     exercised = {code for _, expected in CORRUPTIONS.values() for code in expected}
+    exercised |= {"TRANSFER_RECORD", "TRANSFER_UNSETTLED"}  # need a sent payout: test_reconcile_transfers.py
     assert set(CODES) - stripe_codes - unreachable <= exercised
     assert "BROKER_LEDGER" in exercised
 

@@ -122,3 +122,26 @@ def test_stripe_unreachable_makes_the_check_incomplete_exit_2(stripe_sim, shop, 
     stripe_sim.clear_faults()
     call_command("reconcile", "--quiet")
     assert capsys.readouterr().out.startswith("0 discrepancies in 1 orders")
+
+
+def test_failed_stripe_look_ups_say_why_and_which_orders(stripe_sim, shop, capsys, settings):
+    client = Client()
+    paid = [shop(), shop()]
+    for order in paid:
+        sim.pay(client, stripe_sim, order)
+    settings.STRIPE_SECRET_KEY = ""  # what a second terminal without the demo's configuration used to have
+
+    with pytest.raises(CommandError) as error:
+        call_command("reconcile", "--quiet")
+    out = capsys.readouterr().out
+    assert ("2 Stripe look-ups failed (Stripe check incomplete): STRIPE_UNAVAILABLE: Payments are not configured "
+            "(STRIPE_SECRET_KEY is empty). (2 orders)") in out
+    assert "STRIPE LOOK-UP FAILED" not in out
+    assert str(error.value) == "2 orders could not be compared with Stripe (-v 2 lists them)"
+
+    with pytest.raises(CommandError):
+        call_command("reconcile", "--quiet", verbosity=2)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("STRIPE LOOK-UP FAILED")]
+    assert sorted(lines) == sorted(
+        f"STRIPE LOOK-UP FAILED order {order.order_number}: STRIPE_UNAVAILABLE: Payments are not configured "
+        "(STRIPE_SECRET_KEY is empty)." for order in paid)

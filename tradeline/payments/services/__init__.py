@@ -10,7 +10,11 @@ from tradeline.payments.services.checkout import (
     order_expire_stale_checkouts,
     payment_link_create,
 )
-from tradeline.payments.services.disputes import order_dispute_closed, order_dispute_opened
+from tradeline.payments.services.disputes import (
+    DISPUTE_CLOSING_STATUSES,
+    order_dispute_closed,
+    order_dispute_opened,
+)
 from tradeline.payments.services.paid import (
     PaidOutcome,
     order_async_payment_failed,
@@ -28,6 +32,7 @@ from tradeline.payments.services.refunds import (
 )
 
 __all__ = [
+    "DISPUTE_CLOSING_STATUSES",
     "PaidOutcome",
     "RefundOutcome",
     "checkout_cancel",

@@ -1,7 +1,8 @@
-"""Disputes (chargebacks) of the paying payment: `charge.dispute.created` holds the broker's
-commission; the dispute closing lost claws it back like a full refund, won (or warning_closed: no
-money withdrawn) releases it. Keyed on the payment's dispute state (Stripe allows one dispute per
-charge), so a repeated or late event changes nothing. docs/domain.md "Disputes"."""
+"""Disputes (chargebacks and inquiries) of the paying payment: `charge.dispute.created` holds the
+broker's commission; `charge.dispute.closed` applies the rule of its closing status
+(DISPUTE_CLOSING_STATUSES): lost claws it back like a full refund, the others release it. Keyed on
+the payment's dispute state (Stripe allows one dispute per charge), so a repeated or late event
+changes nothing. docs/domain.md "Disputes"."""
 
 from django.db import transaction
 
@@ -12,6 +13,14 @@ from tradeline.orders.services import order_transition
 from tradeline.payments.models import Payment
 from tradeline.payments.services.common import order_locked, paying_payment_locked, payment_summary
 from tradeline.payouts.services import commission_dispute_closed, commission_hold_for_dispute
+
+# Every status a dispute can close with in the pinned API version -> whether the broker keeps the
+# commission. won: the merchant won the chargeback. warning_closed: an inquiry closed without
+# becoming a chargeback. prevented: the dispute was stopped before it became one (if the card
+# network refunded the customer instead, that arrives as charge.refunded and is clawed back as a
+# refund). lost: the money was withdrawn, clawed back in full. Open statuses (needs_response,
+# under_review, warning_*, appeal_*) never close a dispute.
+DISPUTE_CLOSING_STATUSES: dict[str, bool] = {"won": True, "warning_closed": True, "prevented": True, "lost": False}
 
 
 def _set_dispute(order: Order, payment: Payment | None, status: str) -> None:

@@ -29,6 +29,8 @@ from tradeline.audit.services import activity_entry, activity_log, activity_log_
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
 from tradeline.fulfillment.dispatch import fulfillment_start
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.orders.models import (
     MANUAL_METHODS,
     Order,
@@ -182,8 +184,10 @@ def _store_ids(payment: Payment, signal: _Signal) -> list[str]:
 
 
 def _customer(order: Order, signal: _Signal) -> dict:
-    """The customer's name and phone as the payment reports them (kept when it reports none)."""
-    return dict(customer_name=signal.customer_name or order.customer_name,
+    """The customer's name and phone. The name the customer typed at checkout wins over the
+    cardholder's name the payment reports (which only fills a blank one); the phone as reported
+    (kept when the payment reports none)."""
+    return dict(customer_name=order.customer_name or signal.customer_name,
                 customer_phone=signal.customer_phone or order.customer_phone)
 
 
@@ -219,6 +223,7 @@ def _paid(order: Order, payment: Payment, signal: _Signal) -> PaidOutcome:
         metadata={"order_number": order.order_number, "amount": signal.amount, "currency": signal.currency,
                   "method": signal.method, "reference": payment.reference}))
     activity_log_many(activity)
+    hook_events.order_event(order, EventType.ORDER_PAID)
     fulfillment_start(order=order)
     if order.broker_id is not None:
         # Last: the broker's daily row is shared by all its sales; hold its lock only briefly.

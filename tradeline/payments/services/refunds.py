@@ -11,6 +11,7 @@ status. The order's summary columns and the broker's commission follow in the sa
 import logging
 import uuid
 from enum import StrEnum
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
@@ -20,7 +21,9 @@ from tradeline.analytics.services import stats_increment
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
 from tradeline.core.errors import ApplicationError, Conflict, UpstreamError, ValidationFailed
-from tradeline.core.money import cents_to_usd
+from tradeline.core.money import cents_to_usd, format_usd
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.orders.models import (
     PAID_PAYMENT_STATES,
     REFUNDABLE_PAYMENT_STATES,
@@ -31,6 +34,7 @@ from tradeline.orders.models import (
     PaymentStatus,
 )
 from tradeline.orders.services import order_transition
+from tradeline.payments import emails as payment_emails
 from tradeline.payments import stripe_gateway
 from tradeline.payments.models import Payment, Refund, WebhookEvent
 from tradeline.payments.services.common import (
@@ -85,6 +89,8 @@ def _apply_total_locked(order: Order, payment: Payment | None, amount_refunded: 
         metadata={"order_number": order.order_number, "amount_refunded": amount_refunded, "delta": delta,
                   "amount_paid": order.amount_paid, "source": source},
     )
+    hook_events.order_event(order, EventType.ORDER_REFUNDED)
+    transaction.on_commit(partial(payment_emails.send_refund_processed, order_id=order.pk, amount=delta))
     return RefundOutcome.APPLIED
 
 
@@ -100,8 +106,8 @@ def refund_total_apply(*, order_id, amount_refunded: int, actor_user=None) -> Re
         order = order_locked(order_id)
         outcome = _apply_total_locked(order, paying_payment_locked(order), amount_refunded, actor_user=actor_user)
     if outcome == RefundOutcome.EXCEEDS_PAID:
-        order_flag_for_review(order_id=order.pk, reason=f"Stripe reports {cents_to_usd(amount_refunded)} refunded, "
-                                                        f"more than the {cents_to_usd(order.amount_paid)} paid.")
+        order_flag_for_review(order_id=order.pk, reason=f"Stripe reports {format_usd(amount_refunded)} refunded, "
+                                                        f"more than the {format_usd(order.amount_paid)} paid.")
     return outcome
 
 
@@ -171,7 +177,7 @@ def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order
         if in_progress is not None:
             if amount is None or amount == in_progress.amount:
                 return order, payment, in_progress  # retried with the same idempotency key: Stripe refunds once
-            raise Conflict(f"A refund of {cents_to_usd(in_progress.amount)} is still in progress for this order.",
+            raise Conflict(f"A refund of {format_usd(in_progress.amount)} is still in progress for this order.",
                            code="REFUND_IN_PROGRESS", details={"refund_id": str(in_progress.pk)})
         remaining = payment.amount - payment.amount_refunded
         if remaining <= 0:
@@ -179,7 +185,7 @@ def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order
         amount = remaining if amount is None else amount
         if not 1 <= amount <= remaining:
             raise ValidationFailed(
-                f"The refund amount must be between 1 and {remaining} cents ({cents_to_usd(remaining)}).",
+                f"The refund amount must be between $0.01 and {format_usd(remaining)} (what is left to refund).",
                 code="INVALID_REFUND_AMOUNT",
                 details={"field": "amount", "remaining": remaining, "remaining_usd": cents_to_usd(remaining)},
             )

@@ -48,7 +48,9 @@ def test_checkout_session_carries_the_order(stripe_sim, make_broker, make_order)
     ]
     descriptions = sorted(li["price"]["product"]["description"] for li in session["line_items"])
     assert descriptions[0] == "Authorized-user tradeline: Bank 0, credit limit $5,000.00, opened 2015-03"
-    pi = stripe_sim.payment_intent(session["payment_intent"])
+    assert session["payment_intent"] is None  # created when the session is confirmed (API 2022-08-01)
+    paid = stripe_sim.pay(result.id)
+    pi = stripe_sim.payment_intent(paid["payment_intent"])
     assert pi["metadata"] == expected_meta
     assert pi["amount"] == order.total_charged
 
@@ -58,7 +60,8 @@ def test_direct_order_metadata_says_direct(stripe_sim, make_order):
     session = stripe_sim.session(_checkout(order).id)
     assert session["metadata"]["broker_id"] == "direct"
     assert session["amount_total"] == 50_000
-    assert stripe_sim.payment_intent(session["payment_intent"])["metadata"]["broker_id"] == "direct"
+    paid = stripe_sim.pay(session["id"])
+    assert stripe_sim.payment_intent(paid["payment_intent"])["metadata"]["broker_id"] == "direct"
 
 
 def test_expiry_comes_from_settings(stripe_sim, make_order, settings):
@@ -161,7 +164,8 @@ def test_expire_and_retrieve(stripe_sim, make_order):
         gateway.expire_checkout_session(session_id)
     assert (info.value.status, info.value.code) == (400, "STRIPE_REJECTED")
     assert stripe_sim.drain()
-    assert [e["type"] for e in stripe_sim.events()] == ["payment_intent.canceled", "checkout.session.expired"]
+    # Never confirmed: no PaymentIntent, so none is canceled (API 2022-08-01).
+    assert [e["type"] for e in stripe_sim.events()] == ["checkout.session.expired"]
 
 
 def test_unknown_session_is_a_404_rejection(stripe_sim):

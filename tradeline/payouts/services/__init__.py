@@ -1,4 +1,5 @@
-"""Write services of the payouts app: commissions (commissions.py) and payouts (payouts.py)."""
+"""Write services of the payouts app: commissions (commissions.py), payouts (payouts.py), Stripe Connect
+accounts (connect.py), transfers and reversals (transfers.py), tax details (tax.py)."""
 
 from tradeline.payouts.services.commissions import (
     commission_apply_refund,
@@ -16,8 +17,13 @@ from tradeline.payouts.services.payouts import (
     payout_preview,
     payout_run_month,
 )
+from tradeline.payouts.services.transfers import SendResult, payout_send, payouts_send_all, transfer_reverse
 
 __all__ = [
+    "SendResult",
+    "payout_send",
+    "payouts_send_all",
+    "transfer_reverse",
     "PayoutPreview",
     "commission_apply_refund",
     "commission_create_for_order",

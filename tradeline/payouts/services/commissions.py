@@ -28,6 +28,8 @@ from tradeline.audit.models import ActivityLog
 from tradeline.audit.services import activity_entry, activity_log, activity_log_many
 from tradeline.core.money import clawback_cents, proportion_of
 from tradeline.core.db import insert_unless_present
+from tradeline.hooks import events as hook_events
+from tradeline.hooks.models import EventType
 from tradeline.orders.models import DisputeStatus, Order
 from tradeline.payouts.models import (
     AdjustmentStatus,
@@ -200,6 +202,7 @@ def commission_create_for_order(*, order: Order, current: bool = False,
         activity_log_many([entry])
     else:
         activity.append(entry)
+    hook_events.commission_event(commission, EventType.COMMISSION_CREATED)
     if order.amount_refunded > 0 or order.dispute_status == DisputeStatus.LOST:
         commission_apply_refund(order=order)
     return commission
@@ -239,6 +242,7 @@ def commission_apply_refund(*, order: Order) -> None:
         metadata["remaining"] = commission.total_commission
         action = "commission.reduced"
     activity_log(action=action, entity=commission, broker=commission.broker, metadata=metadata)
+    hook_events.commission_event(commission, EventType.COMMISSION_CLAWED_BACK, clawback_total=target.total)
 
 
 @transaction.atomic
@@ -288,6 +292,7 @@ def commission_dispute_closed(*, order: Order, won: bool) -> CommissionRecord | 
                 metadata["reduced_by"] = booked.total
             activity_log(action="commission.dispute_lost", entity=commission, broker=commission.broker,
                          metadata=metadata)
+            hook_events.commission_event(commission, EventType.COMMISSION_CLAWED_BACK, clawback_total=target.total)
     if commission.status == CommissionStatus.HELD:
         commission.status = CommissionStatus.PAYABLE
         commission.save(update_fields=["status", "updated_at"])

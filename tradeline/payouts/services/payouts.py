@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -36,7 +37,9 @@ from tradeline.audit.services import activity_log
 from tradeline.brokers.models import Broker
 from tradeline.core.errors import Conflict, NotFound, ValidationFailed
 from tradeline.core.money import cents_to_usd
+from tradeline.hooks import events as hook_events
 from tradeline.orders.models import DisputeStatus, Order
+from tradeline.payouts import emails as payout_emails
 from tradeline.payouts.models import (
     AdjustmentStatus,
     CommissionAdjustment,
@@ -44,6 +47,7 @@ from tradeline.payouts.models import (
     CommissionStatus,
     Payout,
     PayoutStatus,
+    PayoutTransfer,
 )
 
 logger = logging.getLogger(__name__)
@@ -374,13 +378,18 @@ def _created_metadata(payout: Payout, year: int, month: int) -> dict:
 
 
 def _transition(*, payout_id, to: str, actor_user, **fields) -> Payout:
-    updated = Payout.objects.filter(pk=payout_id, status=PayoutStatus.PENDING).update(
+    # A payout whose Stripe transfer is being sent (outcome not known yet) is settled by the send only.
+    sending = Exists(PayoutTransfer.objects.filter(payout_id=OuterRef("pk"), status=PayoutTransfer.Status.SENDING))
+    updated = Payout.objects.filter(pk=payout_id, status=PayoutStatus.PENDING).exclude(sending).update(
         status=to, updated_at=timezone.now(), **fields
     )
     if not updated:
         payout = Payout.objects.filter(pk=payout_id).first()
         if payout is None:
             raise NotFound("No such payout.", code="PAYOUT_NOT_FOUND")
+        if payout.status == PayoutStatus.PENDING:
+            raise Conflict("This payout's Stripe transfer is being sent; send it again to settle it.",
+                           code="PAYOUT_TRANSFER_IN_FLIGHT")
         raise Conflict(
             f"This payout is {payout.status}; only a PENDING payout can be changed.",
             code="PAYOUT_NOT_PENDING", details={"status": payout.status},
@@ -389,8 +398,10 @@ def _transition(*, payout_id, to: str, actor_user, **fields) -> Payout:
 
 
 @transaction.atomic
-def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_user=None) -> Payout:
+def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_user=None,
+                     notify: bool = True) -> Payout:
     """PENDING -> COMPLETED: the admin paid the broker. Commissions PAID, adjustments APPLIED.
+    The broker gets the "payout sent" email after the commit (notify=False: the caller sends it).
 
     Repeating with the same transaction id returns the payout unchanged; anything else that is not
     PENDING is a Conflict.
@@ -409,16 +420,29 @@ def payout_mark_paid(*, payout_id, transaction_id: str, notes: str = "", actor_u
         return done
     payout = _transition(payout_id=payout_id, to=PayoutStatus.COMPLETED, actor_user=actor_user,
                          transaction_id=transaction_id, notes=notes or "", processed_at=now, processed_by=actor_user)
-    n_comm = CommissionRecord.objects.of_payout(payout).filter(status=CommissionStatus.IN_PAYOUT).update(
-        status=CommissionStatus.PAID, paid_at=now, updated_at=now
-    )
-    n_adj = CommissionAdjustment.objects.filter(payout_id=payout.pk, status=AdjustmentStatus.IN_PAYOUT).update(
-        status=AdjustmentStatus.APPLIED, updated_at=now
-    )
+    n_comm, n_adj = lines_mark_paid([payout], now=now)
     activity_log(action="payout.completed", entity=payout, actor_user=actor_user, broker=payout.broker,
                  metadata={"transaction_id": transaction_id, "total_amount": payout.total_amount,
                            "commissions": n_comm, "adjustments": n_adj})
+    hook_events.payout_sent(payout)
+    if notify:
+        transaction.on_commit(partial(payout_emails.send_payout_sent, payout=payout))
     return payout
+
+
+def lines_mark_paid(payouts: list[Payout], *, now) -> tuple[int, int]:
+    """The lines of payouts just COMPLETED: commissions PAID, adjustments APPLIED (one UPDATE each,
+    every payout's commissions found through the broker index). Returns (commissions, adjustments)."""
+    if not payouts:
+        return 0, 0
+    ids = [p.pk for p in payouts]
+    mine = CommissionRecord.objects.filter(broker_id__in={p.broker_id for p in payouts}, payout_id__in=ids)
+    n_comm = mine.filter(status=CommissionStatus.IN_PAYOUT).update(
+        status=CommissionStatus.PAID, paid_at=now, updated_at=now)
+    n_adj = CommissionAdjustment.objects.filter(payout_id__in=ids,
+                                                status=AdjustmentStatus.IN_PAYOUT).update(
+        status=AdjustmentStatus.APPLIED, updated_at=now)
+    return n_comm, n_adj
 
 
 def _release(payout: Payout, now) -> tuple[int, int]:

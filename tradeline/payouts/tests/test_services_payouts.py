@@ -354,3 +354,17 @@ def test_refunds_racing_the_run_are_counted_exactly_once(make_broker):
     open_adj = sum(CommissionAdjustment.objects.filter(status=AdjustmentStatus.OPEN).values_list("amount", flat=True))
     assert payout.total_amount + open_adj == 20 * 15_000  # every order ends at half its earnings
     assert Order.objects.filter(amount_refunded=60_000).count() == 20
+
+
+@pytest.mark.django_db
+def test_a_page_lists_the_first_lines_of_a_long_payout_and_counts_them_all(make_broker):
+    broker = make_broker()
+    for day in (3, 9, 17, 25):
+        paid_order(broker=broker, paid_at=utc(2026, 8, day))
+    payout = create(broker, AUG)
+    full = payout_report(payout=payout)
+    page = payout_report(payout=payout, order_limit=3)
+    assert (full["order_count"], len(full["orders"])) == (4, 4)
+    assert (page["order_count"], page["orders"]) == (4, full["orders"][:3])
+    assert page["totals"] == full["totals"]
+    assert payout_report(payout=payout, order_limit=10)["order_count"] == 4

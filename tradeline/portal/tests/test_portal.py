@@ -194,3 +194,86 @@ def test_embed_page_shows_the_script_tag(portal, settings):
     html = portal.get("/portal/embed/").content.decode()
     assert (f"&lt;script src=&quot;{settings.PUBLIC_BASE_URL}/widget.js&quot; "
             "data-key=&quot;YOUR_PUBLISHABLE_KEY&quot;&gt;&lt;/script&gt;") in html
+
+
+@pytest.mark.django_db
+def test_order_filter_chips_use_the_status_labels(portal):
+    html = portal.get("/portal/orders/").content.decode()
+
+    assert '<a href="?status=ON_HOLD" class="">On hold</a>' in html
+    assert "On_hold" not in html
+
+
+@pytest.mark.django_db
+def test_admin_index_names_daily_stats_in_plain_english(admin_client):
+    html = admin_client.get("/admin/").content.decode()
+
+    assert "Broker daily stats<" in html
+    assert "statss" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount, status", [("5000", 200), ("5000.01", 422), ("99999", 422)])
+def test_fixed_markup_is_capped_at_the_documented_maximum_in_the_preview(portal, amount, status):
+    _tradeline("c1", 33_333)
+
+    response = portal.get("/portal/settings/preview", {"markup_type": "FIXED", "markup_fixed_usd": amount})
+
+    assert response.status_code == status
+    if status == 422:
+        assert response.json()["error"] == "The fixed markup must be between $0.00 and $5,000.00 per tradeline."
+
+
+@pytest.mark.django_db
+def test_fixed_markup_above_the_maximum_is_not_saved(portal, broker):
+    response = portal.post("/portal/settings/", {"markup_type": "FIXED", "markup_fixed_usd": "99999"})
+
+    assert response.status_code == 200
+    assert "The fixed markup must be between $0.00 and $5,000.00 per tradeline." in response.content.decode()
+    assert "At most $5,000.00 per tradeline." in response.content.decode()
+    broker.refresh_from_db()
+    assert (broker.markup_type, str(broker.markup_percent), broker.markup_fixed) == ("PERCENTAGE", "20.000", 0)
+
+
+@pytest.mark.django_db
+def test_fixed_markup_cap_holds_for_the_api_too(broker):
+    from tradeline.brokers.services import broker_update_settings
+    from tradeline.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        broker_update_settings(broker=broker, markup_type="FIXED", markup_fixed=500_001)
+
+    assert refused.value.code == "MARKUP_OUT_OF_RANGE"
+    broker.refresh_from_db()
+    assert (broker.markup_type, broker.markup_fixed) == ("PERCENTAGE", 0)
+
+
+@pytest.mark.django_db
+def test_rotating_the_publishable_key_in_the_portal_keeps_the_demo_page_working(portal, broker, client):
+    from tradeline.brokers.services import broker_keys_rotate
+    from tradeline.widget.services import demo_page_set
+
+    old = broker_keys_rotate(broker_id=broker.pk)["publishable_key"]
+    demo_page_set(broker=broker, publishable_key=old)
+
+    response = portal.post("/portal/keys/", {"kind": "PUBLISHABLE"})
+
+    new = response.context["new_keys"]["publishable_key"]
+    assert new != old
+    page = client.get("/demo/").content.decode()
+    assert f'data-key="{new}"' in page and old not in page
+    assert 'id="key-revoked"' not in page
+
+
+@pytest.mark.django_db
+def test_demo_page_says_when_its_key_was_revoked_elsewhere(broker, client, django_capture_on_commit_callbacks):
+    from tradeline.brokers.services import broker_keys_rotate
+    from tradeline.widget.services import demo_page_set
+
+    demo_page_set(broker=broker, publishable_key=broker_keys_rotate(broker_id=broker.pk)["publishable_key"])
+    assert 'id="key-revoked"' not in client.get("/demo/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        broker_keys_rotate(broker_id=broker.pk, kind="PUBLISHABLE")  # e.g. through the API
+
+    assert 'id="key-revoked"' in client.get("/demo/").content.decode()

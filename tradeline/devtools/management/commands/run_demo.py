@@ -18,10 +18,12 @@ import urllib.request
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management import get_commands
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
+from tradeline.devtools.simstore import demo_state_path, forget_demo_world
 from tradeline.devtools.demo import STRIPE_SIM_PORT_OFFSET, SUPPLIER_SIM_PORT_OFFSET, credentials_path, demo_environment
+from tradeline.devtools.envfile import write_env_file
 
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -36,8 +38,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000),
                             help="port of the web app (default $PORT or 8000)")
         parser.add_argument("--no-seed", action="store_true", help="skip migrate/seed (reuse the existing data)")
+        parser.add_argument("--fresh", action="store_true",
+                            help="start over: forget the simulators' saved world (var/*_sim.sqlite3) and empty "
+                                 "the shop's database before seeding (make run FRESH=1)")
 
-    def handle(self, *args, port: int, no_seed: bool, **options):
+    def handle(self, *args, port: int, no_seed: bool, fresh: bool = False, **options):
         if not 1024 <= port <= 65533:
             raise CommandError("--port must be between 1024 and 65533 (the simulators use port+1 and port+2).")
         ports = {"web": port, "stripe": port + STRIPE_SIM_PORT_OFFSET, "supplier": port + SUPPLIER_SIM_PORT_OFFSET}
@@ -46,15 +51,25 @@ class Command(BaseCommand):
             raise CommandError(f"{', '.join(busy)} already in use (another demo running?). "
                                f"Stop it, or pick other ports: PORT={port + 10} make run")
 
-        env = {**os.environ, **demo_environment(port, Path(settings.VAR_DIR)), "PYTHONUNBUFFERED": "1"}
+        var_dir = Path(settings.VAR_DIR)
+        if fresh:  # the shop's orders and the simulators' world go together (supplier order ids, sessions)
+            forgotten = forget_demo_world(var_dir)
+            call_command("flush", interactive=False, verbosity=0)
+            self.stdout.write(f"starting over: database emptied, {', '.join(forgotten) or 'no saved simulator state'}"
+                              " removed")
+        demo_env = demo_environment(port, var_dir)
+        env_file = write_env_file(var_dir, demo_env)
+        env = {**os.environ, **demo_env, "PYTHONUNBUFFERED": "1"}
         exe = [sys.executable, "-m", "tradeline"]
         available = get_commands()
         simulators: list[tuple[str, list[str], int]] = []
         if "stripe_sim" in available:
             simulators.append(("stripe", exe + ["stripe_sim", "--port", str(ports["stripe"]),
-                                                "--webhook-url", env["STRIPE_SIM_WEBHOOK_URL"]], ports["stripe"]))
+                                                "--webhook-url", env["STRIPE_SIM_WEBHOOK_URL"],
+                                                "--state", str(demo_state_path(var_dir, "stripe"))], ports["stripe"]))
         if "supplier_sim" in available:
-            simulators.append(("supplier", exe + ["supplier_sim", "--port", str(ports["supplier"])], ports["supplier"]))
+            simulators.append(("supplier", exe + ["supplier_sim", "--port", str(ports["supplier"]), "--state",
+                                                  str(demo_state_path(var_dir, "supplier"))], ports["supplier"]))
         services = [
             ("worker", exe + ["db_worker", "--queue-name", "*", "--interval", "0.5", "--no-reload"]),
             ("web", exe + ["runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"]),
@@ -64,6 +79,8 @@ class Command(BaseCommand):
         stopping = False
 
         def stop() -> None:
+            for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C does not cut the clean-up short
+                signal.signal(signum, signal.SIG_IGN)
             for _, proc in reversed(procs):
                 if proc.poll() is None:
                     proc.terminate()
@@ -76,10 +93,12 @@ class Command(BaseCommand):
                     proc.kill()
                     proc.wait()
 
-        def on_term(*_):
-            raise KeyboardInterrupt
+        def on_signal(signum, _frame):
+            raise StopRequested(signal.Signals(signum).name)
 
-        signal.signal(signal.SIGTERM, on_term)
+        # Both set explicitly: a shell script that starts `make run &` leaves SIGINT ignored in it
+        # (its children install their own handler and would stop first, looking like a crash).
+        previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
         try:
             for name, cmd, sim_port in simulators:
                 procs.append((name, subprocess.Popen(cmd, env=env)))
@@ -94,18 +113,21 @@ class Command(BaseCommand):
                 procs.append((name, subprocess.Popen(cmd, env=env)))
             self._wait_for_http(f"http://127.0.0.1:{port}/health", "web", procs)
             self._wait_for_tasks(procs)
-            self._announce(port)
+            self._announce(port, env_file)
             while True:
                 for name, proc in procs:
                     if proc.poll() is not None:
                         raise CommandError(f"{name} exited with code {proc.returncode}; stopping the demo "
                                            "(see its messages above)")
                 time.sleep(0.5)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, StopRequested) as exc:
             stopping = True
-            self.stdout.write("\nstopping the demo ...")
+            why = f"{exc.args[0]}" if isinstance(exc, StopRequested) else "SIGINT"
+            self.stdout.write(f"\nthe demo was asked to stop ({why}); stopping every process ...")
         finally:
             stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
             if stopping:
                 self.stdout.write("stopped.")
 
@@ -158,7 +180,7 @@ class Command(BaseCommand):
 
     # --- output ------------------------------------------------------------------------------------
 
-    def _announce(self, port: int) -> None:
+    def _announce(self, port: int, env_file: Path) -> None:
         path = credentials_path()
         creds = json.loads(path.read_text()) if path.exists() else {}
         base = f"http://127.0.0.1:{port}"
@@ -177,11 +199,17 @@ class Command(BaseCommand):
         if broker:
             lines.append(f"  Broker login         {broker.get('email')} / {broker.get('password')}")
             lines.append(f"  Publishable key      {broker.get('publishable_key')}")
+            lines += [f"  Note                 {note}" for note in broker.get("notes", [])]
         lines += [f"  All credentials      {path}",
+                  f"  Configuration        {env_file} (read by every `tradeline` command in this checkout)",
                   "Open the demo shop, add a tradeline, Buy now, then Pay on the local Stripe page.",
                   "Ctrl-C stops everything.", ""]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
+
+
+class StopRequested(Exception):
+    """SIGINT or SIGTERM reached run_demo: stop every child and say so."""
 
 
 def _port_free(port: int, *, connect: bool = False) -> bool:

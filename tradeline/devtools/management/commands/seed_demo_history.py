@@ -9,7 +9,8 @@ class Command(BaseCommand):
     help = (
         "Create realistic past orders for the ACTIVE demo brokers (@demo.local) through the real order, "
         "payment, refund, dispute, commission and payout services: paid, refunded, partially refunded and "
-        "disputed orders over the last full UTC months, with their monthly payouts (the latest left PENDING). "
+        "disputed orders over the last full UTC months, with the monthly payouts of all but the last month "
+        "(left for you to run). "
         "Needs the catalog (supplier simulator) to be reachable. Does nothing if demo history exists."
     )
 
@@ -25,5 +26,6 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"Demo history for {', '.join(result['months'])}: {result['orders']} orders, {result['refunds']} refunds, "
-            f"{result['disputes']} disputes, {result['payouts']} payouts."
+            f"{result['disputes']} disputes, {result['payouts']} payouts (paid); left for you to pay out: "
+            f"{result['left_to_run']} (admin: Payouts → Run a month)."
         )

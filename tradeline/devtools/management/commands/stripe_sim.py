@@ -29,8 +29,11 @@ class Command(BaseCommand):
                             help="seconds between sweeps that expire sessions past expires_at (0: never)")
         parser.add_argument("--delivery-timeout", type=float, default=10.0,
                             help="timeout of one webhook delivery, in seconds")
+        parser.add_argument("--state", default=os.environ.get("STRIPE_SIM_STATE", ""),
+                            help="SQLite file that keeps sessions, payments and events across restarts "
+                                 "(default STRIPE_SIM_STATE; empty: in memory only)")
 
-    def handle(self, *args, port, host, webhook_url, expire_every, delivery_timeout, **options):
+    def handle(self, *args, port, host, webhook_url, expire_every, delivery_timeout, state, **options):
         secret_key = settings.STRIPE_SECRET_KEY
         webhook_secret = settings.STRIPE_WEBHOOK_SECRET
         if not secret_key.startswith("sk_test_"):
@@ -45,12 +48,13 @@ class Command(BaseCommand):
         try:
             sim = StripeSim(secret_key=secret_key, webhook_secret=webhook_secret, webhook_url=webhook_url or None,
                             host=host, port=port, delivery_timeout=delivery_timeout, retry_delays=RETRY_DELAYS,
-                            expire_interval=expire_every or None, log_requests=True)
+                            expire_interval=expire_every or None, log_requests=True, state_path=state or None)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
         self.stdout.write(
             f"Local Stripe server on {sim.url} (STRIPE_API_BASE={sim.url})\n"
             f"  webhooks -> {webhook_url or '(none: events are recorded only; set with POST /_sim/webhook)'}\n"
+            f"  state: {state or '(in memory)'}\n"
             f"  failed deliveries retried after {', '.join(f'{d:g}s' for d in RETRY_DELAYS)}\n"
             "  test controls under /_sim/ (see tradeline/devtools/stripe_sim/controls.py). Ctrl-C stops it."
         )

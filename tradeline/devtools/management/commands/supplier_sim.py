@@ -23,13 +23,16 @@ class Command(BaseCommand):
         parser.add_argument("--faults", default=os.environ.get("SUPPLIER_SIM_FAULTS", ""),
                             help='start with faults, JSON like \'{"status": 500, "count": 3}\' '
                                  "(or SUPPLIER_SIM_FAULTS)")
+        parser.add_argument("--state", default=os.environ.get("SUPPLIER_SIM_STATE", ""),
+                            help="SQLite file that keeps orders, order ids and stock across restarts "
+                                 "(default SUPPLIER_SIM_STATE; empty: in memory only)")
         parser.add_argument("--verbose", action="store_true", help="log every request")
         parser.add_argument("--stage-seconds", type=float,
                             default=float(os.environ.get("SUPPLIER_SIM_STAGE_SECONDS") or 0) or None,
                             help="move placed orders to their next stage after this many seconds "
                                  "(or SUPPLIER_SIM_STAGE_SECONDS; default: only by POST /_sim/orders/<id>/status)")
 
-    def handle(self, *args, port, host, catalog_size, bad_rows, seed, faults, verbose, stage_seconds=None,
+    def handle(self, *args, port, host, catalog_size, bad_rows, seed, faults, verbose, state, stage_seconds=None,
                **options):
         key = os.environ.get("TRADELINE_CONSUMER_KEY", "").strip()
         secret = os.environ.get("TRADELINE_CONSUMER_SECRET", "").strip()
@@ -45,10 +48,12 @@ class Command(BaseCommand):
         try:
             sim = SupplierSimulator(consumer_key=key, consumer_secret=secret, host=host, port=port,
                                     catalog_size=catalog_size, seed=seed, bad_rows=bad_rows, faults=initial,
-                                    verbose=verbose, stage_seconds=stage_seconds)
+                                    verbose=verbose, state_path=state or None, stage_seconds=stage_seconds)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc}") from exc
-        self.stdout.write(f"supplier simulator: {sim.url} ({catalog_size} tradelines, seed {seed}); Ctrl-C stops it",
+        kept = f"; state in {state}" if state else ""
+        self.stdout.write(f"supplier simulator: {sim.url} ({catalog_size} tradelines, seed {seed}{kept}); "
+                          "Ctrl-C stops it",
                           ending="\n")
         self.stdout.flush()
         try:

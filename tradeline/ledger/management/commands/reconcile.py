@@ -55,8 +55,12 @@ class Command(BaseCommand):
 
         report = reconcile_run(since=since, stripe=not skip_stripe, on_discrepancy=discrepancy, progress=progress,
                                stripe_workers=stripe_workers)
+        if report.stripe_errors and int(options.get("verbosity", 1)) >= 2:
+            for number, why in report.stripe_failed_orders:
+                self.stdout.write(f"STRIPE LOOK-UP FAILED order {number}: {why}")
         self.stdout.write(report.summary())
         if report.total:
             raise CommandError(f"{report.total:,} discrepancies found", returncode=1)
         if report.stripe_errors:
-            raise CommandError(f"{report.stripe_errors:,} orders could not be compared with Stripe", returncode=2)
+            hint = "" if int(options.get("verbosity", 1)) >= 2 else " (-v 2 lists them)"
+            raise CommandError(f"{report.stripe_errors:,} orders could not be compared with Stripe{hint}", returncode=2)

@@ -1,4 +1,4 @@
-"""`tradeline create_payouts --month 2026-10 [--broker ID] [--dry-run]`: the month-end payout run."""
+"""`tradeline create_payouts --month 2026-10 [--broker ID] [--dry-run] [--send]`: the month-end payout run."""
 
 import re
 import uuid
@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tradeline.core.errors import ApplicationError
 from tradeline.core.money import format_usd
-from tradeline.payouts.services import payout_run_month
+from tradeline.payouts.services import payout_run_month, payouts_send_all
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -28,8 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--month", required=True, help="the month to pay out, YYYY-MM (UTC)")
         parser.add_argument("--broker", help="only this broker (id)")
         parser.add_argument("--dry-run", action="store_true", help="show what would be paid; write nothing")
+        parser.add_argument("--send", action="store_true",
+                            help="then send every PENDING payout of the month whose broker has Stripe payouts "
+                                 "enabled (one Connect transfer each); the others stay PENDING for a manual transfer")
 
-    def handle(self, *args, month, broker=None, dry_run=False, **options):
+    def handle(self, *args, month, broker=None, dry_run=False, send=False, **options):
         year, month_number = parse_month(month)
         if broker is not None:
             try:
@@ -71,3 +74,10 @@ class Command(BaseCommand):
         self.stdout.write("-" * len(header))
         self.stdout.write(f"{created} payouts {'would be ' if dry_run else ''}created; "
                           f"{format_usd(paid)} in live payouts for this month")
+        if send and not dry_run:
+            pending = [r.payout.pk for r in results
+                       if r.payout is not None and r.payout.status == "PENDING" and r.outcome in ("created", "exists")]
+            counts = payouts_send_all(payout_ids=pending, progress=progress)
+            self.stdout.write(f"Sent with Stripe: {counts['sent']} sent, {counts['already_sent']} already sent, "
+                              f"{counts['declined']} declined, {counts['unknown']} no answer (run --send again), "
+                              f"{counts['manual']} left for a manual transfer")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_move_payment_and_supplier_columns'),
+        ('orders', '0005_list_indexes'),
     ]
 
     operations = [
