@@ -123,11 +123,11 @@ def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
     widget.locator("input[name=email]").fill("jane.customer@example.com")
     widget.locator("input[name=name]").fill("Jane Customer")
     shoot(customer, "widget-cart")
-    agreement = widget.locator("label.agreement input[type=checkbox]")
+    agreement = widget.locator("#tlm-agreement")
     assert not agreement.is_checked()  # never pre-ticked
     widget.locator("button.buy").click()
-    assert "accept the Tradeline User Agreement" in widget.locator(".error").inner_text()
-    assert widget.locator("label.agreement a").get_attribute("href").endswith("/agreement/v1")
+    assert "accept the Tradeline User Agreement" in widget.locator(".agreement .error").inner_text()
+    assert widget.locator(".agreement a").get_attribute("href").endswith("/agreement/v1")
     agreement.check()
     widget.locator("button.buy").click()
 
