@@ -14,8 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tradeline.testing.factories import supplier_of
 from django.core.management import call_command
+
+from tradeline.devtools.supplier_sim import lifecycle
+from tradeline.evidence.models import StatusPageView
+from tradeline.fulfillment.tracking import supplier_orders_sync
+from tradeline.payments import stripe_gateway
+from tradeline.testing.factories import payment_of, supplier_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,7 +98,7 @@ def _login_broker(page, base: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
+def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot, supplier_sim, stripe_sim):
     from tradeline.analytics.models import BrokerDailyStats
     from tradeline.orders.models import Order, OrderStatus
     from tradeline.payouts.models import CommissionRecord, Payout, PayoutStatus
@@ -156,6 +161,21 @@ def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED and supplier_of(order).supplier_order_id
 
+    # --- the customer follows the status link; the supplier moves the tradeline on ---------------------
+    customer.goto(f"{base}/demo/success?session_id={payment_of(order).stripe_session_id}")
+    customer.click("#status-link")
+    customer.wait_for_selector("#stage")
+    assert customer.locator("#order-number").inner_text() == number
+    assert customer.locator("#stage").get_attribute("data-stage") == "PLACED"
+    supplier_id = int(supplier_of(order).supplier_order_id)
+    for supplier_status, stage in (("au-added", "AUTHORIZED_USER"), ("posted", "REPORTING")):
+        lifecycle.set_status(supplier_sim.state, supplier_id, supplier_status)  # the supplier's own clock, by control
+        assert supplier_orders_sync()["changes"] == 1
+        customer.reload()
+        assert customer.locator("#stage").get_attribute("data-stage") == stage
+    assert "has posted" in customer.locator("#stage").inner_text()
+    assert StatusPageView.objects.filter(order=order).count() == 3
+
     # --- the admin sees it COMPLETED and refunds part of it ----------------------------------------
     admin = new_page()
     _login_admin(admin, base)
@@ -216,6 +236,20 @@ def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
     paid = broker.locator("#earn-paid").inner_text()
     assert paid == f"${payout.total_amount // 100:,}.{payout.total_amount % 100:02d}"
     shoot(broker, "portal-payouts")
+
+    # --- a chargeback: the admin submits the evidence with one click ------------------------------------
+    charge_id = stripe_gateway.retrieve_payment_intent(payment_of(order).stripe_payment_intent)["latest_charge"]
+    dispute = stripe_sim.dispute(charge_id, amount=order.total_charged - refund_cents)
+    admin.goto(f"{base}/admin/orders/order/{order.pk}/change/")
+    admin.wait_for_selector("#dispute-evidence")
+    admin.click("#submit-evidence")
+    admin.wait_for_selector(".messagelist .success")
+    remote = stripe_gateway.retrieve_dispute(dispute["id"])
+    acceptance = order.agreement_acceptance
+    assert (remote["status"], remote["evidence_details"]["submission_count"]) == ("under_review", 1)
+    assert remote["evidence"]["customer_purchase_ip"] == acceptance.client_ip == "127.0.0.1"
+    assert acceptance.accepted_at.isoformat() in remote["evidence"]["refund_policy_disclosure"]
+    assert "posted" in remote["evidence"]["uncategorized_text"]
 
     if os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
         docs = ROOT / "docs" / "screenshots"
