@@ -127,15 +127,11 @@ def _orders(cursor) -> None:
         "platform_net_revenue": "s.base / 2 - s.base / 10", "broker_revenue_share": "s.base / 10",
         "broker_markup": "s.base / 5", "total_charged": "s.base + s.base / 5", "currency": "'usd'",
         "platform_commission_percent": "50", "revenue_share_percent": "10",
-        "payment_method": f"CASE WHEN {paid} THEN 'STRIPE' ELSE '' END",
         "amount_paid": f"CASE WHEN {paid} THEN s.base + s.base / 5 ELSE 0 END", "amount_refunded": "0",
         "paid_at": f"CASE WHEN {paid} THEN s.at + interval '2 minutes' END",
         "completed_at": f"CASE WHEN {paid} THEN s.at + interval '10 minutes' END",
         "cancelled_at": "CASE WHEN s.status = 'CANCELLED' THEN s.at + interval '1 hour' END",
         "cancellation_reason": "CASE WHEN s.status = 'CANCELLED' THEN 'Checkout session expired.' ELSE '' END",
-        "supplier_order_id": f"CASE WHEN {paid} THEN 'scale-' || s.g END",
-        "supplier_order_status": f"CASE WHEN {paid} THEN 'completed' ELSE '' END",
-        "fulfillment_attempts": f"CASE WHEN {paid} THEN 1 ELSE 0 END",
     }, "scale_src s ORDER BY s.g", when="s.at"))
     cursor.execute(insert_select(OrderItem, {
         "id": "gen_random_uuid()", "created_at": "o.created_at", "updated_at": "o.created_at",
@@ -149,6 +145,31 @@ def _orders(cursor) -> None:
         "total_revenue_share": "o.broker_revenue_share", "total_markup": "o.broker_markup",
         "total_customer_price": "o.total_charged",
     }, "orders_order o", when="o.created_at"))
+    _payments_and_supplier_orders(cursor)
+
+
+def _payments_and_supplier_orders(cursor) -> None:
+    """The records the order's payment and fulfillment summaries come from (docs/domain.md "Records"):
+    one Stripe Payment per order (PAYING when paid) and a placed SupplierOrder per paid order."""
+    from tradeline.fulfillment.models import SupplierOrder
+    from tradeline.payments.models import Payment
+
+    cursor.execute(insert_select(Payment, {
+        "id": "gen_random_uuid()", "created_at": "o.created_at", "updated_at": "o.updated_at",
+        "order_id": "o.id", "method": "'STRIPE'",
+        "role": "CASE WHEN o.paid_at IS NOT NULL THEN 'PAYING' ELSE 'ATTEMPT' END",
+        "status": "o.payment_status", "amount": "o.total_charged", "currency": "o.currency",
+        "amount_refunded": "0", "dispute_status": "'NONE'",
+        "stripe_session_id": "'cs_scale_' || replace(o.id::text, '-', '')",
+        "stripe_payment_intent": "CASE WHEN o.paid_at IS NOT NULL THEN 'pi_scale_' || replace(o.id::text, '-', '') END",
+        "reference": "''", "paid_at": "o.paid_at",
+    }, "orders_order o", when="o.created_at"))
+    cursor.execute(insert_select(SupplierOrder, {
+        "id": "gen_random_uuid()", "created_at": "o.paid_at", "updated_at": "o.completed_at",
+        "order_id": "o.id", "status": "'SUCCEEDED'", "attempts": "1",
+        "supplier_order_id": "'scale-' || o.order_number", "supplier_status": "'completed'",
+        "last_error": "''", "placed_at": "o.completed_at",
+    }, "orders_order o WHERE o.paid_at IS NOT NULL", when="o.paid_at"))
 
 
 def _payouts_and_commissions(cursor) -> None:
@@ -205,7 +226,7 @@ def build(n: int, *, progress=print) -> float:
         _reset(cursor)
         _brokers(cursor)
         _source(cursor, n)
-        steps = (("orders and items", _orders), ("payouts and commissions", _payouts_and_commissions),
+        steps = (("orders, items, payments and supplier orders", _orders), ("payouts and commissions", _payouts_and_commissions),
                  ("daily figures", _daily_figures))
         for label, step in steps:
             t0 = time.perf_counter()
@@ -214,7 +235,8 @@ def build(n: int, *, progress=print) -> float:
         cursor.execute("DROP TABLE IF EXISTS scale_src")
         t0 = time.perf_counter()
         cursor.execute("VACUUM ANALYZE orders_order") if not connection.in_atomic_block else None
-        cursor.execute("ANALYZE orders_orderitem, payouts_commissionrecord, payouts_payout, "
+        cursor.execute("ANALYZE orders_orderitem, payments_payment, fulfillment_supplierorder, "
+                       "payouts_commissionrecord, payouts_payout, "
                        "analytics_brokerdailystats, brokers_broker")
         progress(f"   vacuum/analyze: {time.perf_counter() - t0:.1f}s")
     return time.perf_counter() - started
