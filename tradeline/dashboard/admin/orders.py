@@ -22,7 +22,8 @@ from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
 from tradeline.dashboard.selectors import order_history, order_money_records
 from tradeline.fulfillment.dispatch import fulfillment_retry
 from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus
-from tradeline.orders.selectors import order_detail, order_search_filter
+from tradeline.orders.list_selectors import order_search_filter
+from tradeline.orders.selectors import order_detail
 from tradeline.payments.services import manual_payment_record, order_refund_refusal, payment_link_create, refund_create
 from tradeline.payments.services.checkout import checkout_cancel
 
