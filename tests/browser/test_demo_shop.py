@@ -17,6 +17,8 @@ import pytest
 from tradeline.testing.factories import supplier_of
 from django.core.management import call_command
 
+from tests.browser.logins import login_admin, login_broker
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PASSWORD_ADMIN = "admin-browser-pass-1"
@@ -76,19 +78,11 @@ def _run_worker() -> None:
 
 
 def _login_admin(page, base: str) -> None:
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "ops@demo.test")
-    page.fill("#id_password", PASSWORD_ADMIN)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#period-today")
+    login_admin(page, base, email="ops@demo.test", password=PASSWORD_ADMIN)
 
 
 def _login_broker(page, base: str) -> None:
-    page.goto(f"{base}/portal/login/")
-    page.fill("#id_email", "dana@demo.test")
-    page.fill("#id_password", PASSWORD_BROKER)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#sales-30")
+    login_broker(page, base, email="dana@demo.test", password=PASSWORD_BROKER)
 
 
 @pytest.mark.browser
