@@ -19,3 +19,10 @@ CELERY_BROKER_CONNECT_TIMEOUT_SECONDS = env_int("CELERY_BROKER_CONNECT_TIMEOUT_S
 # Redis as broker only: a message not acknowledged within this time is delivered again. Longer than
 # the longest task and the longest run_after delay (fulfillment backoff), or tasks run twice early.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600)}
+
+# Excess payments (money beyond the order's paying payment) are refunded by a task: retried with
+# backoff EXCESS_REFUND_BACKOFF_SECONDS × 2^(n−1) up to EXCESS_REFUND_MAX_ATTEMPTS, then by the sweep;
+# `tradeline reconcile` reports one still unrefunded after EXCESS_REFUND_GRACE_SECONDS.
+EXCESS_REFUND_MAX_ATTEMPTS = env_int("EXCESS_REFUND_MAX_ATTEMPTS", 6)
+EXCESS_REFUND_BACKOFF_SECONDS = env_int("EXCESS_REFUND_BACKOFF_SECONDS", 30)
+EXCESS_REFUND_GRACE_SECONDS = env_int("EXCESS_REFUND_GRACE_SECONDS", 3_600)

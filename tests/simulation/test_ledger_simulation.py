@@ -2,7 +2,8 @@
 
 N orders (SIMULATION_ORDERS; default 10,000 on PostgreSQL, 600 on SQLite) across 50 brokers with
 random shares (10..25 %, with fractions) and markups (percent with fractions, or fixed), direct
-sales, declines, expiries, failures, paid-after-expiry and wrong-amount payments, partial and full
+sales, declines, expiries, failures, paid-after-expiry and wrong-amount payments, customers paying both
+the session and the payment link (the excess payment refunded), partial and full
 refunds (some reported before the payment), disputes won and lost, and four monthly payout runs
 (paid, cancelled, left pending). Every step goes through the real services or `webhook_process`.
 """
@@ -17,6 +18,7 @@ from django.db import connection
 from tests.simulation.world import Simulation
 from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import Order
+from tradeline.payments.models import Payment
 from tradeline.payouts.models import CommissionAdjustment, CommissionRecord, Payout
 
 SEED = 20261127
@@ -63,12 +65,14 @@ def test_random_marketplace_reconciles_to_zero(quiet_catalog):
     for outcome in ("declined_then_expired", "expired", "async_failed", "paid_after_expiry", "amount_mismatch",
                     "expired_after_paid", "refund_before_paid", "partial_refund", "full_refund", "dispute_opened",
                     "dispute_lost", "dispute_won", "refund_after_won_dispute",
-                    "refund_refused_after_lost_dispute"):
+                    "refund_refused_after_lost_dispute", "excess_refunded"):
         assert tally.outcomes[outcome] > 0, outcome
     assert Order.objects.filter(broker__isnull=True, payment_status="SUCCEEDED").exists()  # direct sales paid
     assert CommissionRecord.objects.count() == Order.objects.filter(
         broker__isnull=False, payment_status__in=("SUCCEEDED", "PARTIALLY_REFUNDED", "REFUNDED")
     ).exclude(fulfillment_status="NOT_STARTED").count()
+    excess = Payment.objects.filter(role="EXCESS")
+    assert excess.count() == excess.filter(status="REFUNDED").count() == tally.outcomes["excess_refunded"]
     assert Payout.objects.filter(status="COMPLETED").exists()
     assert Payout.objects.filter(status="CANCELLED").exists()
     assert Payout.objects.filter(status="PENDING").exists()

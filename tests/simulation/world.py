@@ -3,7 +3,8 @@ real webhook processing (events built like Stripe's, handed to `webhook_process`
 endpoint runs after the signature check).
 
 Each simulated month: new orders across the brokers (and direct sales) end paid, declined and
-expired, failed, paid after expiry, or paid with the wrong amount; paid orders of this and earlier
+expired, failed, paid after expiry, or paid with the wrong amount (some paid twice: the session and
+the payment link, the second payment refunded as an excess payment); paid orders of this and earlier
 months get partial and full refunds (sometimes reported before the payment), disputes open and
 close won or lost; then the month's payouts run and are marked paid, cancelled or left pending.
 Everything is recorded in `Tally` so the test can state what happened.
@@ -127,6 +128,24 @@ def refunded_event(order: Order, amount_refunded: int, *, with_metadata: bool = 
     })
 
 
+def link_paid_events(order: Order) -> tuple[dict, dict]:
+    """The customer also paid the order's payment link (its own session, intent and charge), and the
+    refund Stripe reports once the automatic refund of that excess payment went through."""
+    h = order.pk.hex
+    pi, charge = f"pi_link_{h}", f"ch_link_{h}"
+    completed = _event("checkout.session.completed", {
+        "id": f"cs_link_{h}", "object": "checkout.session", "payment_status": "paid", "status": "complete",
+        "payment_intent": pi, "amount_total": order.total_charged, "currency": "usd",
+        "customer_details": {"email": order.customer_email, "name": "Sim Customer", "phone": "+15550100"},
+        "metadata": _meta(order), "payment_link": f"plink_{h}",
+    })
+    refunded = _event("charge.refunded", {
+        "id": charge, "object": "charge", "amount": order.total_charged, "amount_refunded": order.total_charged,
+        "refunded": True, "currency": "usd", "payment_intent": pi, "metadata": _meta(order),
+    })
+    return completed, refunded
+
+
 def dispute_event(event_type: str, order: Order, status: str) -> dict:
     _, pi, charge = _ids(order)
     return _event(event_type, {"id": f"dp_sim_{order.pk.hex}", "object": "dispute", "amount": order.total_charged,
@@ -199,6 +218,14 @@ class Shard:
         self.paid.append(order)
         self.tally.outcomes["paid"] += 1
 
+    def _paid_twice(self, order: Order) -> None:
+        """The customer pays the payment link as well: an EXCESS payment (the order unchanged, no second
+        commission or fulfillment), refunded in full; Stripe's `charge.refunded` for it touches only it."""
+        completed, refunded = link_paid_events(order)
+        assert deliver(completed, copies=2 if self.rng.random() < 0.2 else 1) == "processed"
+        assert deliver(refunded) == "processed"
+        self.tally.outcomes["excess_refunded"] += 1
+
     def _not_paid(self, order: Order, kind: float) -> None:
         if kind < 0.35:
             # Declined card (logged only), then the session expires.
@@ -230,6 +257,8 @@ class Shard:
             order = self._new_order(n)
             if self.rng.random() < 0.78:
                 self._pay(order)
+                if self.rng.random() < 0.03:
+                    self._paid_twice(order)
                 if self.rng.random() < 0.03:  # a late expiry of the paid session changes nothing
                     assert deliver(session_event("checkout.session.expired", order)) == "processed"
                     self.tally.outcomes["expired_after_paid"] += 1

@@ -133,8 +133,10 @@ def _ignored(note: str) -> HandlerResult:
 
 
 def _paid_result(outcome: PaidOutcome, order_id: uuid.UUID) -> HandlerResult:
-    if outcome in (PaidOutcome.HELD, PaidOutcome.DOUBLE_PAYMENT):
+    if outcome == PaidOutcome.HELD:
         return HandlerResult(Status.NEEDS_REVIEW, order_id, note=f"payment {outcome.value.lower()}")
+    if outcome == PaidOutcome.DOUBLE_PAYMENT:  # an excess payment: its refund is queued, nobody needs to act
+        return HandlerResult(Status.PROCESSED, order_id, note="excess payment, refund queued")
     return HandlerResult(Status.PROCESSED, order_id, note=outcome.value.lower())
 
 
@@ -265,7 +267,8 @@ def on_charge_refunded(event: dict) -> HandlerResult:
     amount_refunded = _cents(charge, "amount_refunded", order_id=order.pk)
     if charge_id and payment_intent:
         payment_charge_store(order_id=order.pk, payment_intent=payment_intent, charge_id=charge_id)
-    outcome = refund_total_apply(order_id=order.pk, amount_refunded=amount_refunded)
+    outcome = refund_total_apply(order_id=order.pk, amount_refunded=amount_refunded, payment_intent=payment_intent,
+                                 charge_id=charge_id)
     if outcome == RefundOutcome.NOT_PAID:
         return HandlerResult(Status.DEFERRED, order.pk, note="order not paid yet")
     if outcome == RefundOutcome.EXCEEDS_PAID:

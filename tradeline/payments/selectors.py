@@ -1,9 +1,19 @@
 """Reads of the payments app (for the dashboard and operators)."""
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
-from tradeline.orders.models import Order
-from tradeline.payments.models import WebhookEvent
+from tradeline.orders.models import PAID_PAYMENT_STATES, Order
+from tradeline.payments.models import Payment, PaymentRole, WebhookEvent
+
+
+def excess_payments_unrefunded(*, order: Order | None = None) -> QuerySet[Payment]:
+    """EXCESS payments (money beyond an order's paying payment) not fully given back yet: each needs
+    attention until its refund succeeds (docs/domain.md "Excess payments"). Oldest first."""
+    payments = Payment.objects.filter(role=PaymentRole.EXCESS, status__in=PAID_PAYMENT_STATES,
+                                      amount_refunded__lt=F("amount"))
+    if order is not None:
+        payments = payments.filter(order=order)
+    return payments.order_by("paid_at", "pk")
 
 
 def webhook_events(*, status: str | None = None, order: Order | None = None, limit: int = 50) -> QuerySet:

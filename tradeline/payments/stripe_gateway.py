@@ -328,6 +328,12 @@ def create_payment_link(*, order) -> PaymentLink:
     return PaymentLink(id=link["id"], url=link["url"])
 
 
+def deactivate_payment_link(link_id: str) -> None:
+    """`POST /v1/payment_links/{id}` with `active=false`: nobody can open the link any more (a session
+    already opened from it stays payable until it expires, as at Stripe)."""
+    _call("payment link deactivate", get_client().v1.payment_links.update, link_id, {"active": False})
+
+
 def create_refund(*, payment_intent: str, amount: int, idempotency_key: str, metadata: dict) -> RefundResult:
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise ApplicationError("A refund amount must be a positive number of cents.", code="VALIDATION_ERROR",

@@ -22,6 +22,7 @@ from tradeline.fulfillment.dispatch import fulfillment_retry
 from tradeline.orders.list_selectors import order_search_filter
 from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus
 from tradeline.orders.selectors import order_detail
+from tradeline.payments.selectors import excess_payments_unrefunded
 from tradeline.payments.services import manual_payment_record, order_refund_refusal, payment_link_create, refund_create
 from tradeline.payments.services.checkout import checkout_cancel
 
@@ -94,6 +95,7 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             "detail": order_detail(order=order, internal=True),
             "history": order_history(order=order),
             **order_money_records(order=order),
+            "excess_payments": list(excess_payments_unrefunded(order=order)),
             "available": self._available_actions(order),
             "manual_form": forms.get("manual-payment") or ManualPaymentForm(),
             "refund_form": forms.get("refund") or RefundForm(),

@@ -124,6 +124,8 @@ def route(sim, method: str, path: str, params: dict, ctx: dict) -> tuple[int, di
         return 200, _expand(sim, state.create_payment_link(params, sim.url), params), []
     if (hit := m(rf"/v1/payment_links/{_ID}", path)) and method == "GET":
         return 200, _expand(sim, state.payment_link(hit[1]), params), []
+    if (hit := m(rf"/v1/payment_links/{_ID}", path)) and method == "POST":
+        return 200, _expand(sim, state.update_payment_link(hit[1], params), params), []
 
     if path == "/v1/refunds" and method == "POST":
         refund, events = state.create_refund(params, ctx)

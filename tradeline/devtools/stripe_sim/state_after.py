@@ -18,6 +18,17 @@ _CLOSES_AS = {"needs_response": {"won", "lost", "prevented"}, "under_review": {"
 
 
 
+# `POST /v1/payment_links/{id}` parameters of the pinned SDK (stripe/params/_payment_link_update_params.py).
+_LINK_UPDATE_PARAMS = frozenset({
+    "active", "after_completion", "allow_promotion_codes", "application_fee_amount", "application_fee_percent",
+    "automatic_tax", "billing_address_collection", "consent_collection", "custom_fields", "custom_text",
+    "customer_creation", "expand", "inactive_message", "invoice_creation", "line_items", "metadata",
+    "name_collection", "on_behalf_of", "optional_items", "payment_intent_data", "payment_method_collection",
+    "payment_method_options", "payment_method_types", "phone_number_collection", "restrictions",
+    "shipping_address_collection", "shipping_options", "submit_type", "subscription_data", "tax_id_collection",
+    "transfer_data"})
+
+
 class AfterPaymentMixin:
     # ---- payment links ---------------------------------------------------------------------
 
@@ -55,6 +66,30 @@ class AfterPaymentMixin:
             link = shapes.complete("payment_link", link)
             self.payment_links[link_id] = link
             self.link_items[link_id] = items
+            return link
+
+    def update_payment_link(self, link_id: str, params: dict) -> dict:
+        """`POST /v1/payment_links/{id}`: `active` (false: nobody can open the link any more; a session
+        already opened from it stays payable until it expires) and `metadata`. A parameter the pinned
+        SDK does not define is refused as Stripe refuses it; one it defines but this server does not
+        model is refused as unsupported rather than silently ignored."""
+        unknown = sorted(set(params) - _LINK_UPDATE_PARAMS)
+        if unknown:
+            raise SimError(400, f"Received unknown parameter: {unknown[0]}", code="parameter_unknown", param=unknown[0])
+        unsupported = sorted(set(params) - {"active", "metadata", "expand"})
+        if unsupported:
+            raise SimError(400, f"The local Stripe server does not model updating {unsupported[0]}.",
+                           param=unsupported[0])
+        with self.lock:
+            link = self.payment_link(link_id)
+            if "active" in params:
+                active = params["active"]
+                if active not in ("true", "false", True, False):
+                    raise SimError(400, f"Invalid boolean: {active}", code="parameter_invalid_boolean",
+                                   param="active")
+                link["active"] = active in ("true", True)
+            if "metadata" in params:
+                link["metadata"].update(o.parse_metadata(params["metadata"], "metadata"))
             return link
 
     def open_payment_link(self, link_id: str, base_url: str) -> dict:

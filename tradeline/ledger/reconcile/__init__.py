@@ -8,7 +8,8 @@ What is checked (codes in `CODES`):
 - per order: the frozen totals equal the sums of its items, each unit's platform commission and
   revenue share follow from the frozen percentages, a paid order's money splits exactly into
   supplier cost + platform net + broker earnings, refunded <= paid, and the order, payment and
-  refund states agree with the amounts;
+  refund states agree with the amounts; money taken minus refunded, over all its payments, equals
+  what its one paying payment kept (an unrefunded excess payment past its grace period is not);
 - commissions: exactly one per paid broker order (none for unpaid orders or direct sales), built
   from the order's frozen share and markup, clawed back exactly as the order's cumulative refunds
   (or a lost dispute) call for, with a status that matches its payout and the dispute;
@@ -49,6 +50,8 @@ CODES = {
     "ORDER_STATUS": "the order status does not match its payment status",
     "PAYMENT_SUMMARY": "the order's payment summary differs from its paying Payment (or it has money and none)",
     "FULFILLMENT_SUMMARY": "the order's fulfillment status differs from its SupplierOrder",
+    "MONEY_KEPT": "money taken - refunded differs from what the paying payment kept (an excess payment not "
+                  "refunded within the grace period)",
     # commissions
     "MISSING_COMMISSION": "a paid broker order has no commission",
     "UNEXPECTED_COMMISSION": "an unpaid order or a direct sale has a commission",

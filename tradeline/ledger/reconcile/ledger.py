@@ -14,12 +14,12 @@ from django.db.models.functions import Cast, Coalesce, Round
 
 from tradeline.analytics.models import BrokerDailyStats
 from tradeline.core.money import clawback_cents
-from tradeline.ledger.reconcile.records import check_payment_summaries
+from tradeline.ledger.reconcile.records import check_money_kept, check_payment_summaries
 from tradeline.orders.models import PAID_PAYMENT_STATES as PAID
 from tradeline.orders.models import REFUNDABLE_PAYMENT_STATES
 from tradeline.orders.models import UNPAID_PAYMENT_STATES as UNPAID
 from tradeline.orders.models import DisputeStatus, FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
-from tradeline.payments.models import Refund
+from tradeline.payments.models import PaymentRole, Refund
 from tradeline.payouts.models import (
     AdjustmentStatus,
     CommissionAdjustment,
@@ -158,7 +158,9 @@ def check_order_money(c, *, since, say: Say) -> None:
     for number, status, payment, paid, refunded in _stream(rows, say, "refund states"):
         c.add("REFUND_STATE", "order", number, f"order {status}, payment {payment}, paid {paid}, refunded {refunded}")
 
+    # Refunds of the paying payment only (an excess payment's refund is checked by MONEY_KEPT).
     rows = (Refund.objects.order_by().filter(status=Refund.Status.SUCCEEDED, order__in=orders)
+            .filter(Q(payment__isnull=True) | Q(payment__role=PaymentRole.PAYING))
             .values("order_id", "order__order_number", "order__amount_refunded")
             .annotate(ours=Sum("amount")).filter(ours__gt=F("order__amount_refunded"))
             .values_list("order__order_number", "ours", "order__amount_refunded"))
@@ -376,6 +378,7 @@ def check_all(c, *, since: datetime | None, say: Say) -> None:
         ("item pricing", check_item_pricing),
         ("order money and states", check_order_money),
         ("order summaries vs payments and supplier orders", check_payment_summaries),
+        ("money taken - refunded vs the paying payment (excess payments)", check_money_kept),
         ("one commission per paid broker order", check_commission_presence),
         ("commissions vs their orders", check_commission_origin),
         ("commission clawbacks vs refunds and disputes", check_commission_clawbacks),

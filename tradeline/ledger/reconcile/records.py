@@ -2,10 +2,15 @@
 (docs/domain.md "Summaries"): the paying Payment (status, amounts, dispute) and the SupplierOrder
 (fulfillment state). Set-based: the database returns only the orders that disagree."""
 
-from django.db.models import F, OuterRef, Q, Subquery
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from tradeline.fulfillment.models import SupplierOrder
-from tradeline.orders.models import UNPAID_PAYMENT_STATES, FulfillmentStatus, Order
+from tradeline.orders.models import PAID_PAYMENT_STATES, UNPAID_PAYMENT_STATES, FulfillmentStatus, Order
 from tradeline.payments.models import Payment, PaymentRole
 
 SUMMARY = ("status", "amount", "amount_refunded", "dispute_status")
@@ -42,3 +47,27 @@ def check_payment_summaries(c, *, since, say) -> None:
     for number, summary, actual in rows.iterator():
         c.add("FULFILLMENT_SUMMARY", "order", number,
               f"order says fulfillment {summary}; supplier order {actual or 'missing'}")
+
+
+def check_money_kept(c, *, since, say) -> None:
+    """Per order: money taken minus money refunded, over all its payments, equals what its one PAYING
+    payment kept. The only excuse is an EXCESS payment younger than EXCESS_REFUND_GRACE_SECONDS whose
+    automatic refund is still under way; an older unrefunded one is a discrepancy (MONEY_KEPT)."""
+    cutoff = timezone.now() - timedelta(seconds=int(settings.EXCESS_REFUND_GRACE_SECONDS))
+    paid = Q(status__in=PAID_PAYMENT_STATES)
+    left = F("amount") - F("amount_refunded")
+    zero = Value(0)
+    payments = Payment.objects.order_by().filter(paid)
+    if since:
+        payments = payments.filter(order__created_at__gte=since)
+    rows = (payments.values("order_id").annotate(
+        net=Coalesce(Sum(left), zero),
+        kept=Coalesce(Sum(left, filter=Q(role=PaymentRole.PAYING)), zero),
+        excess=Coalesce(Sum(left, filter=Q(role=PaymentRole.EXCESS)), zero),
+        young=Coalesce(Sum(left, filter=Q(role=PaymentRole.EXCESS, paid_at__gte=cutoff)), zero),
+    ).filter(~Q(net=F("kept") + F("young"))).values_list("order__order_number", "net", "kept", "excess", "young"))
+    for number, net, kept, excess, young in rows.iterator():
+        c.add("MONEY_KEPT", "order", number,
+              f"taken - refunded = {net} but the paying payment kept {kept}"
+              + (f"; excess payments not refunded: {excess} (of which {young} within the grace period)"
+                 if excess else ""))

@@ -164,6 +164,11 @@ CORRUPTIONS = {
     "fulfillment_summary_differs_from_its_supplier_order": (
         lambda lg: _update(SupplierOrder, SupplierOrder.objects.get(order=lg.paid).pk, status="FAILED"),
         {"FULFILLMENT_SUMMARY": "paid"}),
+    "excess_payment_never_refunded": (
+        lambda lg: Payment.objects.create(order=lg.paid, method="STRIPE", role="EXCESS", status="SUCCEEDED",
+                                          amount=lg.paid.total_charged, stripe_payment_intent="pi_paid_twice",
+                                          paid_at=lg.paid.paid_at - timedelta(days=1)),
+        {"MONEY_KEPT": "paid"}),
     "money_on_expired_order": (
         lambda lg: _update(Order, lg.expired.pk, amount_paid=500),
         {"UNPAID_WITH_MONEY": "expired"}),

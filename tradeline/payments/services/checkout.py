@@ -23,7 +23,7 @@ from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
 from tradeline.brokers.models import Broker
 from tradeline.core.errors import ApplicationError, Conflict, NotFound, UpstreamError, ValidationFailed
-from tradeline.orders.models import MANUAL_METHODS, Order, OrderStatus, PaymentMethod
+from tradeline.orders.models import MANUAL_METHODS, Order, OrderStatus, PaymentMethod, PaymentStatus
 from tradeline.orders.services import (
     CANCELLATION_REASON_MAX,
     checkout_return_urls,
@@ -34,7 +34,7 @@ from tradeline.orders.services import (
     order_transition,
 )
 from tradeline.payments import stripe_gateway
-from tradeline.payments.models import Payment
+from tradeline.payments.models import Payment, PaymentRole
 from tradeline.payments.services.common import is_uuid, order_locked
 from tradeline.payments.services.paid import REFERENCE_MAX, order_checkout_expired, order_payment_record
 
@@ -114,7 +114,8 @@ def checkout_create(
 
 def checkout_session_store(*, order_id, session_id: str, expires_at, actor_user=None) -> Payment | None:
     """Store a new order's Checkout Session as its STRIPE payment attempt, only while the order is
-    still PENDING with no session (None otherwise: it was cancelled while Stripe answered)."""
+    still PENDING with no session (None otherwise: it was cancelled while Stripe answered). After
+    the commit, any older payment link of the order is deactivated: the newer session replaces it."""
     with transaction.atomic():
         order = order_locked(order_id)
         if order.status != OrderStatus.PENDING or order.payments.filter(stripe_session_id__isnull=False).exists():
@@ -126,6 +127,7 @@ def checkout_session_store(*, order_id, session_id: str, expires_at, actor_user=
                      actor_type=ActorType.BROKER if order.broker_id is not None and actor_user is None
                      else ActorType.SYSTEM,
                      metadata={"order_number": order.order_number, "session_id": session_id})
+    _close_other_attempts(order_id=order_id, keep=payment, sessions=False)
     return payment
 
 
@@ -203,8 +205,8 @@ def order_expire_stale_checkouts(
 def manual_payment_record(*, order_id, method: str, reference: str, admin) -> Order:
     """An admin records a CASH / WIRE / CHECK payment of the full total for a PENDING order: the
     same paid transition as Stripe (commission, analytics, fulfillment), admin and reference kept on
-    the Payment. After the commit the order's open Checkout Sessions are expired (best effort), so
-    the customer cannot pay a second time online."""
+    the Payment. After the commit the order's open Checkout Sessions are expired and its payment
+    links deactivated (best effort), so the customer cannot pay a second time online."""
     method = (method or "").upper()
     if method not in MANUAL_METHODS:
         raise ValidationFailed("payment_method must be CASH, WIRE or CHECK.", code="INVALID_PAYMENT_METHOD",
@@ -222,13 +224,35 @@ def manual_payment_record(*, order_id, method: str, reference: str, admin) -> Or
     order_payment_record(order_id=order.pk, amount=order.total_charged, currency=order.currency, method=method,
                          reference=reference, actor_user=admin)
     order.refresh_from_db()
-    for session_id in order.payments.filter(stripe_session_id__isnull=False).values_list("stripe_session_id",
-                                                                                          flat=True):
-        try:
-            stripe_gateway.expire_checkout_session(session_id)
-        except Exception as exc:  # the session expires by itself; a later online payment is EXCESS
-            logger.warning("could not expire checkout session of order %s: %s", order.pk, getattr(exc, "code", exc))
+    _close_other_attempts(order_id=order.pk)
     return order
+
+
+def _open_attempts(order_id, *, links: bool):
+    """The order's open (PENDING) Stripe attempts: its payment links, or its own Checkout Sessions."""
+    attempts = Payment.objects.filter(order_id=order_id, method=PaymentMethod.STRIPE, status=PaymentStatus.PENDING,
+                                      role=PaymentRole.ATTEMPT)
+    if links:
+        return attempts.filter(stripe_payment_link_id__isnull=False)
+    return attempts.filter(stripe_session_id__isnull=False, stripe_payment_link_id__isnull=True)
+
+
+def _close_other_attempts(*, order_id, keep=None, sessions: bool = True, links: bool = True) -> None:
+    """After the commit, with no row locked: expire the order's open Checkout Sessions and
+    deactivate its payment links (except `keep`), so the customer cannot pay twice. Best effort:
+    what still gets paid is an EXCESS payment, refunded automatically (services.excess)."""
+    if sessions:
+        for session_id in _open_attempts(order_id, links=False).exclude(pk=getattr(keep, "pk", None)).values_list(
+                "stripe_session_id", flat=True):
+            _expire_session_quietly(session_id)
+    if links:
+        for link_id in _open_attempts(order_id, links=True).exclude(pk=getattr(keep, "pk", None)).values_list(
+                "stripe_payment_link_id", flat=True):
+            try:
+                stripe_gateway.deactivate_payment_link(link_id)
+            except Exception as exc:  # a link paid after this is an EXCESS payment, refunded automatically
+                logger.warning("could not deactivate payment link %s of order %s: %s", link_id, order_id,
+                               getattr(exc, "code", exc))
 
 
 def payment_link_create(*, order_id, admin) -> Payment:
@@ -257,6 +281,7 @@ def payment_link_create(*, order_id, admin) -> Payment:
                                          stripe_payment_link_url=link.url)
         activity_log(action="order.payment_link_created", entity=order, actor_user=admin, broker_id=order.broker_id,
                      metadata={"order_number": order.order_number, "payment_link": link.id})
+    _close_other_attempts(order_id=order.pk, keep=payment, links=False)  # the customer pays by the link now
     return payment
 
 

@@ -11,8 +11,8 @@ Decisions (docs/domain.md "Paid"):
   no fulfillment).
 - Money that arrives for an order that ended unpaid (expired, cancelled, failed) is recorded the
   same way and the order goes ON_HOLD: an admin refunds it or fulfils by hand.
-- A second, different payment for a paid order is recorded as an EXCESS payment and the order is
-  flagged for review; the order itself does not change.
+- A second, different payment for a paid order is recorded as an EXCESS payment and refunded in
+  full automatically (a task enqueued in the same transaction); the order itself does not change.
 """
 
 import logging
@@ -50,6 +50,7 @@ from tradeline.payments.services.common import (
     payments_locked,
     review_reason_with,
 )
+from tradeline.payments.services.excess_queue import excess_refund_enqueue
 from tradeline.payments.services.refunds import deferred_refunds_apply
 from tradeline.payouts.services import commission_create_for_order
 
@@ -64,7 +65,7 @@ class PaidOutcome(StrEnum):
     PAID = "PAID"  # this call made the paid transition
     ALREADY_PAID = "ALREADY_PAID"  # the same payment was recorded before: nothing changed
     HELD = "HELD"  # money recorded, order ON_HOLD for review (mismatch, or the order had ended unpaid)
-    DOUBLE_PAYMENT = "DOUBLE_PAYMENT"  # a different second payment: recorded as EXCESS, flagged for review
+    DOUBLE_PAYMENT = "DOUBLE_PAYMENT"  # a different second payment: recorded as EXCESS, its refund queued
 
 
 def order_payment_record(*, order_id, amount: int, currency: str, method: str, reference: str = "",
@@ -260,17 +261,17 @@ def _same_payment_again(order: Order, payment: Payment, signal: _Signal) -> Paid
 
 
 def _excess(order: Order, payment: Payment, signal: _Signal, paying: Payment) -> PaidOutcome:
-    """Money beyond the paying payment: recorded as an EXCESS payment, the order flagged."""
+    """Money beyond the paying payment: recorded as an EXCESS payment and its full refund enqueued
+    in this transaction (services.excess). The order, its summaries, its commission and its
+    fulfillment stay as they are; the order is not held."""
     if payment.role == PaymentRole.EXCESS:
-        return PaidOutcome.DOUBLE_PAYMENT  # this excess payment was recorded before
+        return PaidOutcome.DOUBLE_PAYMENT  # this excess payment was recorded (and its refund queued) before
     _record(payment, signal, role=PaymentRole.EXCESS)
-    reason = (f"A second payment of {cents_to_usd(signal.amount)} {signal.currency} "
-              f"({signal.payment_intent or signal.reference}) arrived for an order already paid by "
-              f"{paying.method}: refund it.")
-    order_transition(order=order, review_reason=review_reason_with(order, reason))
+    excess_refund_enqueue(payment=payment)
     activity_log(action="order.double_payment", entity=order, broker_id=order.broker_id, actor_type=ActorType.STRIPE,
                  metadata={"order_number": order.order_number, "amount": signal.amount, "currency": signal.currency,
-                           "payment_intent": signal.payment_intent or "", "paid_by": paying.method})
+                           "payment_intent": signal.payment_intent or "", "paid_by": paying.method,
+                           "payment_id": str(payment.pk), "refund": "queued"})
     return PaidOutcome.DOUBLE_PAYMENT
 
 

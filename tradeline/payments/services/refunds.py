@@ -44,6 +44,7 @@ from tradeline.payments.services.common import (
     payment_summary,
     review_reason_with,
 )
+from tradeline.payments.services.excess import excess_payment_of, excess_refunded_total_set
 from tradeline.payouts.models import CommissionRecord
 from tradeline.payouts.services import commission_apply_refund
 
@@ -94,8 +95,13 @@ def _apply_total_locked(order: Order, payment: Payment | None, amount_refunded: 
     return RefundOutcome.APPLIED
 
 
-def refund_total_apply(*, order_id, amount_refunded: int, actor_user=None) -> RefundOutcome:
+def refund_total_apply(*, order_id, amount_refunded: int, actor_user=None, payment_intent: str | None = None,
+                       charge_id: str | None = None) -> RefundOutcome:
     """Apply Stripe's cumulative `amount_refunded` (from charge.refunded) to the order, once.
+
+    A charge of one of the order's EXCESS payments (named by `payment_intent` or `charge_id`) sets
+    that payment's total only (services.excess): the paying payment, the order and the commission
+    stay as they are.
 
     NOT_PAID: the order is not paid yet (the refund arrived first); the caller keeps the report
     and the paid transition applies it. EXCEEDS_PAID: the order is flagged for review.
@@ -104,6 +110,12 @@ def refund_total_apply(*, order_id, amount_refunded: int, actor_user=None) -> Re
         raise ValidationFailed("amount_refunded must be a non-negative number of cents.", code="INVALID_AMOUNT")
     with transaction.atomic():
         order = order_locked(order_id)
+        excess = excess_payment_of(order_id=order.pk, payment_intent=payment_intent, charge_id=charge_id)
+        if excess is not None:
+            excess = Payment.objects.locked(excess.pk)
+            applied = excess_refunded_total_set(order=order, payment=excess, amount_refunded=amount_refunded,
+                                                source="stripe")
+            return RefundOutcome.APPLIED if applied else RefundOutcome.UNCHANGED
         outcome = _apply_total_locked(order, paying_payment_locked(order), amount_refunded, actor_user=actor_user)
     if outcome == RefundOutcome.EXCEEDS_PAID:
         order_flag_for_review(order_id=order.pk, reason=f"Stripe reports {format_usd(amount_refunded)} refunded, "
@@ -154,6 +166,11 @@ def deferred_refunds_apply(*, order: Order, payment: Payment) -> RefundOutcome |
 # ----------------------------------------------------------------------------------------------
 
 
+def _of_payment(payment: Payment) -> Q:
+    """Refund rows of this payment (rows older than payments name none: they are the paying one's)."""
+    return Q(payment=payment) | Q(payment__isnull=True)
+
+
 def refund_refusal(order: Order, payment: Payment | None) -> Conflict | None:
     """Why the order's paying `payment` cannot be refunded now (the error a refund would raise),
     or None: the one rule behind the refund endpoint and the admin's refund button.
@@ -196,7 +213,9 @@ def _reserve(*, order_id, amount: int | None, admin, reason: str) -> tuple[Order
     with transaction.atomic():
         order = order_locked(order_id)
         payment = _require_refundable(order, paying_payment_locked(order))
-        in_progress = Refund.objects.select_for_update().filter(order=order, status=Refund.Status.PENDING).first()
+        # Refunds of this (the paying) payment only: an excess payment's refund is its own (services.excess).
+        in_progress = Refund.objects.select_for_update().filter(
+            _of_payment(payment), order=order, status=Refund.Status.PENDING).first()
         if in_progress is not None:
             if amount is None or amount == in_progress.amount:
                 return order, payment, in_progress  # retried with the same idempotency key: Stripe refunds once
@@ -298,7 +317,8 @@ def refund_create(*, order_id, amount: int | None, admin, reason: str = "") -> R
                          metadata={"order_number": order.order_number, "stripe_refund": stripe_refund_id or ""})
             raise ApplicationError("The payment service declined the refund.", code="REFUND_FAILED", status=402,
                                    details={"refund_id": str(refund.pk)})
-        ours = order.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(total=Sum("amount"))["total"] or 0
+        ours = order.refunds.filter(_of_payment(payment), status=Refund.Status.SUCCEEDED).aggregate(
+            total=Sum("amount"))["total"] or 0
         total = reported if reported is not None else max(payment.amount_refunded, ours)
         outcome = _apply_total_locked(order, payment, min(total, payment.amount), actor_user=admin, source="admin")
         activity_log(action="refund.succeeded", entity=refund, actor_user=admin, broker=order.broker,

@@ -183,16 +183,19 @@ def test_money_after_expiry_is_held_for_review(client, order):
     _assert_untouched_money(order)
 
 
-def test_online_payment_after_manual_payment_is_flagged(client, order, admin_user):
+def test_online_payment_after_manual_payment_is_excess_with_its_refund_queued(client, order, admin_user):
     from tradeline.payments.services import manual_payment_record
 
     manual_payment_record(order_id=order.pk, method="WIRE", reference="WIRE-778", admin=admin_user)
     response = events.post(client, events.completed(order))
-    assert response.json()["status"] == "needs_review"
+    assert response.json()["status"] == "processed"
     order.refresh_from_db()
-    assert order.status == OrderStatus.PROCESSING  # the order goes on; the extra money needs a refund
+    assert order.status == OrderStatus.PROCESSING  # the order goes on; the extra money is refunded by a task
     assert payment_of(order).method == PaymentMethod.WIRE
-    assert "second payment" in order.review_reason
+    assert order.review_reason == ""
+    excess = Payment.objects.get(order=order, role="EXCESS")
+    assert DBTaskResult.objects.filter(task_path="tradeline.payments.tasks.refund_excess_payment",
+                                       args_kwargs__kwargs__payment_id=str(excess.pk)).count() == 1
     assert CommissionRecord.objects.filter(order=order).count() == 1
     assert len(_tasks(order)) == 1
 
@@ -202,9 +205,9 @@ def test_second_online_payment_is_an_excess_payment_beside_the_paying_one(client
 
     manual_payment_record(order_id=order.pk, method="WIRE", reference="WIRE-779", admin=admin_user)
     completed = events.completed(order)
-    assert events.post(client, completed).json()["status"] == "needs_review"
+    assert events.post(client, completed).json()["status"] == "processed"
     again = events.event("checkout.session.completed", completed["data"]["object"])  # another event, same money
-    assert events.post(client, again).json()["status"] == "needs_review"
+    assert events.post(client, again).json()["status"] == "processed"
     rows = sorted((p.method, p.role, p.status, p.amount, p.stripe_payment_intent or "")
                   for p in Payment.objects.filter(order=order))
     assert rows == [("STRIPE", "EXCESS", "SUCCEEDED", 120_000, f"pi_for_{order.pk.hex[:16]}"),
