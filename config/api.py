@@ -20,7 +20,9 @@ install_error_handlers(api)
 
 
 def _mount() -> None:
+    from tradeline.agreements.api import router as agreements_router
     from tradeline.analytics.api import router as analytics_router
+    from tradeline.chargebacks.api import router as chargebacks_router
     from tradeline.brokers.api import admin_router as brokers_admin_router
     from tradeline.brokers.api import auth_router
     from tradeline.brokers.api import router as brokers_router
@@ -42,10 +44,12 @@ def _mount() -> None:
     api.add_router("/admin/orders", payments_admin_router, tags=["admin orders"])  # direct sales (checkout)
     api.add_router("/brokers", brokers_router, tags=["brokers"])
     api.add_router("/public", catalog_router, tags=["catalog"])
+    api.add_router("/public", agreements_router, tags=["agreement"])
     api.add_router("/public", widget_router, tags=["widget"])  # /public/config
     api.add_router("/orders", orders_router, tags=["orders"])
     api.add_router("/orders", payments_router, tags=["payments"])  # checkout, cancel, webhook, refunds, manual payments
     api.add_router("/orders", fulfillment_router, tags=["payments"])  # retry-fulfillment
+    api.add_router("/orders", chargebacks_router, tags=["payments"])  # dispute evidence
     api.add_router("/payouts", payouts_router, tags=["payouts"])
     api.add_router("/brokers", earnings_router, tags=["payouts"])  # /brokers/me/earnings
     api.add_router("/analytics", analytics_router, tags=["analytics"])

@@ -11,6 +11,8 @@ urlpatterns = [
     path("admin/outbox/", include("tradeline.dashboard.outbox")),  # development only (404 elsewhere)
     path("admin/", admin.site.urls),
     path("portal/", include("tradeline.portal.urls")),
+    path("", include("tradeline.agreements.urls")),
+    path("", include("tradeline.orderstatus.urls")),
     path("", include("tradeline.widget.urls")),
     path("", include("tradeline.dashboard.urls")),
 ]

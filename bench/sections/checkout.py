@@ -27,6 +27,9 @@ PACED_SENDERS = 8
 CARDS = 20
 
 
+AGREEMENT_VERSION = 1  # the current Tradeline User Agreement, read by _prepare
+
+
 def _prepare() -> tuple[str, list[str]]:
     """A broker with a secret key and a fresh slice of the catalog; returns (key, card ids)."""
     from django.utils import timezone
@@ -34,8 +37,11 @@ def _prepare() -> tuple[str, list[str]]:
     from tradeline.brokers import keys
     from tradeline.brokers.models import BrokerApiKey, KeyKind
     from tradeline.catalog.models import Tradeline
+    from tradeline.testing.agreements import current_agreement
     from tradeline.testing.factories import make_broker
 
+    global AGREEMENT_VERSION
+    AGREEMENT_VERSION = current_agreement().version
     tag = secrets.token_hex(3)
     broker = make_broker(share="12.5", markup_percent="7.5", name=f"Bench checkout {tag}",
                          email=f"bench-checkout-{tag}@example.com")
@@ -54,7 +60,8 @@ def _prepare() -> tuple[str, list[str]]:
 
 def _body(n: int, cards: list[str]) -> dict:
     return {"customer_email": f"bench{n}@example.com", "customer_name": "Bench Customer",
-            "items": [{"card_id": cards[n % len(cards)], "quantity": 1 + n % 3}]}
+            "items": [{"card_id": cards[n % len(cards)], "quantity": 1 + n % 3}],
+            "agreement_version": AGREEMENT_VERSION, "agreement_accepted": True}
 
 
 def _checkout(client: httpx.Client, url: str, key: str, body: dict) -> bool:

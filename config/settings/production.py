@@ -14,6 +14,7 @@ REQUIRED_IN_PRODUCTION = (
     # per-process cache would keep serving it for up to KEY_CACHE_SECONDS), and login and checkout
     # limits count across processes instead of once per process.
     "REDIS_URL",
+    "ORDER_STATUS_LINK_SECRET",
 )
 
 

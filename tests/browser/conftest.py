@@ -73,3 +73,15 @@ def shoot():
         return path
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def agreement_published(request):
+    """The Tradeline User Agreement the widget asks for: a transactional test's flush removes the
+    version the migration ships, so it is published again for the live server."""
+    if request.node.get_closest_marker("django_db") is not None:
+        request.getfixturevalue("transactional_db")
+        from tradeline.testing.agreements import current_agreement
+
+        current_agreement()
+    yield

@@ -14,10 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tradeline.testing.factories import supplier_of
 from django.core.management import call_command
 
 from tests.browser.logins import login_admin, login_broker
+from tradeline.devtools.supplier_sim import lifecycle
+from tradeline.evidence.models import StatusPageView
+from tradeline.fulfillment.tracking import supplier_orders_sync
+from tradeline.payments import stripe_gateway
+from tradeline.testing.factories import payment_of, supplier_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,7 +91,7 @@ def _login_broker(page, base: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
+def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot, supplier_sim, stripe_sim):
     from tradeline.analytics.models import BrokerDailyStats
     from tradeline.orders.models import Order, OrderStatus
     from tradeline.payouts.models import CommissionRecord, Payout, PayoutStatus
@@ -117,11 +121,18 @@ def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
     widget.locator("input[name=email]").fill("jane.customer@example.com")
     widget.locator("input[name=name]").fill("Jane Customer")
     shoot(customer, "widget-cart")
+    agreement = widget.locator("#tlm-agreement")
+    assert not agreement.is_checked()  # never pre-ticked
+    widget.locator("button.buy").click()
+    assert "accept the Tradeline User Agreement" in widget.locator(".agreement .error").inner_text()
+    assert widget.locator(".agreement a").get_attribute("href").endswith("/agreement/v1")
+    agreement.check()
     widget.locator("button.buy").click()
 
     customer.wait_for_url(re.compile(r"/checkout/cs_"))
     assert bank in customer.content()
     shoot(customer, "stripe-checkout")
+    customer.locator("input[name=terms_of_service]").check()  # Stripe's own terms box (consent_collection)
     customer.locator("button.pay").click()
     customer.wait_for_url(re.compile(r"/demo/success"))
     number = customer.locator("#order-number").inner_text()
@@ -131,6 +142,9 @@ def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
     assert (order.status, order.customer_email, order.items.get().quantity) == (
         OrderStatus.PROCESSING, "jane.customer@example.com", 2)
     assert order.items.get().bank_name == bank
+    evidence = order.agreement_acceptance
+    assert (evidence.version, evidence.client_ip, evidence.stripe_consent) == (1, "127.0.0.1", "accepted")
+    assert "Chrom" in evidence.user_agent
     assert unit_price.replace("$", "").replace(",", "") == f"{order.items.get().customer_price / 100:.2f}"
     stats = BrokerDailyStats.objects.get(broker=shop["broker"])
     assert (stats.widget_loads, stats.checkout_starts, stats.orders_count) == (1, 1, 1)
@@ -139,6 +153,21 @@ def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
     _run_worker()
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED and supplier_of(order).supplier_order_id
+
+    # --- the customer follows the status link; the supplier moves the tradeline on ---------------------
+    customer.goto(f"{base}/demo/success?session_id={payment_of(order).stripe_session_id}")
+    customer.click("#status-link")
+    customer.wait_for_selector("#stage")
+    assert customer.locator("#order-number").inner_text() == number
+    assert customer.locator("#stage").get_attribute("data-stage") == "PLACED"
+    supplier_id = int(supplier_of(order).supplier_order_id)
+    for supplier_status, stage in (("au-added", "AUTHORIZED_USER"), ("posted", "REPORTING")):
+        lifecycle.set_status(supplier_sim.state, supplier_id, supplier_status)  # the supplier's own clock, by control
+        assert supplier_orders_sync()["changes"] == 1
+        customer.reload()
+        assert customer.locator("#stage").get_attribute("data-stage") == stage
+    assert "has posted" in customer.locator("#stage").inner_text()
+    assert StatusPageView.objects.filter(order=order).count() == 3
 
     # --- the admin sees it COMPLETED and refunds part of it ----------------------------------------
     admin = new_page()
@@ -200,6 +229,20 @@ def test_buy_through_the_widget_refund_and_pay_out(shop, new_page, shoot):
     paid = broker.locator("#earn-paid").inner_text()
     assert paid == f"${payout.total_amount // 100:,}.{payout.total_amount % 100:02d}"
     shoot(broker, "portal-payouts")
+
+    # --- a chargeback: the admin submits the evidence with one click ------------------------------------
+    charge_id = stripe_gateway.retrieve_payment_intent(payment_of(order).stripe_payment_intent)["latest_charge"]
+    dispute = stripe_sim.dispute(charge_id, amount=order.total_charged - refund_cents)
+    admin.goto(f"{base}/admin/orders/order/{order.pk}/change/")
+    admin.wait_for_selector("#dispute-evidence")
+    admin.click("#submit-evidence")
+    admin.wait_for_selector(".messagelist .success")
+    remote = stripe_gateway.retrieve_dispute(dispute["id"])
+    acceptance = order.agreement_acceptance
+    assert (remote["status"], remote["evidence_details"]["submission_count"]) == ("under_review", 1)
+    assert remote["evidence"]["customer_purchase_ip"] == acceptance.client_ip == "127.0.0.1"
+    assert acceptance.accepted_at.isoformat() in remote["evidence"]["refund_policy_disclosure"]
+    assert "posted" in remote["evidence"]["uncategorized_text"]
 
     if os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
         docs = ROOT / "docs" / "screenshots"

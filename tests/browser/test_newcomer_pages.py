@@ -231,6 +231,7 @@ def test_cancelled_checkout_comes_back_with_its_cart(stack, stripe_sim, new_page
     widget.locator(".card").nth(1).locator("button.add").click()
     widget.locator(".line select.qty").select_option("2")
     widget.locator("input[name=email]").fill("back@example.com")
+    widget.locator("#tlm-agreement").check()
     widget.locator("button.buy").click()
     page.wait_for_url(re.compile(r"/checkout/cs_"))
 

@@ -44,6 +44,7 @@ def test_cart_survives_a_cancelled_payment_and_a_reload_and_is_rechecked(storefr
     show_cart(widget, viewport)
     widget.locator(f".line[data-card-id='{first}'] select.qty").select_option("2")
     widget.locator("#tlm-email").fill("sam@example.com")
+    widget.locator("#tlm-agreement").check()
     widget.locator("button.buy").click()
     page.wait_for_url(re.compile(r"/checkout/cs_"))
     page.click("button.alt >> text=Cancel and return to the shop")
@@ -88,6 +89,10 @@ def test_checkout_errors_are_shown_inline(storefront, new_page, settings):
     assert "valid email" in widget.locator("#tlm-err-email").inner_text()
     email.fill("ok@example.com")
     assert widget.locator("#tlm-err-email").count() == 0
+    # The agreement is required too: refused inline until ticked.
+    widget.locator("button.buy").click()
+    assert "accept the Tradeline User Agreement" in widget.locator(".agreement .error").inner_text()
+    widget.locator("#tlm-agreement").check()
 
     # Stock taken by someone else after the page loaded: the API's 422 OUT_OF_STOCK lands on the line.
     Tradeline.objects.filter(card_id=card_id).update(stock=0)
@@ -137,9 +142,16 @@ def test_keyboard_only_purchase(storefront, new_page, viewport):
         page.keyboard.press("Enter")
     tab_to(page, "#tlm-email")
     page.keyboard.type("kim@example.com")
+    tab_to(page, "#tlm-agreement")
+    page.keyboard.press("Space")
     tab_to(page, "button.buy")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/checkout/cs_"))
+    for _ in range(12):  # Stripe's own terms box (consent_collection) comes first
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.name === 'terms_of_service'"):
+            break
+    page.keyboard.press("Space")
     for _ in range(12):
         page.keyboard.press("Tab")
         if page.evaluate("() => document.activeElement.classList.contains('pay')"):

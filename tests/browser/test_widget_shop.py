@@ -152,6 +152,7 @@ def test_theme_from_data_attributes_and_init(storefront, new_page, viewport):
     page.evaluate("() => TradelineWidget.init({onCheckout: info => { window.checkout = info; return false; }})")
     show_cart(widget, viewport)
     widget.locator("#tlm-email").fill("ann@example.com")
+    widget.locator("#tlm-agreement").check()
     widget.locator("button.buy").click()
     page.wait_for_function("() => window.checkout")
     info = page.evaluate("() => window.checkout")

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from tradeline.testing.agreements import agreement_fields
 from tradeline.brokers import keys
 from tradeline.brokers.models import BrokerApiKey, KeyKind
 from tradeline.catalog.models import Tradeline
@@ -91,6 +92,7 @@ def test_checkout_session_and_signed_paid_event(live_server, supplier_sim, strip
     response = httpx.post(f"{live_server.url}/api/orders/checkout", headers={"x-api-key": key}, timeout=20, json={
         "customer_email": "buyer@example.com", "customer_name": "Bea Buyer",
         "items": [{"card_id": card.card_id, "quantity": quantity} for card, quantity in cart],
+        **agreement_fields(),
     })
     assert response.status_code == 201, response.text
     out = response.json()

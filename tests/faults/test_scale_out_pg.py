@@ -25,6 +25,7 @@ from tradeline.brokers import keys
 from tradeline.brokers.models import BrokerApiKey, KeyKind
 from tradeline.orders.models import Order
 from tradeline.payments.models import WebhookEvent
+from tradeline.testing.agreements import agreement_fields
 from tradeline.payouts.models import CommissionRecord
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -119,9 +120,11 @@ def test_two_web_processes_and_two_workers_lose_nothing_and_double_nothing(task_
         balancer = Balancer([url for _, url in webs])
         stripe_sim.set_webhook_url(balancer.url + WEBHOOK_PATH)
 
+        consent = agreement_fields()
+
         def checkout(n: int) -> dict:
             body = {"customer_email": f"buyer{n}@example.com", "customer_name": f"Buyer {n}",
-                    "items": [{"card_id": cards[n % len(cards)], "quantity": 1 + n % 3}]}
+                    "items": [{"card_id": cards[n % len(cards)], "quantity": 1 + n % 3}], **consent}
             response = httpx.post(f"{balancer.url}/api/orders/checkout", json=body, timeout=30,
                                   headers={"x-api-key": secret_key})
             assert response.status_code == 201, response.text

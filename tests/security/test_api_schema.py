@@ -62,17 +62,20 @@ def _card_id() -> str:
 
 
 def _cart(world, stripe_sim):
+    from tradeline.testing.agreements import agreement_fields
+
     return None, {"customer_email": "fuzz-buyer@example.com", "customer_name": "Fuzz Buyer",
-                  "items": [{"card_id": _card_id(), "quantity": 1}]}
+                  "items": [{"card_id": _card_id(), "quantity": 1}], **agreement_fields()}
 
 
 def _stripe_paid_order(world, stripe_sim):
     """An order paid for real at the local Stripe server (so Stripe knows its payment intent)."""
     from tradeline.payments.services import PaidOutcome, order_payment_record
     from tradeline.payments.services.checkout import checkout_create
+    from tradeline.testing.agreements import agreement_consent
 
     order, session = checkout_create(broker=world.broker, customer_email="paid-buyer@example.com",
-                                     items=[(_card_id(), 1)])
+                                     items=[(_card_id(), 1)], agreement=agreement_consent())
     stripe_sim.pay(session.id, deliver=False)
     paid_session = stripe_sim.session(session.id)
     intent = stripe_sim.payment_intent(paid_session["payment_intent"])

@@ -81,6 +81,7 @@ RULES = {
     "GET /api/brokers/{broker_id}": "owner_or_admin",
     # catalog, checkout, widget analytics
     "GET /api/public/pricing": "broker_any_key",
+    "GET /api/public/agreement": "broker_any_key",
     "POST /api/orders/checkout": "broker_any_key",
     "POST /api/analytics/widget-load": "broker_any_key",
     "POST /api/analytics/widget-event": "broker_any_key",
@@ -97,6 +98,8 @@ RULES = {
     "POST /api/orders/{order_id}/payment-link": "admin_write",
     "POST /api/orders/{order_id}/refund": "admin_write",
     "POST /api/orders/{order_id}/retry-fulfillment": "admin_write",
+    "GET /api/orders/{order_id}/dispute/evidence": "admin_read",
+    "POST /api/orders/{order_id}/dispute/evidence": "admin_write",
     # payouts
     "POST /api/payouts": "admin_write",
     "GET /api/payouts/pending": "admin_read",

@@ -167,6 +167,7 @@ PRODUCTION_ENV = {
     "TRADELINE_API_URL": "https://tradelinesupply.example/wp-json/wc/v3",
     "TRADELINE_CONSUMER_KEY": "ck_placeholder",
     "TRADELINE_CONSUMER_SECRET": "cs_placeholder",
+    "ORDER_STATUS_LINK_SECRET": "status-link-placeholder-secret",
     "EMAIL_HOST": "smtp.example.com",
     "ADMIN_EMAILS": "ops@example.com",
     "LOG_FORMAT": "json",

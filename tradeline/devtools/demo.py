@@ -61,6 +61,8 @@ def demo_environment(port: int, var_dir: Path) -> dict[str, str]:
         "TAX_ID_ENCRYPTION_KEYS": s["tax_id_encryption_key"],
         "DEMO_ADMIN_PASSWORD": s["admin_password"],
         "DEMO_BROKER_PASSWORD": s["broker_password"],
+        # The demo supplier moves placed orders one stage further every 30 s (a real one: weeks).
+        "SUPPLIER_SIM_STAGE_SECONDS": "30",
     }
 
 

@@ -10,6 +10,8 @@ from django.conf import settings
 
 from tradeline.core.mail import send_rendered_email
 from tradeline.core.money import format_usd
+from tradeline.evidence.services import customer_email_send
+from tradeline.fulfillment.posting import PostingStage
 from tradeline.orders.models import Order
 from tradeline.orders.selectors import order_earnings
 
@@ -50,8 +52,10 @@ def send_order_completed(*, order_id) -> None:
     if order is None:
         return
     context = _context(order)
-    _send(template="order_confirmation", subject=f"Your order {order.order_number} is confirmed",
-          recipients=[order.customer_email], context=context, order=order)
+    # The customer's email is the "placed" stage email: logged, once per order, with the status link.
+    customer_email_send(order=order, key=f"stage:{PostingStage.PLACED}", kind="placed",
+                        subject=f"Your order {order.order_number} is confirmed",
+                        template="fulfillment/email/order_confirmation", context=context)
     if order.broker is not None:
         _send(template="broker_sale_notice", subject=f"New sale: order {order.order_number}",
               recipients=[order.broker.email], context=context, order=order)

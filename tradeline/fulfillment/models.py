@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from tradeline.core.models import TimeStampedModel
+from tradeline.fulfillment.posting import PostingStage
 from tradeline.orders.models import FulfillmentStatus
 
 
@@ -47,3 +48,23 @@ class SupplierOrder(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.status}"
+
+
+class SupplierStatusEvent(TimeStampedModel):
+    """One status the supplier reported for a supplier order, with the supplier's time of the change
+    (`occurred_at`, its date_modified) and our stage for it. Unique per supplier order + status, so a
+    status seen again by the poller is a no-op. Written only by tradeline.fulfillment.tracking."""
+
+    supplier_order = models.ForeignKey(SupplierOrder, on_delete=models.PROTECT, related_name="status_events")
+    supplier_status = models.CharField(max_length=32)
+    stage = models.CharField(max_length=16, choices=PostingStage.choices, blank=True)
+    occurred_at = models.DateTimeField()
+    note = models.TextField(blank=True)  # the supplier's customer-visible note, if any
+
+    class Meta:
+        ordering = ["occurred_at", "created_at"]
+        constraints = [models.UniqueConstraint(fields=["supplier_order", "supplier_status"],
+                                               name="supplier_status_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_order_id}: {self.supplier_status}"

@@ -208,6 +208,7 @@ class OrderItem(TimeStampedModel):
     credit_limit = models.BigIntegerField(default=0)  # cents
     date_opened = models.CharField(max_length=64, blank=True)
     reporting_period = models.CharField(max_length=64, blank=True)
+    purchase_deadline = models.CharField(max_length=64, blank=True)  # the supplier's text, frozen at checkout
     quantity = models.IntegerField()
 
     base_price = models.BigIntegerField()  # P

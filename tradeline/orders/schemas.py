@@ -3,7 +3,7 @@
 from typing import Any
 
 from ninja import Field, Schema
-from pydantic import StrictInt
+from pydantic import StrictBool, StrictInt
 
 from tradeline.catalog.pricing import MAX_QUANTITY
 from tradeline.core.schemas import TextInSchema
@@ -24,6 +24,9 @@ class CheckoutIn(TextInSchema):
     items: list[CheckoutItemIn] = Field(..., max_length=MAX_ITEM_ENTRIES)
     success_url: str | None = Field(None, max_length=2000)
     cancel_url: str | None = Field(None, max_length=2000)
+    # The Tradeline User Agreement (GET /api/public/agreement): its current version, accepted.
+    agreement_version: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    agreement_accepted: StrictBool | None = None
 
 
 class CheckoutOut(Schema):
@@ -33,6 +36,7 @@ class CheckoutOut(Schema):
     order_number: str
     total_charged: int
     total_charged_usd: str
+    status_url: str  # the customer's signed order-status page
 
 
 class AdminOrderIn(CheckoutIn):

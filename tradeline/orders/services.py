@@ -291,6 +291,7 @@ def order_items_freeze(*, order: Order, quote: OrderQuote) -> None:
             credit_limit=line.entry.credit_limit,
             date_opened=line.entry.date_opened,
             reporting_period=line.entry.reporting_period,
+            purchase_deadline=line.entry.purchase_deadline,
             quantity=line.quantity,
             base_price=line.unit.base_price,
             platform_gross=line.unit.platform_gross,

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from tradeline.agreements.services import AgreementConsent
 from tradeline.brokers import keys
 from tradeline.brokers.auth import AdminTokenAuth, BrokerKeyAuth
 from tradeline.core import ratelimit
@@ -31,6 +32,7 @@ from tradeline.orders.schemas import (
     OrderOut,
 )
 from tradeline.orders.selectors import order_detail, order_get
+from tradeline.orders.status_link import status_url
 from tradeline.payments import services
 from tradeline.payments.services import checkout as checkout_services
 from tradeline.payments.schemas import (
@@ -41,6 +43,13 @@ from tradeline.payments.schemas import (
     WebhookAckOut,
 )
 from tradeline.payments.webhooks import webhook_receive
+
+def _consent(request: HttpRequest, payload, *, admin=None) -> AgreementConsent:
+    """The request's agreement fields, with the address and browser our server saw."""
+    return AgreementConsent(version=payload.agreement_version, accepted=payload.agreement_accepted,
+                            client_ip=ratelimit.client_ip(request),
+                            user_agent=request.headers.get("user-agent", ""), accepted_by=admin)
+
 
 router = Router()
 admin_router = Router()
@@ -80,6 +89,7 @@ def checkout(request: HttpRequest, payload: CheckoutIn):
             items=[(item.card_id, item.quantity) for item in payload.items],
             success_url=payload.success_url,
             cancel_url=payload.cancel_url,
+            agreement=_consent(request, payload),
             on_stripe_call=lambda: stripe_asked.append(True),
         )
     except Exception:
@@ -94,6 +104,7 @@ def checkout(request: HttpRequest, payload: CheckoutIn):
         "order_number": order.order_number,
         "total_charged": order.total_charged,
         "total_charged_usd": cents_to_usd(order.total_charged),
+        "status_url": status_url(order.pk),
     })
 
 
@@ -155,13 +166,14 @@ def admin_order_create(request: HttpRequest, payload: AdminOrderIn):
         order, session = checkout_services.checkout_create(
             broker=None, customer_email=payload.customer_email, customer_name=payload.customer_name, items=items,
             success_url=payload.success_url, cancel_url=payload.cancel_url, actor_user=request.admin_user,
+            agreement=_consent(request, payload, admin=request.admin_user),
         )
     else:
         order_services.clean_return_url(payload.success_url, field="success_url")  # refused even when unused
         order_services.clean_return_url(payload.cancel_url, field="cancel_url")
-        order = order_services.order_create(broker=None, customer_email=payload.customer_email,
-                                            customer_name=payload.customer_name, items=items,
-                                            actor_user=request.admin_user)
+        order = checkout_services.order_create_accepted(
+            broker=None, customer_email=payload.customer_email, customer_name=payload.customer_name, items=items,
+            actor_user=request.admin_user, agreement=_consent(request, payload, admin=request.admin_user))
     order = order_get(order_id=order.pk)
     return Status(201, {
         "order": order_detail(order=order),

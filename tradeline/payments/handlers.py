@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from tradeline.agreements.services import acceptance_stripe_consent
 from tradeline.core.errors import NotFound, ValidationFailed
 from tradeline.core.money import MAX_AMOUNT_CENTS, is_cents
+from tradeline.evidence.services import dispute_case_opened
 from tradeline.orders.models import Order, PaymentMethod
 from tradeline.payments.models import Payment, WebhookEvent
 from tradeline.payments.services import (
@@ -202,7 +204,14 @@ def _session_paid(event: dict, *, require_paid_status: bool) -> HandlerResult:
 
 
 def on_checkout_session_completed(event: dict) -> HandlerResult:
-    return _session_paid(event, require_paid_status=True)
+    result = _session_paid(event, require_paid_status=True)
+    session = _object(event)
+    consent = (session.get("consent") or {}).get("terms_of_service") if isinstance(session.get("consent"), dict) \
+        else None
+    if consent and result.order_id is not None:
+        # Stripe's own terms checkbox, kept with the order's agreement evidence (first value wins).
+        acceptance_stripe_consent(order_id=result.order_id, session_id=_id_of(session.get("id")), consent=consent)
+    return result
 
 
 def on_checkout_session_async_payment_succeeded(event: dict) -> HandlerResult:
@@ -290,6 +299,8 @@ def on_charge_dispute_created(event: dict) -> HandlerResult:
     reason = dispute.get("reason") if isinstance(dispute.get("reason"), str) else ""
     changed = order_dispute_opened(order_id=order.pk, dispute_id=_id_of(dispute.get("id")) or "", reason=reason,
                                    amount=amount)
+    if _id_of(dispute.get("id")):
+        dispute_case_opened(order_id=order.pk, dispute=dispute)  # the case whose evidence we assemble
     return HandlerResult(Status.PROCESSED, order.pk, note="held" if changed else "no change")
 
 

@@ -277,8 +277,19 @@ def _checkout_expiry(order) -> datetime:
     return anchored if anchored >= now + timedelta(minutes=31) else now + lifetime
 
 
-def create_checkout_session(*, order, success_url: str, cancel_url: str) -> CheckoutSession:
-    """A hosted Checkout Session for a PENDING order (line items at the customer unit price).
+def _terms_params(terms_url: str | None) -> dict:
+    """Stripe's own terms-of-service checkbox on the payment page, its text linking our agreement."""
+    if not terms_url:
+        return {}
+    return {"consent_collection": {"terms_of_service": "required"},
+            "custom_text": {"terms_of_service_acceptance": {
+                "message": f"I agree to the [Tradeline User Agreement]({terms_url})."}}}
+
+
+def create_checkout_session(*, order, success_url: str, cancel_url: str,
+                            terms_url: str | None = None) -> CheckoutSession:
+    """A hosted Checkout Session for a PENDING order (line items at the customer unit price); with
+    `terms_url`, Stripe's terms-of-service consent is required, its text linking the agreement.
 
     The idempotency key is derived from our order id, so a retried call returns the same session.
     """
@@ -294,6 +305,7 @@ def create_checkout_session(*, order, success_url: str, cancel_url: str) -> Chec
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata, "description": f"Order {order.order_number}"},
         "expires_at": int(expires_at.timestamp()),
+        **_terms_params(terms_url),
     }
     session = _call("checkout session create", get_client().v1.checkout.sessions.create, params,
                     {"idempotency_key": f"checkout-{order.id}"})
@@ -355,3 +367,14 @@ def retrieve_charge(charge_id: str) -> dict:
 def list_refunds(charge_id: str) -> list[dict]:
     refunds = _call("refund list", get_client().v1.refunds.list, {"charge": charge_id, "limit": 100})
     return [_as_dict(r) for r in refunds.auto_paging_iter()]
+
+
+def retrieve_dispute(dispute_id: str) -> dict:
+    return _as_dict(_call("dispute retrieve", get_client().v1.disputes.retrieve, dispute_id))
+
+
+def update_dispute(dispute_id: str, *, evidence: dict[str, str], submit: bool, idempotency_key: str) -> dict:
+    """POST /v1/disputes/{id}: save (submit=False) or submit the dispute's text evidence."""
+    params = {"evidence": {str(k): str(v) for k, v in evidence.items()}, "submit": bool(submit)}
+    return _as_dict(_call("dispute update", get_client().v1.disputes.update, dispute_id, params,
+                          {"idempotency_key": idempotency_key}))

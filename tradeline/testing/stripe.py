@@ -177,6 +177,10 @@ class StripeSimClient:
         return self._outcome("/_sim/disputes", {"charge": charge_id, "amount": amount, "reason": reason,
                                                 "status": status, "deliver": deliver})
 
+    def set_dispute_due_by(self, dispute_id: str, due_by: int) -> dict:
+        """Move the dispute's evidence deadline (unix time; the past makes evidence late)."""
+        return self._call("POST", f"/_sim/disputes/{dispute_id}/due_by", {"due_by": due_by})
+
     def close_dispute(self, dispute_id: str, status: str, *, deliver: bool = True) -> dict:
         """charge.dispute.closed with a closing status: won / lost / prevented (chargebacks), warning_closed /
         prevented (inquiries)."""

@@ -139,6 +139,11 @@ def _resolve(annotation, module) -> tuple[str, object]:
         found = vars(module).get(text)
         if _is_typeddict(found):
             return "dict", found
+        # "Literal['']|SomeParams": an object, or "" to clear it (e.g. custom_text's entries).
+        parts = [part.strip() for part in text.split("|")]
+        typed = [vars(module).get(part) for part in parts if _is_typeddict(vars(module).get(part))]
+        if len(parts) > 1 and typed:
+            return ("dict_or_empty" if "Literal['']" in parts else "dict"), typed[0]
         if text.startswith("List[") and text.endswith("]"):
             return "list", text[5:-1]
         if text.startswith(("Dict[", "Mapping[")) or "Dict[" in text.split("|")[0] or "UntypedStripeObject" in text:
@@ -150,6 +155,8 @@ def _resolve(annotation, module) -> tuple[str, object]:
 
 
 def _walk(value, kind: str, inner, module, path: str) -> list[str]:
+    if kind == "dict_or_empty":
+        return [] if value == "" else _walk(value, "dict", inner, module, path)
     if kind == "dict":
         if not isinstance(value, dict):
             return [f"{path}: the SDK defines an object here"]

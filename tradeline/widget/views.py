@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from tradeline.orders.status_link import status_url
 from tradeline.widget.return_status import REFRESH_SECONDS, names_an_order, return_status
 from tradeline.widget.selectors import demo_order_for_return, demo_page_current, demo_page_key_live
 
@@ -79,7 +80,10 @@ def _return_context(request: HttpRequest) -> dict:
     session_id, number = request.GET.get("session_id", ""), request.GET.get("order", "")
     order = demo_order_for_return(session_id=session_id, order_number=number)
     shown = return_status(order, link_named_an_order=names_an_order(session_id, number))
-    return {"order": order, "shown": shown, "refresh_seconds": REFRESH_SECONDS}
+    # The signed status link only for a return that names the Checkout Session (unguessable): an
+    # order number alone must not hand out the customer's link.
+    link = status_url(order.pk) if order is not None and session_id and "{" not in session_id else None
+    return {"order": order, "shown": shown, "refresh_seconds": REFRESH_SECONDS, "status_url": link}
 
 
 @require_GET

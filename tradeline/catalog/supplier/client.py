@@ -202,6 +202,35 @@ class SupplierClient:
         data, _ = self._get(f"/orders/{quote(str(order_id), safe='')}")
         return SupplierOrder.from_json(data)
 
+    def list_orders(self, *, ids: list[str], modified_after: str | None = None) -> list[SupplierOrder]:
+        """Orders by id (WooCommerce `include=`, at most 100 per call), optionally only those changed
+        after `modified_after` (ISO 8601, UTC). Every page is read."""
+        found, page = [], 1
+        while True:
+            params = {"include": ",".join(ids), "per_page": 100, "page": page, "orderby": "id", "order": "asc"}
+            if modified_after:
+                params["modified_after"] = modified_after
+            data, response = self._get("/orders", params=params)
+            if not isinstance(data, list):
+                raise SupplierUnavailable("The supplier's order list answer is not a list.")
+            found += [SupplierOrder.from_json(row) for row in data]
+            try:
+                total_pages = int(response.headers.get("X-WP-TotalPages", "1"))
+            except ValueError:
+                total_pages = 1
+            if page >= total_pages or not data:
+                return found
+            page += 1
+
+    def customer_notes(self, order_id: str) -> list[dict]:
+        """The order's notes meant for the customer (`type=customer`), oldest first."""
+        data, _ = self._get(f"/orders/{quote(str(order_id), safe='')}/notes", params={"type": "customer"})
+        if not isinstance(data, list):
+            raise SupplierUnavailable("The supplier's order notes answer is not a list.")
+        rows = [row for row in data if isinstance(row, dict) and row.get("customer_note", True)]
+        return sorted(rows, key=lambda row: (str(row.get("date_created_gmt") or row.get("date_created") or ""),
+                                             row.get("id") if isinstance(row.get("id"), int) else 0))
+
     def find_order_for(self, *, platform_order_id: str, customer_email: str) -> SupplierOrder | None:
         """Our supplier order, if one exists: WooCommerce search covers billing fields but not
         meta data, so search the customer's email and match meta_data.platform_order_id."""

@@ -23,13 +23,16 @@ LAYERS: list[tuple[str, ...]] = [
     ("hooks",),  # webhooks to brokers: the business services above emit events into it
     ("catalog",),
     ("orders",),
+    ("agreements",),
+    ("evidence",),
     ("analytics",),
     ("payments",),
     ("fulfillment",),
     ("payouts",),
+    ("chargebacks",),
     ("reports",),  # revenue reports: reads orders and daily figures; only the dashboard and the API use it
     ("ledger",),
-    ("dashboard", "portal", "widget"),
+    ("dashboard", "portal", "widget", "orderstatus"),
     ("devtools",),
 ]
 # The paid, refund and dispute services call up into fulfillment (enqueue) and payouts (commissions,

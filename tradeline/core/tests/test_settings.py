@@ -25,6 +25,7 @@ def test_production_starts_with_secrets():
         "STRIPE_WEBHOOK_SECRET": "whsec_x", "TRADELINE_API_URL": "https://supplier.example/wp-json/wc/v3",
         "TRADELINE_CONSUMER_KEY": "ck_x", "TRADELINE_CONSUMER_SECRET": "cs_x", "ALLOWED_HOSTS": "shop.example",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "ORDER_STATUS_LINK_SECRET": "s" * 40,
     })
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"

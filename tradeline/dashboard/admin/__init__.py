@@ -49,6 +49,7 @@ admin.site.login = throttled_login(admin.site.login)
 # The model registrations of every domain app live beside this module, so that no domain app
 # imports the dashboard; Django's autodiscovery imports this package, which imports them.
 from tradeline.dashboard.admin import (  # noqa: E402, F401  (registration side effects)
+    agreements,
     analytics,
     audit,
     brokers,

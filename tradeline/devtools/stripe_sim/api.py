@@ -2,6 +2,7 @@
 
 import re
 
+from tradeline.devtools.stripe_sim import disputes
 from tradeline.devtools.stripe_sim import objects as o
 from tradeline.devtools.stripe_sim.errors import SimError
 
@@ -143,6 +144,9 @@ def route(sim, method: str, path: str, params: dict, ctx: dict) -> tuple[int, di
         return 200, _expand(sim, state.charge(hit[1]), params), []
     if (hit := m(rf"/v1/disputes/{_ID}", path)) and method == "GET":
         return 200, _expand(sim, state.dispute(hit[1]), params), []
+    if (hit := m(rf"/v1/disputes/{_ID}", path)) and method == "POST":
+        dispute, events = disputes.update_dispute(state, hit[1], params)
+        return 200, _expand(sim, dispute, params), events
     if (hit := m(rf"/v1/events/{_ID}", path)) and method == "GET":
         return 200, state.snapshot(state.event(hit[1])), []
     if path == "/v1/events" and method == "GET":

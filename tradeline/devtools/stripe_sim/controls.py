@@ -15,6 +15,7 @@
   POST /_sim/refunds          {"payment_intent" | "charge", "amount"}
   POST /_sim/disputes         {"charge", "amount", "reason", "status": "needs_response" | "warning_needs_response"}
   POST /_sim/disputes/<id>/close {"status": "won" | "lost" | "prevented" | "warning_closed"}
+  POST /_sim/disputes/<id>/due_by {"due_by": unix time}   move the evidence deadline
   GET  /_sim/events?type=                         events with their delivery results
   POST /_sim/events/send      {"event_ids": [...]}   deliver these, in this order
   POST /_sim/events/<id>/resend                   one more delivery (signed anew)
@@ -28,6 +29,7 @@ Events caused by a control are delivered before the control answers, unless "del
 import json
 import re
 
+from tradeline.devtools.stripe_sim.disputes import set_due_by
 from tradeline.devtools.stripe_sim.errors import SimError
 from tradeline.devtools.stripe_sim.state import Customer
 
@@ -131,6 +133,10 @@ def handle(sim, method: str, path: str, query: dict, body: bytes) -> tuple[int, 
         return 200, _outcome(sim, *state.create_dispute(str(data["charge"]), _int(data, "amount"),
                                                         str(data.get("reason") or "fraudulent"),
                                                         str(data.get("status") or "needs_response")), deliver)
+    if (hit := m(rf"/_sim/disputes/{_ID}/due_by", path)) and method == "POST":
+        if _int(data, "due_by") is None:
+            raise SimError(400, "due_by is required.", param="due_by")
+        return 200, set_due_by(state, hit[1], _int(data, "due_by"))
     if (hit := m(rf"/_sim/disputes/{_ID}/close", path)) and method == "POST":
         return 200, _outcome(sim, *state.close_dispute(hit[1], str(data.get("status") or "")), deliver)
 

@@ -78,6 +78,49 @@ def parse_url(value, param: str) -> str | None:
     return value
 
 
+def parse_consent_params(params: dict) -> tuple[dict | None, dict]:
+    """`consent_collection` and `custom_text` of a Checkout Session as Stripe checks them:
+    terms_of_service is `none` or `required`, promotions `auto` or `none`; each custom_text entry
+    (after_submit, shipping_address, submit, terms_of_service_acceptance) has a `message` of at most
+    1200 characters. Returns the session's `consent_collection` (None when not asked) and `custom_text`."""
+    raw = params.get("consent_collection")
+    consent = None
+    if raw not in (None, ""):
+        if not isinstance(raw, dict):
+            raise SimError(400, "Invalid object", param="consent_collection")
+        unknown = set(raw) - {"terms_of_service", "promotions", "payment_method_reuse_agreement"}
+        if unknown:
+            name = sorted(unknown)[0]
+            raise SimError(400, f"Received unknown parameter: consent_collection[{name}]",
+                           param=f"consent_collection[{name}]")
+        tos, promotions = raw.get("terms_of_service"), raw.get("promotions")
+        if tos not in (None, "none", "required"):
+            raise SimError(400, f"Invalid consent_collection[terms_of_service]: must be one of none or required",
+                           code="parameter_invalid_string", param="consent_collection[terms_of_service]")
+        if promotions not in (None, "auto", "none"):
+            raise SimError(400, "Invalid consent_collection[promotions]: must be one of auto or none",
+                           code="parameter_invalid_string", param="consent_collection[promotions]")
+        consent = {"payment_method_reuse_agreement": None, "promotions": promotions or "none",
+                   "terms_of_service": tos or "none"}
+    text = {key: None for key in ("after_submit", "shipping_address", "submit", "terms_of_service_acceptance")}
+    raw = params.get("custom_text")
+    if raw not in (None, ""):
+        if not isinstance(raw, dict):
+            raise SimError(400, "Invalid object", param="custom_text")
+        for key, value in raw.items():
+            if key not in text:
+                raise SimError(400, f"Received unknown parameter: custom_text[{key}]", param=f"custom_text[{key}]")
+            message = value.get("message") if isinstance(value, dict) else None
+            if not isinstance(message, str) or not message or len(message) > 1200:
+                raise SimError(400, f"Invalid custom_text[{key}][message]: a string of 1 to 1200 characters",
+                               param=f"custom_text[{key}][message]")
+            text[key] = {"message": message}
+    if text["terms_of_service_acceptance"] and not (consent and consent["terms_of_service"] == "required"):
+        raise SimError(400, "custom_text[terms_of_service_acceptance] requires "
+                       "consent_collection[terms_of_service]=required.", param="custom_text")
+    return consent, text
+
+
 def parse_line_items(value, param: str = "line_items") -> list[dict]:
     """Line items with inline price_data/product_data -> [{name, description, currency, unit_amount, quantity}]."""
     if not value:

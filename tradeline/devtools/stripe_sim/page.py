@@ -1,5 +1,6 @@
 """The hosted checkout page of the local Stripe server (what the customer sees at session.url)."""
 
+import re
 from html import escape
 
 
@@ -22,6 +23,17 @@ label{display:block;font-size:13px;margin-top:10px} input{width:100%;padding:8px
 """
 
 
+def _terms_box(session: dict) -> str:
+    """Stripe's terms-of-service checkbox (consent_collection[terms_of_service]=required), its text
+    the session's custom_text with markdown links made into links; the browser will not submit unticked."""
+    if (session.get("consent_collection") or {}).get("terms_of_service") != "required":
+        return ""
+    message = ((session.get("custom_text") or {}).get("terms_of_service_acceptance") or {}).get("message")
+    text = escape(message or "I agree to the terms of service.")
+    text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r'<a href="\2" target=_blank>\1</a>', text)
+    return f"\n  <label class=terms><input type=checkbox name=terms_of_service required> {text}</label>"
+
+
 def render_checkout(session: dict, items: list[dict], *, message: str | None = None) -> str:
     sid = escape(session["id"])
     currency = session["currency"]
@@ -38,7 +50,7 @@ def render_checkout(session: dict, items: list[dict], *, message: str | None = N
     status, payment_status = session["status"], session["payment_status"]
     if status == "open":
         body = f"""
-<form method=post>
+<form method=post>{_terms_box(session)}
   <label>Email <input name=email value="{email}" placeholder="you@example.com"></label>
   <label>Name on card <input name=name value="" placeholder="Test Customer" autocomplete="cc-name"></label>
   <label>Phone <input name=phone value="+15555550123"></label>
@@ -46,7 +58,7 @@ def render_checkout(session: dict, items: list[dict], *, message: str | None = N
     <button class=pay formaction="/checkout/{sid}/pay">Pay {_money(session['amount_total'], currency)}</button>
     <button class=alt formaction="/checkout/{sid}/pay_delayed">Pay with delayed method (bank debit)</button>
     <button class=danger formaction="/checkout/{sid}/decline">Decline (card is declined)</button>
-    <button class=alt formaction="/checkout/{sid}/cancel">Cancel and return to the shop</button>
+    <button class=alt formnovalidate formaction="/checkout/{sid}/cancel">Cancel and return to the shop</button>
   </div>
 </form>"""
     elif status == "complete" and payment_status == "unpaid":

@@ -121,6 +121,7 @@ class SimState(AfterPaymentMixin):
                                "Checkout Session creation.", code="parameter_invalid_integer", param="expires_at")
         else:
             expires_at = created + 86400
+        consent_collection, custom_text = o.parse_consent_params(params)
         currency = items[0]["currency"]
         total = sum(item["unit_amount"] * item["quantity"] for item in items)
         reference = params.get("client_reference_id")
@@ -135,6 +136,9 @@ class SimState(AfterPaymentMixin):
                 "amount_total": total,
                 "cancel_url": cancel_url,
                 "client_reference_id": reference if isinstance(reference, str) and reference else None,
+                "consent": None,
+                "consent_collection": consent_collection,
+                "custom_text": custom_text,
                 "created": created,
                 "currency": currency,
                 "customer_email": customer_email,
@@ -196,6 +200,9 @@ class SimState(AfterPaymentMixin):
         session["status"] = "complete"
         session["payment_status"] = payment_status
         session["customer_details"] = self._customer_details(session, customer)
+        if (session.get("consent_collection") or {}).get("terms_of_service") == "required":
+            # The hosted page cannot be submitted without ticking the terms box.
+            session["consent"] = {"promotions": None, "terms_of_service": "accepted"}
         session["url"] = None
         link_id = session.get("payment_link")
         if link_id and link_id in self.payment_links:

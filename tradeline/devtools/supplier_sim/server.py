@@ -4,7 +4,8 @@ WooCommerce REST v3 under /wp-json/wc/v3:
   GET  /pricing                       the catalog (messy formats, see catalog.py)
   POST /orders                        create an order as the real store does (see orders.py)
   GET  /orders/{id}                   one order
-  GET  /orders?search=&page=&per_page=&order=   billing-field search, X-WP-Total / X-WP-TotalPages
+  GET  /orders?search=&include=&modified_after=&page=&per_page=&order=   X-WP-Total / X-WP-TotalPages
+  GET  /orders/{id}/notes?type=customer   the order's notes (lifecycle.py: stages after placement)
 Auth as WooCommerce: OAuth 1.0a HMAC-SHA1 or HMAC-SHA256 (query string or Authorization header;
 timestamp within ±15 min, single-use nonces); HTTP Basic only when served over HTTPS (ssl_context).
 Errors: {code, message, data: {status}} with WooCommerce's own codes. A created order answers 201
@@ -15,6 +16,7 @@ Control endpoints (no auth, local use only):
   GET  /_sim/state             POST /_sim/reset {"catalog_size", "seed", "bad_rows"}
   POST /_sim/faults {Faults}   DELETE /_sim/faults (or POST /_sim/faults/clear)
   POST /_sim/stock {"card_id", "stock"}   GET /_sim/orders   GET /_sim/requests
+  POST /_sim/orders/<id>/status {"status", "note"}   POST /_sim/tick {"stage_seconds"}
 """
 
 import base64
@@ -29,6 +31,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from tradeline.devtools.supplier_sim import lifecycle
 from tradeline.devtools.supplier_sim.orders import with_links
 from tradeline.devtools.supplier_sim.persist import SupplierStore
 from tradeline.devtools.supplier_sim.state import Faults, SimState, _error
@@ -68,7 +71,7 @@ class AuthFailed(Exception):
 class SupplierSimulator:
     def __init__(self, *, consumer_key: str, consumer_secret: str, host: str = "127.0.0.1", port: int = 0,
                  catalog_size: int = 60, seed: int = 1, bad_rows: int = 2, faults: Faults | None = None,
-                 verbose: bool = False, ssl_context=None, state_path=None):
+                 verbose: bool = False, ssl_context=None, state_path=None, stage_seconds: float | None = None):
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
         self.state = SimState(catalog_size=catalog_size, seed=seed, bad_rows=bad_rows)
@@ -82,6 +85,8 @@ class SupplierSimulator:
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
         self.store = SupplierStore(state_path, self.state) if state_path else None
+        self.stage_seconds = stage_seconds  # orders move through their stages on this clock (None: by control)
+        self._stopping = threading.Event()
 
     @property
     def root(self) -> str:
@@ -92,13 +97,20 @@ class SupplierSimulator:
     def url(self) -> str:
         return self.root + API_PREFIX
 
+    def _clock(self) -> None:
+        while not self._stopping.wait(1.0):
+            if self.stage_seconds:
+                lifecycle.tick(self.state, stage_seconds=self.stage_seconds)
+
     def start(self) -> "SupplierSimulator":
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="supplier-sim", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._clock, name="supplier-sim-clock", daemon=True).start()
         return self
 
     def serve_forever(self) -> None:
+        threading.Thread(target=self._clock, name="supplier-sim-clock", daemon=True).start()
         try:
             self.httpd.serve_forever(poll_interval=0.2)
         finally:
@@ -106,6 +118,7 @@ class SupplierSimulator:
                 self.store.close()
 
     def stop(self) -> None:
+        self._stopping.set()
         self.state.wake.set()
         self.httpd.shutdown()
         self.httpd.server_close()
@@ -335,6 +348,13 @@ def _make_handler(sim: SupplierSimulator):
             if route == "/orders" and method == "GET":
                 denied = self._denied("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
                 return denied or self._search(query)
+            notes = re.fullmatch(r"/orders/(\d+)/notes", route)
+            if notes and method == "GET":
+                denied = self._denied("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+                rows = None if denied else lifecycle.notes_of(sim.state, notes[1], query.get("type", "any"))
+                if denied or rows is None:
+                    return denied or (404, _error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404), {})
+                return 200, rows, {}
             if one and method == "GET":
                 denied = self._denied("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
                 if denied:
@@ -370,6 +390,7 @@ def _make_handler(sim: SupplierSimulator):
                 return 400, _error("rest_invalid_param", f"Invalid parameter(s): {', '.join(bad)}", 400,
                                    params={name: f"{name} is not valid." for name in bad}), {}
             found = sim.state.search_orders(query.get("search", ""), ascending=query.get("order") == "asc")
+            found = lifecycle.filter_orders(found, query)
             total = len(found)
             pages = math.ceil(total / per_page) if total else 0
             rows = [with_links(o, sim.url) for o in found[(page - 1) * per_page: page * per_page]]
@@ -417,6 +438,11 @@ def _make_handler(sim: SupplierSimulator):
                     self._send(200, {"card_id": str(body["card_id"]), "stock": int(body["stock"])})
                 elif path == "/_sim/orders" and method == "GET":
                     self._send(200, state.orders())
+                elif path.startswith("/_sim/orders/") and path.endswith("/status") and method == "POST":
+                    order_id = path[len("/_sim/orders/"):-len("/status")]
+                    self._send(200, lifecycle.set_status(state, int(order_id), str(body["status"]), body.get("note")))
+                elif path == "/_sim/tick" and method == "POST":
+                    self._send(200, {"moved": lifecycle.tick(state, stage_seconds=float(body.get("stage_seconds", 0)))})
                 elif path == "/_sim/requests" and method == "GET":
                     self._send(200, state.requests[-200:])
                 else:

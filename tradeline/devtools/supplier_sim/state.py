@@ -64,6 +64,7 @@ class SimState:
             self.tradelines = {t.card_id: t for t in demo_catalog.generate(self.catalog_size, self.seed)}
             self.bad_rows = demo_catalog.bad_rows(self.bad_row_count, self.seed)
             self._orders: dict[int, dict] = {}
+            self.order_notes: dict[int, list[dict]] = {}  # lifecycle.py: customer-visible notes
             self.next_order_id = 5001
             self.next_line_id = 1
             self.nonces: dict[tuple[str, str], float] = {}

@@ -8,6 +8,7 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
+from tradeline.testing.agreements import agreement_fields
 from tradeline.audit.models import ActivityLog
 from tradeline.brokers.models import AdminRole, BrokerStatus, KeyKind
 from tradeline.orders.models import Order, OrderItem, OrderStatus, PaymentStatus
@@ -191,7 +192,7 @@ def test_cancel_needs_a_writing_admin(api, make_broker, make_order):
 def test_admin_direct_sale_without_checkout(api, admin_auth, catalog):
     response = _post(api, "/api/admin/orders", {
         "customer_email": "walk-in@example.com", "customer_name": "Walk In",
-        "items": [{"card_id": "card-chase", "quantity": 2}], "create_checkout": False,
+        "items": [{"card_id": "card-chase", "quantity": 2}], "create_checkout": False, **agreement_fields(),
     }, **admin_auth)
     assert response.status_code == 201, response.content
     body = response.json()

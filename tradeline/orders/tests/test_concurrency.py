@@ -7,6 +7,7 @@ from functools import partial
 import pytest
 from django.utils import timezone
 
+from tradeline.testing.agreements import agreement_consent
 from tradeline.analytics.models import BrokerDailyStats
 from tradeline.audit.models import ActivityLog
 from tradeline.core.errors import Conflict
@@ -43,8 +44,9 @@ def test_concurrent_cancels_cancel_once(make_broker, make_order, admin_user):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_checkouts_get_distinct_numbers_and_all_count(fresh_catalog, make_broker, stripe_sim):
     broker = make_broker()
+    consent = agreement_consent()
     checkouts = [partial(checkout_create, broker=broker, customer_email=f"c{i}@example.com",
-                         items=[("card-amex", 1)]) for i in range(8)]
+                         items=[("card-amex", 1)], agreement=consent) for i in range(8)]
     results = run_together(checkouts, timeout=5)
     assert all(isinstance(r, tuple) for r in results), results
     numbers = {order.order_number for order, _ in results}
@@ -62,7 +64,7 @@ def test_cancel_while_stripe_answers_closes_the_new_session(fresh_catalog, make_
     stripe_sim.set_faults(delay_ms=1500, count=1, path="/v1/checkout/sessions", method="POST")
 
     def checkout():
-        return checkout_create(broker=broker, customer_email="a@example.com", items=[("card-chase", 1)])
+        return checkout_create(broker=broker, customer_email="a@example.com", items=[("card-chase", 1)], agreement=agreement_consent())
 
     def cancel_once_the_order_exists():
         deadline = time.monotonic() + 5

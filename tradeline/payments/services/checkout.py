@@ -16,8 +16,10 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
+from tradeline.agreements.services import AgreementConsent, acceptance_record, agreement_require
 from tradeline.analytics.services import stats_increment
 from tradeline.audit.models import ActorType
 from tradeline.audit.services import activity_log
@@ -65,10 +67,14 @@ def checkout_create(
     success_url: str | None = None,
     cancel_url: str | None = None,
     actor_user=None,
+    agreement: AgreementConsent | None,
     on_stripe_call: Callable[[], None] | None = None,
 ):
     """Create the order (committed) and its Stripe Checkout Session; returns (order, session).
 
+    The customer must have accepted the current Tradeline User Agreement (`agreement`, 422
+    AGREEMENT_REQUIRED / AGREEMENT_OUTDATED otherwise); the acceptance evidence is written in the
+    order's own transaction, and the session asks Stripe for its terms-of-service consent too.
     `on_stripe_call` is called just before Stripe is asked (the API's rate limit counts only the
     requests that got this far: a Checkout Session is what costs).
 
@@ -82,14 +88,18 @@ def checkout_create(
     # The expected expiry is recorded with the order, so even a crash before Stripe answers leaves
     # an order that the stale-checkout sweep will cancel.
     expected_expiry = timezone.now() + timedelta(minutes=settings.STRIPE_CHECKOUT_EXPIRY_MINUTES)
-    order = order_create(broker=broker, customer_email=customer_email, customer_name=customer_name,
-                         items=items, actor_user=actor_user, checkout_expires_at=expected_expiry)
+    order = order_create_accepted(broker=broker, customer_email=customer_email, customer_name=customer_name,
+                                  items=items, actor_user=actor_user, checkout_expires_at=expected_expiry,
+                                  agreement=agreement)
     success, cancel = checkout_return_urls(broker=broker, order_number=order.order_number,
                                            success_url=success_url, cancel_url=cancel_url)
     if on_stripe_call is not None:
         on_stripe_call()
+    version = order.agreement_acceptance.version
     try:
-        session = stripe_gateway.create_checkout_session(order=order, success_url=success, cancel_url=cancel)
+        session = stripe_gateway.create_checkout_session(
+            order=order, success_url=success, cancel_url=cancel,
+            terms_url=settings.PUBLIC_BASE_URL + reverse("agreements:version", args=[version]))
     except ApplicationError as exc:
         _checkout_failed(order=order, error=exc)
         raise
@@ -110,6 +120,16 @@ def checkout_create(
         stats_increment(broker_id=broker.pk, day=timezone.now().astimezone(UTC).date(), checkout_starts=1)
     order.checkout_expires_at = expires_at
     return order, session
+
+
+def order_create_accepted(*, agreement: AgreementConsent | None, **order_fields) -> Order:
+    """orders.services.order_create plus the agreement evidence, in one transaction. The cart is
+    checked first (its errors are the more useful ones), then the consent: a 422 there rolls the
+    new order back, so nothing is written without the customer's acceptance."""
+    with transaction.atomic():
+        order = order_create(**order_fields)
+        acceptance_record(order=order, agreement=agreement_require(agreement), consent=agreement)
+    return order
 
 
 def checkout_session_store(*, order_id, session_id: str, expires_at, actor_user=None) -> Payment | None:

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from tradeline.testing.agreements import agreement_consent
 from tradeline.audit.models import ActivityLog
 from tradeline.orders.services import order_create
 from tradeline.orders.models import Order, OrderStatus
@@ -21,7 +22,7 @@ def broker(make_broker):
 
 
 def _checkout(broker, email="a@example.com"):
-    order, session = services.checkout_create(broker=broker, customer_email=email, items=[("card-chase", 1)])
+    order, session = services.checkout_create(broker=broker, customer_email=email, items=[("card-chase", 1)], agreement=agreement_consent())
     return order, session
 
 

@@ -27,8 +27,13 @@ class Command(BaseCommand):
                             help="SQLite file that keeps orders, order ids and stock across restarts "
                                  "(default SUPPLIER_SIM_STATE; empty: in memory only)")
         parser.add_argument("--verbose", action="store_true", help="log every request")
+        parser.add_argument("--stage-seconds", type=float,
+                            default=float(os.environ.get("SUPPLIER_SIM_STAGE_SECONDS") or 0) or None,
+                            help="move placed orders to their next stage after this many seconds "
+                                 "(or SUPPLIER_SIM_STAGE_SECONDS; default: only by POST /_sim/orders/<id>/status)")
 
-    def handle(self, *args, port, host, catalog_size, bad_rows, seed, faults, verbose, state, **options):
+    def handle(self, *args, port, host, catalog_size, bad_rows, seed, faults, verbose, state, stage_seconds=None,
+               **options):
         key = os.environ.get("TRADELINE_CONSUMER_KEY", "").strip()
         secret = os.environ.get("TRADELINE_CONSUMER_SECRET", "").strip()
         if not key or not secret:
@@ -43,7 +48,7 @@ class Command(BaseCommand):
         try:
             sim = SupplierSimulator(consumer_key=key, consumer_secret=secret, host=host, port=port,
                                     catalog_size=catalog_size, seed=seed, bad_rows=bad_rows, faults=initial,
-                                    verbose=verbose, state_path=state or None)
+                                    verbose=verbose, state_path=state or None, stage_seconds=stage_seconds)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc}") from exc
         kept = f"; state in {state}" if state else ""

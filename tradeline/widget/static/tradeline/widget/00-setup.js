@@ -114,6 +114,7 @@
     ".line .controls{display:flex;align-items:center;gap:6px;color:var(--tlm-muted);font-size:13px}",
     ".line .amount{text-align:right;font-variant-numeric:tabular-nums}",
     ".line .msg{grid-column:1/-1;color:#92400e;font-size:13px}",
+    ".agreement{font-size:13px;margin:10px 0}.agreement a{color:var(--tlm-primary)}",
     ".cart label{display:block;font-size:13px;margin:10px 0 4px}",
     ".total{display:flex;justify-content:space-between;font-weight:700;font-size:16px;margin:12px 0 2px}",
     ".note{font-size:12px;color:var(--tlm-muted);margin:0 0 6px}",

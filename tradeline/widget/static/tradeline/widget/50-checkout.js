@@ -1,7 +1,29 @@
   // widget.js part 50-checkout.js: Checkout: the request, the agreement hook, and every 4xx of the checkout API shown inline.
-  // Hook for the purchase agreement (issue 17): when it lands, return its checkbox and link here and add
-  // its field to the request in checkoutBody(); until then the cart has no agreement step.
-  Shop.prototype.agreementField = function () { return null; };
+  // The Tradeline User Agreement: a link to its page and a checkbox, never pre-ticked. Buy refuses until
+  // it is ticked; the request carries the version shown (422 AGREEMENT_OUTDATED reloads it).
+  Shop.prototype.loadAgreement = function () {
+    var self = this;
+    this.agreementAsked = true;
+    this.call("GET", "/api/public/agreement").then(function (result) {
+      if (result.ok && result.data && result.data.version) { self.agreement = result.data; self.renderCart(); }
+    });
+  };
+
+  Shop.prototype.agreementField = function () {
+    if (this.preview) { return null; }
+    if (!this.agreementAsked) { this.loadAgreement(); }
+    if (!this.agreement) { return null; }
+    var self = this, a = this.agreement, invalid = !!this.errors.agreement;
+    var box = el("input", { type: "checkbox", name: "agreement", id: "tlm-agreement", "aria-invalid": invalid ? "true" : null,
+      onchange: function (e) { self.agreed = !!e.target.checked; if (self.agreed) { delete self.errors.agreement; } } });
+    box.checked = !!this.agreed;
+    return el("div", { "class": "agreement" }, [
+      el("label", { "for": "tlm-agreement" }, [box, el("span", { text: " I have read and accept the " }),
+        el("a", { href: a.url, target: "_blank", rel: "noopener", text: a.title }),
+        el("span", { text: " (version " + a.version + ")." })]),
+      invalid ? el("div", { "class": "error", role: "alert", text: this.errors.agreement }) : null
+    ]);
+  };
 
   Shop.prototype.checkoutBody = function () {
     var here = location.href.split("#")[0], o = this.opts, attrs = this.tag ? attributeOptions(this.tag) : {};
@@ -12,6 +34,8 @@
       items: this.cart.map(function (l) { return { card_id: l.card_id, quantity: l.quantity }; }) };
     if (success) { body.success_url = new URL(success, here).href; }  // blank: the broker's configured URL
     if (cancel) { body.cancel_url = new URL(cancel, here).href; }
+    body.agreement_version = this.agreement ? this.agreement.version : null;
+    body.agreement_accepted = this.agreed === true;
     return body;
   };
 
@@ -23,7 +47,8 @@
     else if (!EMAIL.test(this.email.trim())) {
       this.errors.email = "Enter a valid email address: the order confirmation goes there.";
     }
-    if (this.formError || this.errors.email) { this.renderCart(); this.focusFirstError(); return; }
+    else if (!this.agreed || !this.agreement) { this.errors.agreement = "Please read and accept the Tradeline User Agreement."; }
+    if (this.formError || this.errors.email || this.errors.agreement) { this.renderCart(); this.focusFirstError(); return; }
     var self = this, body = this.checkoutBody();
     this.busy = true;
     this.renderCart();
@@ -74,7 +99,13 @@
   Shop.prototype.checkoutFailed = function (result) {
     var data = result.data || {}, code = data.code || "", details = data.details, self = this;
     this.lineErrors = {};
-    if (code === "INVALID_EMAIL") { this.errors.email = "Enter a valid email address: the order confirmation goes there."; }
+    if (code === "AGREEMENT_REQUIRED" || code === "AGREEMENT_OUTDATED") {
+      this.errors.agreement = code === "AGREEMENT_OUTDATED"
+        ? "The agreement was just updated: please read the new version and tick the box again."
+        : "Please read and accept the Tradeline User Agreement.";
+      this.agreed = false;
+      if (code === "AGREEMENT_OUTDATED") { this.loadAgreement(); }
+    } else if (code === "INVALID_EMAIL") { this.errors.email = "Enter a valid email address: the order confirmation goes there."; }
     else if (code === "INVALID_NAME") { this.errors.name = data.error || "The name is too long."; }
     else if (code === "OUT_OF_STOCK" && Array.isArray(details)) {
       details.forEach(function (d) {
