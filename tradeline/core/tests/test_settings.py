@@ -38,6 +38,7 @@ def test_production_refuses_to_start_without_a_shared_cache():
         "TRADELINE_ENV": "production", "DEBUG": "false", "SECRET_KEY": "x" * 50, "STRIPE_SECRET_KEY": "sk_live_x",
         "STRIPE_WEBHOOK_SECRET": "whsec_x", "TRADELINE_API_URL": "https://supplier.example/wp-json/wc/v3",
         "TRADELINE_CONSUMER_KEY": "ck_x", "TRADELINE_CONSUMER_SECRET": "cs_x", "ALLOWED_HOSTS": "shop.example",
+        "ORDER_STATUS_LINK_SECRET": "s" * 40,
     })
     assert result.returncode != 0
     assert "required settings are missing: REDIS_URL." in result.stderr

@@ -12,6 +12,7 @@ from django.test import Client
 from tradeline.brokers.models import KeyKind
 from tradeline.orders.models import Order
 from tradeline.orders.tests.conftest import broker_key
+from tradeline.testing.agreements import agreement_fields
 from tradeline.testing.concurrency import raised, run_together
 
 GOOD = {"customer_email": "ann@example.com", "items": [{"card_id": "card-amex", "quantity": 1}]}
@@ -30,6 +31,7 @@ def _ip() -> str:
 
 
 def _checkout(key: str, ip: str, body=GOOD) -> int:
+    body = {**body, **agreement_fields()}  # the customer ticked the agreement
     return Client().post("/api/orders/checkout", data=json.dumps(body), content_type="application/json",
                          HTTP_X_API_KEY=key, REMOTE_ADDR=ip).status_code
 
