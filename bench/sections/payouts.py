@@ -17,9 +17,10 @@ import subprocess
 import sys
 import time
 
-from django.db import connection, models
+from django.db import connection
 
 from bench.common import Context, Figure
+from bench.scale_data import insert_select
 
 TITLE = "payouts (month-end run, PostgreSQL)"
 BROKERS = 1_000
@@ -59,30 +60,11 @@ ORDER_EXPRESSIONS = {
 }
 
 
-def _neutral(field: models.Field) -> str:
-    if field.null:
-        return "NULL"
-    if isinstance(field, (models.CharField, models.TextField)):
-        return "''"
-    if isinstance(field, models.BooleanField):
-        return "false"
-    if isinstance(field, (models.IntegerField, models.DecimalField, models.FloatField)):
-        return "0"
-    if isinstance(field, models.DateTimeField):
-        return "s.paid_at"
-    if isinstance(field, models.JSONField):
-        return "'{}'::jsonb"
-    raise RuntimeError(f"bench generator does not know how to fill orders.{field.column}")
-
-
 def _order_insert_sql() -> str:
     from tradeline.orders.models import Order
 
-    columns, values = [], []
-    for field in Order._meta.concrete_fields:
-        columns.append(field.column)
-        values.append(ORDER_EXPRESSIONS.get(field.column) or _neutral(field))
-    return f"INSERT INTO orders_order ({', '.join(columns)}) SELECT {', '.join(values)} FROM bench_src s"
+    # The columns not named above get scale_data's neutral value of their type ("s.paid_at" for a time).
+    return insert_select(Order, ORDER_EXPRESSIONS, "bench_src s", when="s.paid_at")
 
 
 def _brokers() -> None:

@@ -126,7 +126,7 @@ def _pages(broker) -> list[Page]:
 def _cursor_pages() -> list[Page]:
     """Deep pages by cursor, where the API offers one (the `next` of a page 2,000 deep)."""
     try:
-        from tradeline.orders.selectors import order_cursor_at
+        from tradeline.orders.list_selectors import order_cursor_at
     except ImportError:
         return []
     broker = scale_data.scale_brokers()[0]

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.browser.logins import login_admin, login_broker
 from tradeline.devtools.supplier_sim import lifecycle
 from tradeline.evidence.models import StatusPageView
 from tradeline.fulfillment.tracking import supplier_orders_sync
@@ -81,19 +82,11 @@ def _run_worker() -> None:
 
 
 def _login_admin(page, base: str) -> None:
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "ops@demo.test")
-    page.fill("#id_password", PASSWORD_ADMIN)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#period-today")
+    login_admin(page, base, email="ops@demo.test", password=PASSWORD_ADMIN)
 
 
 def _login_broker(page, base: str) -> None:
-    page.goto(f"{base}/portal/login/")
-    page.fill("#id_email", "dana@demo.test")
-    page.fill("#id_password", PASSWORD_BROKER)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#sales-30")
+    login_broker(page, base, email="dana@demo.test", password=PASSWORD_BROKER)
 
 
 @pytest.mark.browser

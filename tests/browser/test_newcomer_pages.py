@@ -7,6 +7,8 @@ import re
 import pytest
 from django.core.mail import send_mail
 
+from tests.browser.logins import login_admin, login_broker
+
 PASSWORD_ADMIN = "admin-browser-pass-2"
 PASSWORD_BROKER = "broker-browser-pass-2"
 FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
@@ -56,19 +58,11 @@ def _offline(page, base: str) -> list[str]:
 
 
 def _login_admin(page, base: str) -> None:
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "ops@newcomer.test")
-    page.fill("#id_password", PASSWORD_ADMIN)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#period-today")
+    login_admin(page, base, email="ops@newcomer.test", password=PASSWORD_ADMIN)
 
 
 def _login_broker(page, base: str) -> None:
-    page.goto(f"{base}/portal/login/")
-    page.fill("#id_email", "dana@newcomer.test")
-    page.fill("#id_password", PASSWORD_BROKER)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#sales-30")
+    login_broker(page, base, email="dana@newcomer.test", password=PASSWORD_BROKER)
 
 
 @pytest.mark.browser

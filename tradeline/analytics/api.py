@@ -2,14 +2,12 @@
 
 from typing import Literal
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from tradeline.analytics.services import cart_add_record, widget_load_record
-from tradeline.brokers import keys
-from tradeline.brokers.auth import BrokerKeyAuth
-from tradeline.core.ratelimit import client_ip, enforce
+from tradeline.brokers.auth import BrokerKeyAuth, public_key_rate_limit
+from tradeline.core.ratelimit import client_ip
 
 router = Router()
 
@@ -19,11 +17,6 @@ WIDGET_EVENT_SCOPE = "widget-event"
 
 class WidgetEventIn(Schema):
     event: Literal["cart_add"]
-
-
-def _rate_limit(request: HttpRequest, scope: str) -> None:
-    prefix = keys.split_prefix(request.headers.get("x-api-key", "").strip())
-    enforce(request, scope=scope, rule=settings.RATE_LIMIT_CATALOG, identity=prefix)
 
 
 @router.post(
@@ -37,7 +30,7 @@ def _rate_limit(request: HttpRequest, scope: str) -> None:
     "the visitor).",
 )
 def widget_load(request: HttpRequest):
-    _rate_limit(request, WIDGET_LOAD_SCOPE)
+    public_key_rate_limit(request, scope=WIDGET_LOAD_SCOPE)
     widget_load_record(broker_id=request.broker.pk, client_ip=client_ip(request),
                        user_agent=request.headers.get("user-agent", ""))
     return Status(204, None)
@@ -52,6 +45,6 @@ def widget_load(request: HttpRequest):
     "Checkout starts and paid orders are counted by the server itself.",
 )
 def widget_event(request: HttpRequest, payload: WidgetEventIn):
-    _rate_limit(request, WIDGET_EVENT_SCOPE)
+    public_key_rate_limit(request, scope=WIDGET_EVENT_SCOPE)
     cart_add_record(broker_id=request.broker.pk)
     return Status(204, None)

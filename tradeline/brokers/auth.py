@@ -12,12 +12,14 @@ credential is absent, so the next one gets its turn; a present but bad credentia
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
 from tradeline.brokers import keys
 from tradeline.brokers.models import AdminRole, AdminToken, Broker, BrokerApiKey, BrokerStatus, KeyKind
+from tradeline.core import ratelimit
 from tradeline.core.cors import origin_allowed
 from tradeline.core.errors import NotAuthenticated, PermissionDenied
 
@@ -88,6 +90,13 @@ def require_active(broker: Broker) -> None:
     if broker.status != BrokerStatus.ACTIVE:
         code, message = _INACTIVE_CODES[broker.status]
         raise PermissionDenied(message, code=code)
+
+
+def public_key_rate_limit(request: HttpRequest, *, scope: str) -> None:
+    """The rate limit of the endpoints a widget calls with its publishable key: RATE_LIMIT_CATALOG
+    per presented key prefix (and client address), counted under `scope`."""
+    ratelimit.enforce(request, scope=scope, rule=settings.RATE_LIMIT_CATALOG,
+                      identity=keys.split_prefix(request.headers.get("x-api-key", "").strip()))
 
 
 class BrokerKeyAuth:

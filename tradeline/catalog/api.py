@@ -1,14 +1,11 @@
 """Public catalog API: the broker's price list (customer prices only)."""
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from tradeline.brokers import keys
-from tradeline.brokers.auth import BrokerKeyAuth
+from tradeline.brokers.auth import BrokerKeyAuth, public_key_rate_limit
 from tradeline.catalog.schemas import ErrorOut, PricingOut
 from tradeline.catalog.selectors import broker_pricing_json
-from tradeline.core import ratelimit
 
 router = Router()
 
@@ -23,8 +20,7 @@ router = Router()
                 "base prices, revenue share or supplier cost.",
 )
 def public_pricing(request: HttpRequest):
-    ratelimit.enforce(request, scope="catalog", rule=settings.RATE_LIMIT_CATALOG,
-                      identity=keys.split_prefix(request.headers.get("x-api-key", "").strip()))
+    public_key_rate_limit(request, scope="catalog")
     body = broker_pricing_json(broker=request.broker)
     response = HttpResponse(body, content_type="application/json")
     response["Cache-Control"] = "private, max-age=30"

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from tradeline.brokers.auth import WRITE_ROLES, admin_role
@@ -107,6 +108,16 @@ class ObjectActionsMixin:
 
     def perform_action(self, request, obj, action: str):
         raise NotImplementedError
+
+    def detail_response(self, request, obj, template: str, *, title: str, extra_context=None,
+                        **context) -> TemplateResponse:
+        """The detail page of `obj`: the admin's own context, `can_write` and the actions' URLs, then
+        `context`, then the caller's `extra_context`."""
+        return TemplateResponse(request, template, {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": obj, "title": title,
+            "can_write": can_write(request), "action_urls": self.action_urls(obj), **context,
+            **(extra_context or {}),
+        })
 
     def rerender_invalid(self, request, obj, action: str, form):
         """The detail page again, with `form` (of `action`) showing its errors; status 400."""

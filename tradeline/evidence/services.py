@@ -1,22 +1,18 @@
 """Writes of the evidence records: status-page views, customer emails (each change told once),
 dispute cases and their evidence submissions."""
 
-import logging
 import uuid
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from tradeline.audit.services import activity_log
+from tradeline.core.mail import send_rendered_email
 from tradeline.evidence.models import CustomerEmail, DisputeCase, EmailStatus, EvidenceSubmission, StatusPageView
 from tradeline.orders.models import Order
 from tradeline.orders.status_link import status_url
-
-logger = logging.getLogger(__name__)
 
 
 def status_view_record(*, order_id, client_ip: str, user_agent: str, as_json: bool) -> StatusPageView:
@@ -50,15 +46,9 @@ def customer_email_send(*, order: Order, key: str, kind: str, subject: str, temp
                                                recipient=order.customer_email, subject=subject[:200])
     except IntegrityError:
         return False  # told already
-    ctx = email_context(order, context)
-    text = render_to_string(f"{template}.txt", ctx)
-    html = render_to_string(f"{template}.html", ctx)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [order.customer_email])
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send(fail_silently=False)
-    except Exception as exc:  # SMTP trouble is recorded, never raised into the caller's work
-        logger.warning("order %s: the %s email could not be sent (%s)", order.pk, kind, type(exc).__name__)
+    # SMTP trouble is logged by core.mail and recorded here, never raised into the caller's work.
+    if not send_rendered_email(template=template, subject=subject, to=[order.customer_email],
+                               context=email_context(order, context), about=f"order {order.pk}"):
         CustomerEmail.objects.filter(pk=row.pk).update(status=EmailStatus.FAILED)
         return False
     CustomerEmail.objects.filter(pk=row.pk).update(status=EmailStatus.SENT, sent_at=timezone.now())

@@ -7,9 +7,8 @@ logged (order id only, never an address) and never undoes the fulfillment.
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 
+from tradeline.core.mail import send_rendered_email
 from tradeline.core.money import format_usd
 from tradeline.evidence.services import customer_email_send
 from tradeline.fulfillment.posting import PostingStage
@@ -20,16 +19,9 @@ logger = logging.getLogger(__name__)
 
 
 def _send(*, template: str, subject: str, recipients: list[str], context: dict, order: Order) -> bool:
-    recipients = [r for r in recipients if r]
-    if not recipients:
-        return False
-    body = render_to_string(f"fulfillment/email/{template}.txt", context)
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
-    except Exception as exc:  # SMTP trouble must not undo a completed order
-        logger.warning("order %s: could not send the %s email (%s)", order.pk, template, type(exc).__name__)
-        return False
-    return True
+    # SMTP trouble must not undo a completed order: core.mail logs it and returns False.
+    return send_rendered_email(template=f"fulfillment/email/{template}", subject=subject, to=recipients,
+                               context=context, about=f"order {order.pk}")
 
 
 def _context(order: Order) -> dict:

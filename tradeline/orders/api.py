@@ -13,7 +13,7 @@ from ninja import Query, Router
 
 from tradeline.brokers.auth import AdminTokenAuth, BrokerKeyAuth
 from tradeline.core.errors import ValidationFailed
-from tradeline.orders import selectors
+from tradeline.orders import list_selectors, selectors
 from tradeline.orders.schemas import (
     AdminOrderDetailOut,
     AdminOrderListOut,
@@ -34,7 +34,7 @@ def _is_admin(request: HttpRequest) -> bool:
 @router.get("/broker", response=BrokerOrderListOut, auth=[BrokerKeyAuth()],
             summary="The calling broker's orders, filtered and paginated, with a summary (secret key)")
 def broker_orders(request: HttpRequest, filters: Query[OrderListQuery]):
-    return selectors.order_list(broker=request.broker, status=filters.status, start_date=filters.start_date,
+    return list_selectors.order_list(broker=request.broker, status=filters.status, start_date=filters.start_date,
                                 end_date=filters.end_date, page=filters.page, limit=filters.limit,
                                 cursor=filters.cursor)
 
@@ -52,7 +52,7 @@ def admin_orders(request: HttpRequest, filters: Query[AdminOrderListQuery]):
             except ValueError:
                 raise ValidationFailed("broker_id must be a broker's id or 'direct'.", code="INVALID_BROKER_ID",
                                        details=[{"field": "broker_id", "message": "UUID or 'direct'"}]) from None
-    return selectors.order_list(broker_id=broker_id, direct_only=direct_only, status=filters.status,
+    return list_selectors.order_list(broker_id=broker_id, direct_only=direct_only, status=filters.status,
                                 start_date=filters.start_date, end_date=filters.end_date, page=filters.page,
                                 limit=filters.limit, cursor=filters.cursor)
 

@@ -51,7 +51,7 @@ class PaymentMethod(models.TextChoices):
     CHECK = "CHECK"
 
 
-# What an order list's summary adds up (orders.selectors.order_summary): kept in the list indexes.
+# What an order list's summary adds up (orders.list_selectors.order_summary): kept in the list indexes.
 SUMMARY_COLUMNS = ["status", "total_charged", "amount_refunded", "platform_net_revenue", "broker_revenue_share",
                    "broker_markup"]
 

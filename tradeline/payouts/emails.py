@@ -8,27 +8,12 @@ id only, never an address) and never changes the payout.
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 
-from tradeline.core.mail import send_templated_email
+from tradeline.core.mail import send_rendered_email, send_templated_email
 from tradeline.core.money import format_usd
 from tradeline.payouts.models import Payout
 
 logger = logging.getLogger(__name__)
-
-
-def _send(*, template: str, subject: str, recipients: list[str], context: dict, payout: Payout) -> bool:
-    recipients = [r for r in recipients if r]
-    if not recipients:
-        return False
-    body = render_to_string(f"payouts/email/{template}.txt", context)
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
-    except Exception as exc:  # SMTP trouble must not undo a recorded payout
-        logger.warning("payout %s: could not send the %s email (%s)", payout.pk, template, type(exc).__name__)
-        return False
-    return True
 
 
 def _context(payout: Payout) -> dict:
@@ -49,6 +34,7 @@ def send_payout_failed(*, payout: Payout, reason: str) -> bool:
     if not settings.ADMIN_EMAILS:
         logger.warning("payout %s failed and ADMIN_EMAILS is empty: nobody was emailed", payout.pk)
         return False
-    return _send(template="admin_payout_failed", subject=f"Payout failed: {payout.period_start:%Y-%m}",
-                 recipients=list(settings.ADMIN_EMAILS), context=_context(payout) | {"reason": reason},
-                 payout=payout)
+    # SMTP trouble must not undo a recorded payout: core.mail logs it and returns False.
+    return send_rendered_email(template="payouts/email/admin_payout_failed",
+                               subject=f"Payout failed: {payout.period_start:%Y-%m}", to=list(settings.ADMIN_EMAILS),
+                               context=_context(payout) | {"reason": reason}, about=f"payout {payout.pk}")

@@ -24,9 +24,10 @@ from tradeline.core import ratelimit
 from tradeline.core.errors import ApplicationError, NotFound, RateLimited
 from tradeline.core.money import cents_to_usd
 from tradeline.core.text import attachment_header
+from tradeline.orders.list_selectors import order_latest, order_list
 from tradeline.orders.models import OrderStatus
 from tradeline.orders.selectors import order_detail as order_detail_data
-from tradeline.orders.selectors import order_get, order_latest, order_list
+from tradeline.orders.selectors import order_get
 from tradeline.payouts.selectors import PAGE_ORDER_LINES, broker_earnings, payout_report, payout_report_csv
 from tradeline.portal import selectors
 from tradeline.portal.forms import LoginForm, MarkupForm

@@ -1,6 +1,7 @@
 """Core fixtures: database vendor marks, factories."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 
@@ -10,6 +11,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and vendor != "postgresql":
             item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def fresh_cache():
+    """An empty cache before and after the test (rate limits, memoised catalog and summaries)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

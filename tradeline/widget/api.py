@@ -1,12 +1,9 @@
 """Widget configuration API: what a broker's widget looks like and where Checkout returns."""
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from tradeline.brokers import keys
-from tradeline.brokers.auth import BrokerKeyAuth
-from tradeline.core import ratelimit
+from tradeline.brokers.auth import BrokerKeyAuth, public_key_rate_limit
 from tradeline.widget.selectors import widget_config
 
 router = Router()
@@ -50,6 +47,5 @@ class ConfigOut(Schema):
                 "the widget is on).",
 )
 def public_config(request: HttpRequest):
-    ratelimit.enforce(request, scope="catalog", rule=settings.RATE_LIMIT_CATALOG,
-                      identity=keys.split_prefix(request.headers.get("x-api-key", "").strip()))
+    public_key_rate_limit(request, scope="catalog")
     return widget_config(broker=request.broker)

@@ -3,7 +3,6 @@ from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from tradeline.analytics.models import BrokerDailyStats, VisitorDay, VisitorSalt
 from tradeline.analytics.selectors import broker_funnel, funnel_steps
@@ -14,11 +13,7 @@ UA_PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"
 UA_DESKTOP = "Mozilla/5.0 (X11; Linux x86_64)"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture

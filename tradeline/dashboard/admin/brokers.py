@@ -116,12 +116,7 @@ class BrokerAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         bound = getattr(request, "_tl_forms", {})
         earnings = broker_earnings(broker=broker)
         context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": broker,
-            "title": str(broker),
             "broker": broker,
-            "can_write": can_write(request),
             "performance": broker_performance(broker=broker),
             "sales_series": daily_sales(broker=broker, days=30),
             "earnings": earnings,
@@ -135,12 +130,11 @@ class BrokerAdmin(ObjectActionsMixin, ReadOnlyAdmin):
                 "phone": broker.phone, "website": broker.website, "notes": broker.notes,
                 "allowed_origins": "\n".join(broker.allowed_origins or []),
             }),
-            "action_urls": self.action_urls(broker),
             "new_keys": getattr(request, "_tl_new_keys", None),
             "statuses": BrokerStatus,
-            **(extra_context or {}),
         }
-        return TemplateResponse(request, "admin/brokers/broker/detail.html", context)
+        return self.detail_response(request, broker, "admin/brokers/broker/detail.html", title=str(broker),
+                                    extra_context=extra_context, **context)
 
     def perform_action(self, request, obj, action):
         return _broker_action(self, request, obj, action)

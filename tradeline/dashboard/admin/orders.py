@@ -4,7 +4,6 @@ and the actions an admin takes on an order — each one a form that calls one se
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from tradeline.core.money import format_usd
@@ -14,7 +13,6 @@ from tradeline.dashboard.admin_base import (
     ObjectActionsMixin,
     ReadOnlyAdmin,
     back_to,
-    can_write,
     run_service,
     status_column,
 )
@@ -22,8 +20,9 @@ from tradeline.dashboard.admin.evidence import EVIDENCE_ACTIONS, evidence_action
 from tradeline.dashboard.forms import ManualPaymentForm, ReasonForm, RefundForm
 from tradeline.dashboard.selectors import order_history, order_money_records
 from tradeline.fulfillment.dispatch import fulfillment_retry
+from tradeline.orders.list_selectors import order_search_filter
 from tradeline.orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus
-from tradeline.orders.selectors import order_detail, order_search_filter
+from tradeline.orders.selectors import order_detail
 from tradeline.payments.selectors import excess_payments_unrefunded
 from tradeline.payments.services import manual_payment_record, order_refund_refusal, payment_link_create, refund_create
 from tradeline.payments.services.checkout import checkout_cancel
@@ -92,10 +91,6 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             raise Http404("Order not found")
         forms = getattr(request, "_tl_forms", {})
         context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": order,
-            "title": f"Order {order.order_number}",
             "subtitle": None,
             "order": order,
             "detail": order_detail(order=order, internal=True),
@@ -104,15 +99,13 @@ class OrderAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             **order_money_records(order=order),
             "excess_payments": list(excess_payments_unrefunded(order=order)),
             "available": self._available_actions(order),
-            "can_write": can_write(request),
             "manual_form": forms.get("manual-payment") or ManualPaymentForm(),
             "refund_form": forms.get("refund") or RefundForm(),
             "cancel_form": forms.get("cancel") or ReasonForm(),
-            "action_urls": self.action_urls(order),
             "has_view_permission": True,
-            **(extra_context or {}),
         }
-        return TemplateResponse(request, "admin/orders/order/detail.html", context)
+        return self.detail_response(request, order, "admin/orders/order/detail.html",
+                                    title=f"Order {order.order_number}", extra_context=extra_context, **context)
 
     def perform_action(self, request, obj, action):
         return _order_action(self, request, obj, action)

@@ -131,18 +131,15 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             raise Http404("Payout not found")
         bound = getattr(request, "_tl_forms", {})
         context = {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "original": payout,
-            "title": f"Payout {payout.broker} {payout.period_start:%Y-%m}",
             "payout": payout, "report": payout_report(payout=payout, order_limit=PAGE_ORDER_LINES),
-            "can_write": can_write(request),
             "paid_form": bound.get("mark-paid") or MarkPaidForm(),
             "cancel_form": ReasonForm(),
-            "action_urls": self.action_urls(payout),
             "transfer": PayoutTransfer.objects.filter(payout=payout).first(),
             "connect_account": ConnectedAccount.objects.filter(broker_id=payout.broker_id).first(),
-            **(extra_context or {}),
         }
-        return TemplateResponse(request, "admin/payouts/payout/detail.html", context)
+        return self.detail_response(request, payout, "admin/payouts/payout/detail.html",
+                                    title=f"Payout {payout.broker} {payout.period_start:%Y-%m}",
+                                    extra_context=extra_context, **context)
 
     def csv_view(self, request, object_id):
         payout = self.get_object(request, unquote(object_id))

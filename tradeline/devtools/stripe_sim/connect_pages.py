@@ -14,9 +14,9 @@ Controls (JSON, no auth, like the rest of /_sim/):
 """
 
 import html
-import json
 import re
 
+from tradeline.devtools.stripe_sim.controls import control_json
 from tradeline.devtools.stripe_sim.errors import SimError
 from tradeline.devtools.stripe_sim.page import render_message
 
@@ -48,11 +48,7 @@ def handle_page(handler, method: str, path: str) -> bool:
     if (hit := m(rf"/connect/onboarding/{_TOKEN}", path)) and method == "GET":
         link = connect.open_link(hit[1])
         if link is None:
-            record = connect.links.get(hit[1])
-            if record is None:
-                _html(handler, 404, render_message("Onboarding", "This link does not exist."))
-            else:
-                handler.redirect(record["refresh_url"])
+            _expired_link(handler, connect, hit[1])
             return True
         with connect.lock:
             account = dict(connect.account(link["account"]))
@@ -61,11 +57,7 @@ def handle_page(handler, method: str, path: str) -> bool:
     if (hit := m(rf"/connect/onboarding/{_TOKEN}/(complete|partial)", path)) and method == "POST":
         link = connect.use_link(hit[1])
         if link is None:
-            record = connect.links.get(hit[1])
-            if record is None:
-                _html(handler, 404, render_message("Onboarding", "This link does not exist."))
-            else:
-                handler.redirect(record["refresh_url"])
+            _expired_link(handler, connect, hit[1])
             return True
         if hit[2] == "complete":
             events = connect.complete_onboarding(link["account"])
@@ -77,25 +69,22 @@ def handle_page(handler, method: str, path: str) -> bool:
     return False
 
 
+def _expired_link(handler, connect, token: str) -> None:
+    """A used or expired onboarding link goes to its refresh_url (as Stripe's do); an unknown one is a 404."""
+    record = connect.links.get(token)
+    if record is None:
+        _html(handler, 404, render_message("Onboarding", "This link does not exist."))
+    else:
+        handler.redirect(record["refresh_url"])
+
+
 def _html(handler, status: int, text: str) -> None:
     handler.send_bytes(status, text.encode(), "text/html; charset=utf-8")
 
 
-def _json(body: bytes) -> dict:
-    if not body:
-        return {}
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise SimError(400, "The control body must be JSON.") from exc
-    if not isinstance(data, dict):
-        raise SimError(400, "The control body must be a JSON object.")
-    return data
-
-
 def handle_control(sim, method: str, path: str, body: bytes) -> tuple[int, dict]:
     connect = sim.connect
-    data = _json(body) if method == "POST" else {}
+    data = control_json(body) if method == "POST" else {}
     m = re.fullmatch
     if (hit := m(r"/_sim/connect/accounts/([A-Za-z0-9_]+)/(complete|requirements_due|restrict)", path)) \
             and method == "POST":

@@ -36,7 +36,8 @@ from tradeline.devtools.stripe_sim.state import Customer
 _ID = r"([A-Za-z0-9_]+)"
 
 
-def _json_body(body: bytes) -> dict:
+def control_json(body: bytes) -> dict:
+    """The JSON object body of a control request ({} when empty); SimError 400 otherwise."""
     if not body.strip():
         return {}
     try:
@@ -72,7 +73,7 @@ def _outcome(sim, obj: dict, events: list[dict], deliver: bool) -> dict:
 
 def handle(sim, method: str, path: str, query: dict, body: bytes) -> tuple[int, dict]:
     state = sim.state
-    data = _json_body(body) if method == "POST" else {}
+    data = control_json(body) if method == "POST" else {}
     deliver = data.get("deliver", True) is not False
     m = re.fullmatch
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tradeline.core.errors import ValidationFailed
-from tradeline.orders import selectors
+from tradeline.orders import list_selectors
 from tradeline.orders.models import Order
 from tradeline.orders.tests.conftest import admin_bearer, broker_key
 
@@ -27,7 +27,7 @@ def _orders(make_broker, make_order):
 def _walk(limit: int, **filters) -> tuple[list[str], int]:
     seen, pages, cursor = [], 0, None
     while True:
-        page = selectors.order_list(limit=limit, cursor=cursor, **filters)
+        page = list_selectors.order_list(limit=limit, cursor=cursor, **filters)
         pages += 1
         seen += [row["order_number"] for row in page["orders"]]
         cursor = page["next"]
@@ -46,9 +46,9 @@ def test_next_cursors_walk_every_order_once_newest_first(make_broker, make_order
 @pytest.mark.django_db
 def test_an_offset_page_hands_out_the_cursor_of_the_page_after_it(make_broker, make_order):
     broker, newest_first = _orders(make_broker, make_order)
-    second = selectors.order_list(broker=broker, page=2, limit=2)
+    second = list_selectors.order_list(broker=broker, page=2, limit=2)
     assert [row["order_number"] for row in second["orders"]] == newest_first[2:4]
-    third = selectors.order_list(broker=broker, limit=2, cursor=second["next"])
+    third = list_selectors.order_list(broker=broker, limit=2, cursor=second["next"])
     assert [row["order_number"] for row in third["orders"]] == newest_first[4:6]
     assert (third["pagination"], third["summary"]["orders_count"]) == (
         {"page": 1, "limit": 2, "total": 7, "pages": 4}, 7)
@@ -57,7 +57,7 @@ def test_an_offset_page_hands_out_the_cursor_of_the_page_after_it(make_broker, m
 @pytest.mark.django_db
 def test_cursor_at_points_after_that_many_orders(make_broker, make_order):
     broker, newest_first = _orders(make_broker, make_order)
-    page = selectors.order_list(broker=broker, limit=10, cursor=selectors.order_cursor_at(5, broker=broker))
+    page = list_selectors.order_list(broker=broker, limit=10, cursor=list_selectors.order_cursor_at(5, broker=broker))
     assert [row["order_number"] for row in page["orders"]] == newest_first[5:]
     assert page["next"] is None
 
@@ -70,7 +70,7 @@ def test_cursor_at_points_after_that_many_orders(make_broker, make_order):
 ])
 def test_a_forged_cursor_or_one_beside_a_page_is_422(db, kwargs):
     with pytest.raises(ValidationFailed) as err:
-        selectors.order_list(**kwargs)
+        list_selectors.order_list(**kwargs)
     assert err.value.code == "INVALID_CURSOR"
 
 
@@ -94,23 +94,23 @@ def test_a_summary_over_many_orders_is_computed_once_a_minute(make_broker, make_
     from django.core.cache import cache
     from django.db import connection
 
-    monkeypatch.setattr(selectors, "SUMMARY_LIVE_ROWS", 2)
+    monkeypatch.setattr(list_selectors, "SUMMARY_LIVE_ROWS", 2)
     cache.clear()
     broker = make_broker()
     for _ in range(3):
         make_order(broker=broker)
     if connection.vendor != "postgresql":  # no planner estimate: always computed
-        first = selectors.order_list(broker=broker)["summary"]
+        first = list_selectors.order_list(broker=broker)["summary"]
         assert (first["orders_count"], first["as_of"]) == (3, None)
         return
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE orders_order")
-    first = selectors.order_list(broker=broker)["summary"]
+    first = list_selectors.order_list(broker=broker)["summary"]
     make_order(broker=broker)
-    again = selectors.order_list(broker=broker)["summary"]
+    again = list_selectors.order_list(broker=broker)["summary"]
     assert (first["orders_count"], again["orders_count"], again["as_of"]) == (3, 3, first["as_of"])
     assert first["as_of"] is not None
-    other_filter = selectors.order_list(broker=broker, status="PENDING")["summary"]
+    other_filter = list_selectors.order_list(broker=broker, status="PENDING")["summary"]
     assert other_filter["orders_count"] == 4
     cache.clear()
-    assert selectors.order_list(broker=broker)["summary"]["orders_count"] == 4
+    assert list_selectors.order_list(broker=broker)["summary"]["orders_count"] == 4

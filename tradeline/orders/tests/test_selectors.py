@@ -8,7 +8,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from tradeline.core.errors import NotFound, ValidationFailed
-from tradeline.orders import selectors
+from tradeline.orders import list_selectors, selectors
 from tradeline.orders.models import Order, OrderStatus
 
 
@@ -86,7 +86,7 @@ def test_summary_counts_paid_orders_only_in_one_query(make_broker, make_order):
     Order.objects.filter(pk=make_order(broker=broker).pk).update(status=OrderStatus.ON_HOLD)
     make_order(broker=make_broker(), prices=(100_000,))  # someone else's
     with CaptureQueriesContext(connection) as queries:
-        summary = selectors.order_summary(selectors.order_filter(broker_id=broker.pk))
+        summary = list_selectors.order_summary(list_selectors.order_filter(broker_id=broker.pk))
     assert len(queries) == 1
     assert summary["orders_count"] == 6 and summary["paid_orders_count"] == 3
     assert (summary["revenue"], summary["revenue_usd"]) == (192_000, "1920.00")
@@ -98,7 +98,7 @@ def test_summary_counts_paid_orders_only_in_one_query(make_broker, make_order):
 
 @pytest.mark.django_db
 def test_empty_summary_is_zero(db):
-    summary = selectors.order_summary(Order.objects.all())
+    summary = list_selectors.order_summary(Order.objects.all())
     assert (summary["orders_count"], summary["revenue"], summary["commission_usd"]) == (0, 0, "0.00")
 
 
@@ -113,7 +113,7 @@ def test_list_filters_and_pagination(make_broker, make_order):
     direct = _at(make_order(broker=None), datetime(2026, 11, 15, tzinfo=UTC))
 
     def numbers(**kw):
-        return [row["order_number"] for row in selectors.order_list(**kw)["orders"]]
+        return [row["order_number"] for row in list_selectors.order_list(**kw)["orders"]]
 
     assert numbers(broker=broker, start_date="2026-11-01", end_date="2026-11-30") == [
         nov_30.order_number, nov_1.order_number]
@@ -124,14 +124,14 @@ def test_list_filters_and_pagination(make_broker, make_order):
     assert numbers(direct_only=True) == [direct.order_number]
     assert numbers(start_date="2026-11-15", end_date="2026-11-15") == [direct.order_number]
 
-    page = selectors.order_list(broker=broker, page=2, limit=3)
+    page = list_selectors.order_list(broker=broker, page=2, limit=3)
     assert page["pagination"] == {"page": 2, "limit": 3, "total": 4, "pages": 2}
     assert [row["order_number"] for row in page["orders"]] == [oct_31.order_number]
     assert "broker" not in page["orders"][0] and "platform_net_revenue" not in page["orders"][0]
-    admin_page = selectors.order_list(limit=1)
+    admin_page = list_selectors.order_list(limit=1)
     assert admin_page["orders"][0]["broker"]["id"] == str(broker.pk)
     assert admin_page["pagination"]["total"] == 5
-    assert selectors.order_list(page=9)["orders"] == []
+    assert list_selectors.order_list(page=9)["orders"] == []
 
 
 @pytest.mark.django_db
@@ -146,5 +146,5 @@ def test_list_filters_and_pagination(make_broker, make_order):
 ])
 def test_bad_list_filters_are_422(db, kwargs, code):
     with pytest.raises(ValidationFailed) as err:
-        selectors.order_list(**kwargs)
+        list_selectors.order_list(**kwargs)
     assert err.value.code == code

@@ -1,5 +1,6 @@
-"""Write services of the payouts app: commissions (commissions.py), payouts (payouts.py), Stripe Connect
-accounts (connect.py), transfers and reversals (transfers.py), tax details (tax.py)."""
+"""Write services of the payouts app: commissions (commissions.py), payout runs (payouts.py), payouts
+paid, failed or cancelled (payout_status.py), Stripe Connect accounts (connect.py), transfers and
+reversals (transfers.py), tax details (tax.py)."""
 
 from tradeline.payouts.services.commissions import (
     commission_apply_refund,
@@ -7,13 +8,11 @@ from tradeline.payouts.services.commissions import (
     commission_dispute_closed,
     commission_hold_for_dispute,
 )
+from tradeline.payouts.services.payout_status import payout_cancel, payout_fail, payout_mark_paid
 from tradeline.payouts.services.payouts import (
     PayoutPreview,
     month_period,
-    payout_cancel,
     payout_create_monthly,
-    payout_fail,
-    payout_mark_paid,
     payout_preview,
     payout_run_month,
 )

@@ -44,7 +44,7 @@ from tradeline.payouts.models import (
     TransferReversal,
 )
 from tradeline.payouts.selectors import broker_earnings
-from tradeline.payouts.services.payouts import lines_mark_paid, payout_fail, payout_mark_paid
+from tradeline.payouts.services.payout_status import lines_mark_paid, payout_fail, payout_mark_paid
 
 logger = logging.getLogger(__name__)
 

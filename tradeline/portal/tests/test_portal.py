@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from tradeline.brokers.keys import hash_key
@@ -11,11 +10,7 @@ from tradeline.payouts.models import Payout
 PASSWORD = "portal-pass-12345"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from cryptography.fernet import Fernet
 
 from tradeline.payouts.models import ConnectedAccount, TaxProfile
 from tradeline.payouts.tests.helpers import paid_order, utc
-from tradeline.portal.tests.test_portal import _fresh_cache, broker, portal  # noqa: F401 - fixtures
+from tradeline.portal.tests.test_portal import broker, portal  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
 
 
 def test_get_paid_onboarding_through_the_portal(portal, broker, stripe_sim):

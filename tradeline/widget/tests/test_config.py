@@ -2,7 +2,6 @@ import gzip
 import json
 
 import pytest
-from django.core.cache import cache
 
 from tradeline.audit.models import ActivityLog
 from tradeline.brokers.services import broker_keys_rotate, broker_set_password
@@ -14,11 +13,7 @@ from tradeline.widget.views import widget_parts, widget_source
 WIDGET_GZIP_BUDGET = 35 * 1024
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def test_widget_js_stays_within_its_gzip_budget():
