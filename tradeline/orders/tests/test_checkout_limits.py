@@ -12,7 +12,7 @@ from django.test import Client
 from tradeline.brokers.models import KeyKind
 from tradeline.orders.models import Order
 from tradeline.orders.tests.conftest import broker_key
-from tradeline.testing.agreements import agreement_fields
+from tradeline.testing.agreements import agreement_fields, current_agreement
 from tradeline.testing.concurrency import raised, run_together
 
 GOOD = {"customer_email": "ann@example.com", "items": [{"card_id": "card-amex", "quantity": 1}]}
@@ -20,8 +20,9 @@ JUNK = {"customer_email": "ann@example.com", "items": [{"card_id": "card-unknown
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters():
+def _fresh_counters(db):
     cache.clear()
+    current_agreement()  # published before any thread asks for it (threads only read it)
     yield
     cache.clear()
 
