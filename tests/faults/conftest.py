@@ -15,6 +15,7 @@ from tradeline.fulfillment.tasks import fulfil_order
 from tradeline.ledger.reconcile import reconcile_run
 from tradeline.orders.models import Order
 from tradeline.testing.factories import supplier_of
+from tradeline.testing.processes import log_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,10 +69,11 @@ class DatabaseQueue:
         return {}
 
     def start_worker(self, env: dict) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "tradeline", "db_worker", "--queue-name", "*",
-                                 "--no-startup-delay", "--interval", "0.2", "--no-reload"],
-                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+        with log_file("db-worker") as log:
+            return subprocess.Popen([sys.executable, "-m", "tradeline", "db_worker", "--queue-name", "*",
+                                     "--no-startup-delay", "--interval", "0.2", "--no-reload"],
+                                    env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True,
+                                    start_new_session=True)
 
     def ready(self) -> int:
         """Fulfillment tasks waiting for a worker."""

@@ -51,7 +51,9 @@ def process_env(**extra) -> dict:
            "TRADELINE_CONSUMER_KEY": settings.TRADELINE_CONSUMER_KEY or "",
            "TRADELINE_CONSUMER_SECRET": settings.TRADELINE_CONSUMER_SECRET or "",
            "STRIPE_API_BASE": settings.STRIPE_API_BASE or "", "STRIPE_SECRET_KEY": settings.STRIPE_SECRET_KEY or "",
-           "STRIPE_WEBHOOK_SECRET": settings.STRIPE_WEBHOOK_SECRET or ""}
+           "STRIPE_WEBHOOK_SECRET": settings.STRIPE_WEBHOOK_SECRET or "",
+           # mail kept in memory: the console backend would print every message into the process's output
+           "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from kombu import Connection, Exchange, Queue
 
+from tradeline.testing.processes import log_file
+
 CELERY_BACKEND = "tradeline.core.celery_backend.CeleryBackend"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,11 +56,15 @@ class CeleryTasks:
 
     def start_worker(self, env: dict, *, concurrency: int = 1) -> subprocess.Popen:
         """The documented worker command, in a process group of its own (see `kill_worker`)."""
+        # Each worker a node name of its own, as on a real machine running several: two workers with the
+        # same name share one remote-control queue, which RabbitMQ refuses to the second (it exits).
+        node = f"{self.prefix}{uuid.uuid4().hex[:6]}@%h"
         command = [str(Path(sys.executable).parent / "celery"), "-A", "tradeline.core.celery_backend", "worker",
                    "--pool", "prefork", "--concurrency", str(concurrency), "--loglevel", "WARNING",
-                   "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        return subprocess.Popen(command, env={**env, **self.env()}, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+                   "--hostname", node, "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        with log_file("celery-worker") as log:
+            return subprocess.Popen(command, env={**env, **self.env()}, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                    stderr=log, text=True, start_new_session=True)
 
     def delete_queues(self) -> None:
         with Connection(self.broker_url) as conn:
