@@ -71,3 +71,17 @@ def send_fulfillment_failed(*, order_id) -> None:
         return
     _send(template="admin_fulfillment_failed", subject=f"Action needed: order {order.order_number} not fulfilled",
           recipients=list(settings.ADMIN_EMAILS), context=_context(order), order=order)
+
+
+def send_supplier_problem(*, order_id, stage: str) -> bool:
+    """Tell ADMIN_EMAILS that the supplier reports a placed order as cancelled, failed or refunded."""
+    order = Order.objects.select_related("broker").filter(pk=order_id).first()
+    if order is None:
+        return False
+    if not settings.ADMIN_EMAILS:
+        logger.warning("order %s flagged (%s at the supplier) and ADMIN_EMAILS is empty", order.pk, stage)
+        return False
+    return _send(template="admin_supplier_problem",
+                 subject=f"Action needed: order {order.order_number} {stage.lower()} at the supplier",
+                 recipients=list(settings.ADMIN_EMAILS), context={**_context(order), "stage": stage.lower()},
+                 order=order)

@@ -14,8 +14,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -25,6 +23,7 @@ from tradeline.audit.services import activity_log
 from tradeline.catalog.supplier.client import SupplierClient
 from tradeline.catalog.supplier.errors import SupplierError
 from tradeline.evidence.services import customer_email_send
+from tradeline.fulfillment.emails import send_supplier_problem
 from tradeline.fulfillment.models import SupplierOrder, SupplierStatusEvent
 from tradeline.fulfillment.posting import FINAL_SUPPLIER_STATUSES, PROBLEM_STAGES, PostingStage, stage_for
 from tradeline.orders.models import Order
@@ -117,17 +116,7 @@ def status_change_notify(change: StatusChange, *, note: str = "") -> dict[str, i
         sent["emails"] += 1
     if change.stage in PROBLEM_STAGES:
         sent["alerts"] += 1
-        if settings.ADMIN_EMAILS:
-            try:
-                send_mail(f"Action needed: order {order.order_number} {change.stage.lower()} at the supplier",
-                          f"The supplier reports order {order.order_number} as {change.stage.lower()}.\n"
-                          f"It is flagged for review in the dashboard. Nothing was refunded automatically.\n"
-                          f"{settings.PUBLIC_BASE_URL}/admin/orders/order/{order.pk}/change/\n",
-                          settings.DEFAULT_FROM_EMAIL, list(settings.ADMIN_EMAILS), fail_silently=False)
-            except Exception as exc:  # the flag on the order stays; the mail failure is logged
-                logger.warning("order %s: admin alert not sent (%s)", order.pk, type(exc).__name__)
-        else:
-            logger.warning("order %s flagged (%s at the supplier) and ADMIN_EMAILS is empty", order.pk, change.stage)
+        send_supplier_problem(order_id=order.pk, stage=change.stage)
     return sent
 
 

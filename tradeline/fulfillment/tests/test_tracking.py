@@ -77,6 +77,7 @@ def test_supplier_cancellation_alerts_admins_and_refunds_nothing(placed, supplie
     assert order.amount_refunded == 0 and Refund.objects.count() == 0
     admin_mail = [m for m in mail.outbox if m.to == ["ops@tradeline.example"]]
     assert len(admin_mail) == 1 and order.order_number in admin_mail[0].subject
+    assert "cancelled" in admin_mail[0].body and f"/admin/orders/order/{order.pk}/change/" in admin_mail[0].body
     assert CustomerEmail.objects.get(order=order).kind == "cancelled"
     # Final at the supplier: no longer polled.
     assert supplier_orders_sync()["open"] == 0
