@@ -215,7 +215,7 @@ def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -
         "all_time": {
             "orders": money["orders"],
             "sales": money["sales"],
-            "earnings": earned_totals(Order.objects.filter(broker=broker))["total"],
+            "earnings": earned_totals(Order.objects.filter(broker=broker), broker_id=broker.pk)["total"],
             "revenue_share": money["revenue_share"],
             "markup": money["markup"],
             "refunded": money["refunded"],
@@ -224,7 +224,7 @@ def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -
             "orders": money["recent_orders"],
             "sales": money["recent_sales"],
             "earnings": earned_totals(Order.objects.filter(
-                broker=broker, paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC)))["total"],
+                broker=broker, paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC)), broker_id=broker.pk)["total"],
         },
         "funnel": funnel,
     }

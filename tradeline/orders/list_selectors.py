@@ -142,29 +142,29 @@ def order_filter(
     return queryset
 
 
-def order_summary_for_list(queryset: QuerySet[Order], *, broker_view: bool = False) -> dict:
+def order_summary_for_list(queryset: QuerySet[Order], *, for_broker: Broker | None = None) -> dict:
     """The list's summary: computed on every request while the planner expects at most
     SUMMARY_LIVE_ROWS matching orders (an index-only scan: a broker's, a status's, a month's orders);
     over more (all orders, a year) one aggregate costs a second of CPU, so it is computed at most
     once per SUMMARY_CACHE_SECONDS for the same filters and served with `as_of`, the time it was
-    computed. On SQLite (development, tests) always computed. `broker_view`: see order_summary."""
+    computed. On SQLite (development, tests) always computed. `for_broker`: see order_summary."""
     estimate = estimated_count(queryset)
     if estimate is None or estimate <= SUMMARY_LIVE_ROWS:
-        return {**order_summary(queryset, broker_view=broker_view), "as_of": None}
-    key = f"orders:summary:{'broker' if broker_view else 'admin'}:" + hashlib.sha256(
+        return {**order_summary(queryset, for_broker=for_broker), "as_of": None}
+    key = f"orders:summary:{'broker' if for_broker else 'admin'}:" + hashlib.sha256(
         str(queryset.query).encode()).hexdigest()
     summary = cache.get(key)
     if summary is None:
-        summary = {**order_summary(queryset, broker_view=broker_view), "as_of": timezone.now().isoformat()}
+        summary = {**order_summary(queryset, for_broker=for_broker), "as_of": timezone.now().isoformat()}
         cache.set(key, summary, SUMMARY_CACHE_SECONDS)
     return summary
 
 
-def order_summary(queryset: QuerySet[Order], *, broker_view: bool = False) -> dict:
+def order_summary(queryset: QuerySet[Order], *, for_broker: Broker | None = None) -> dict:
     """One aggregate query over the paid orders of `queryset` (see the module docstring).
 
-    `broker_view`: share, markup and commission from the commission ledger (net of clawbacks),
-    and no platform net revenue."""
+    `for_broker`: the broker's own view of its orders (`queryset` holds only that broker's): share,
+    markup and commission from the commission ledger (net of clawbacks), and no platform net revenue."""
     zero = Value(0)
     paid = Q(status__in=PAID_STATUSES)
     figures = queryset.aggregate(
@@ -182,8 +182,8 @@ def order_summary(queryset: QuerySet[Order], *, broker_view: bool = False) -> di
         out.update(_money(name, int(figures[name])))
     out.update(_money("net_revenue", int(figures["revenue"]) - int(figures["refunded"])))
     out.update(_money("commission", int(figures["revenue_share"]) + int(figures["markup"])))
-    if broker_view:
-        earned = earned_totals(queryset)
+    if for_broker is not None:
+        earned = earned_totals(queryset, broker_id=for_broker.pk)
         out.update(_money("revenue_share", earned["revenue_share"]))
         out.update(_money("markup", earned["markup"]))
         out.update(_money("commission", earned["total"]))
@@ -315,7 +315,7 @@ def order_list(
     queryset = order_filter(broker_id=broker_id, direct_only=direct_only, status=status,
                             start_date=start_date, end_date=end_date)
     with_broker = broker is None
-    summary = order_summary_for_list(queryset, broker_view=not with_broker)
+    summary = order_summary_for_list(queryset, for_broker=broker)
     total = summary["orders_count"]
     rows, more = _page_rows(queryset.order_by("-created_at", "-pk"), page=page, limit=limit, cursor=cursor)
     if not with_broker:

@@ -10,7 +10,8 @@ from django.core.cache import cache
 
 from tradeline.brokers.services import broker_keys_rotate, broker_set_password
 from tradeline.fulfillment.emails import send_order_completed
-from tradeline.orders.models import DisputeStatus, OrderStatus
+from tradeline.orders.models import DisputeStatus, Order, OrderStatus
+from tradeline.orders.selectors import earned_totals
 from tradeline.payouts.services import (
     commission_apply_refund,
     commission_dispute_closed,
@@ -103,3 +104,16 @@ def test_broker_schemas_have_no_margin_fields(client):
         fields = set(schemas[name]["properties"])
         assert not {f for f in fields if f.startswith(("supplier_cost", "platform_"))}, name
     assert "platform_net_revenue" in schemas["AdminSummaryOut"]["properties"]
+
+
+@pytest.mark.django_db
+def test_ledger_sums_read_by_the_broker_index_equal_the_plain_join(book, make_broker):
+    broker, _, expected = book
+    other = make_broker()
+    commission_apply_refund(order=set_refunded(paid_order(broker=other, paid_at=utc(2026, 8, 6)), 60_000))
+    mine = Order.objects.filter(broker=broker)
+    assert earned_totals(mine, broker_id=broker.pk) == earned_totals(mine)
+    assert earned_totals(mine, broker_id=broker.pk)["total"] == sum(expected.values())
+    august = mine.filter(paid_at__gte=utc(2026, 8, 1))
+    assert earned_totals(august, broker_id=broker.pk) == earned_totals(august) == {
+        "revenue_share": 7_500 + 10_000, "markup": 15_000 + 20_000, "total": 22_500 + 30_000}
