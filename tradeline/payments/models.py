@@ -52,6 +52,9 @@ class Payment(TimeStampedModel):
 
     class Meta:
         ordering = ["created_at"]
+        # Excess payments are rare and each needs attention until refunded: the overview and the
+        # refund sweep find them through this small partial index, not a scan of every payment.
+        indexes = [models.Index(fields=["paid_at", "id"], condition=Q(role="EXCESS"), name="payment_excess")]
         constraints = [
             models.UniqueConstraint(fields=["order"], condition=Q(role="PAYING"), name="payment_one_paying_per_order"),
             models.UniqueConstraint(fields=["stripe_session_id"], name="payment_stripe_session_unique"),

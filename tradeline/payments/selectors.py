@@ -1,6 +1,6 @@
 """Reads of the payments app (for the dashboard and operators)."""
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet
 
 from tradeline.orders.models import PAID_PAYMENT_STATES, Order
 from tradeline.payments.models import Payment, PaymentRole, WebhookEvent
@@ -28,8 +28,6 @@ def webhook_events(*, status: str | None = None, order: Order | None = None, lim
 
 def webhook_event_counts() -> dict[str, int]:
     """How many events are in each status (the ones needing attention: NEEDS_REVIEW, FAILED, DEFERRED)."""
-    from django.db.models import Count
-
     rows = WebhookEvent.objects.values("status").annotate(n=Count("id")).order_by()
     counts = {status: 0 for status in WebhookEvent.Status.values}
     counts.update({row["status"]: row["n"] for row in rows})
