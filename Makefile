@@ -42,8 +42,8 @@ browsers:
 	    || echo "chromium could not be installed: browser tests will be skipped"; \
 	  else echo "chromium missing (apt-get install chromium): browser tests will be skipped"; fi; }
 
-## bench: performance figures (PostgreSQL at BENCH_DATABASE_URL, default local postgres)
-bench: install
+## bench: performance figures (PostgreSQL at BENCH_DATABASE_URL, default local postgres; chromium for the widget section)
+bench: install browsers
 	$(BIN)/python -m bench
 
 ## lock: re-pin the dependency tree after editing pyproject.toml
