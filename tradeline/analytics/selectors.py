@@ -223,8 +223,9 @@ def broker_performance(*, broker, days: int = 30, now: datetime | None = None) -
         "recent": {
             "orders": money["recent_orders"],
             "sales": money["recent_sales"],
-            "earnings": earned_totals(Order.objects.filter(
-                broker=broker, paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC)), broker_id=broker.pk)["total"],
+            "earnings": earned_totals(
+                Order.objects.filter(broker=broker, paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC)),
+                broker_id=broker.pk)["total"],
         },
         "funnel": funnel,
     }

@@ -151,7 +151,7 @@ def order_summary_for_list(queryset: QuerySet[Order], *, for_broker: Broker | No
     estimate = estimated_count(queryset)
     if estimate is None or estimate <= SUMMARY_LIVE_ROWS:
         return {**order_summary(queryset, for_broker=for_broker), "as_of": None}
-    key = f"orders:summary:{'broker' if for_broker else 'admin'}:" + hashlib.sha256(
+    key = f"orders:summary:{'admin' if for_broker is None else 'broker'}:" + hashlib.sha256(
         str(queryset.query).encode()).hexdigest()
     summary = cache.get(key)
     if summary is None:
