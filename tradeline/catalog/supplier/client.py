@@ -91,6 +91,16 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
         return None
 
 
+def _last_page(response: httpx.Response, page: int, data: list) -> bool:
+    """Whether `page` of a WooCommerce list is its last: `X-WP-TotalPages` says so (missing or
+    unreadable counts as one page), or the page came back empty."""
+    try:
+        total_pages = int(response.headers.get("X-WP-TotalPages", "1"))
+    except ValueError:
+        total_pages = 1
+    return page >= total_pages or not data
+
+
 class SupplierClient:
     def __init__(
         self,
@@ -214,11 +224,7 @@ class SupplierClient:
             if not isinstance(data, list):
                 raise SupplierUnavailable("The supplier's order list answer is not a list.")
             found += [SupplierOrder.from_json(row) for row in data]
-            try:
-                total_pages = int(response.headers.get("X-WP-TotalPages", "1"))
-            except ValueError:
-                total_pages = 1
-            if page >= total_pages or not data:
+            if _last_page(response, page, data):
                 return found
             page += 1
 
@@ -246,11 +252,7 @@ class SupplierClient:
             for row in data:
                 if isinstance(row, dict) and _meta_value(row, META_PLATFORM_ORDER_ID) == wanted:
                     return SupplierOrder.from_json(row)
-            try:
-                total_pages = int(response.headers.get("X-WP-TotalPages", "1"))
-            except ValueError:
-                total_pages = 1
-            if page >= total_pages or not data:
+            if _last_page(response, page, data):
                 return None
             page += 1
         return None
