@@ -11,7 +11,7 @@ from tradeline.audit.services import activity_log
 from tradeline.core.errors import NotFound
 from tradeline.orders.models import Order, OrderStatus
 from tradeline.orders.services import order_transition
-from tradeline.payments.models import Payment, PaymentRole
+from tradeline.payments.models import Payment, PaymentRole, Refund
 
 logger = logging.getLogger(__name__)
 
@@ -112,3 +112,18 @@ def order_flag_for_review(*, order_id, reason: str) -> bool:
                      metadata={"order_number": order.order_number, "previous_status": previous,
                                "reason": reason[:500]})
     return True
+
+
+def refund_answer_record(refund: Refund, *, stripe_refund_id: str | None, failed: bool) -> None:
+    """Stripe's answer on a refund row locked by the caller: FAILED or SUCCEEDED, with Stripe's
+    refund id. That id is unique (a constraint, not a check first): when another row already holds
+    it, the answer is stored without it and the clash is logged."""
+    refund.status = Refund.Status.FAILED if failed else Refund.Status.SUCCEEDED
+    refund.stripe_refund_id = stripe_refund_id or None
+    try:
+        with transaction.atomic():
+            refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
+    except IntegrityError:
+        logger.warning("refund %s: Stripe refund %s is already recorded; not stored", refund.pk, stripe_refund_id)
+        refund.stripe_refund_id = None
+        refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])

@@ -21,7 +21,7 @@ the paying payment. Network errors, Stripe 5xx and 429 are retried with backoff;
 import logging
 from enum import StrEnum
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ from tradeline.core.errors import ApplicationError, UpstreamError
 from tradeline.orders.models import PAID_PAYMENT_STATES, Order, PaymentMethod, PaymentStatus
 from tradeline.payments import stripe_gateway
 from tradeline.payments.models import Payment, PaymentRole, Refund
-from tradeline.payments.services.common import order_locked_or_none
+from tradeline.payments.services.common import order_locked_or_none, refund_answer_record
 
 logger = logging.getLogger(__name__)
 
@@ -107,14 +107,7 @@ def _finish(payment: Payment, refund: Refund, *, stripe_refund_id: str, failed: 
         refund = Refund.objects.select_for_update(of=("self",)).get(pk=refund.pk)
         # A success wins over a failure recorded by a concurrent attempt (same key: one refund at Stripe).
         if refund.status == Refund.Status.PENDING or (not failed and refund.status == Refund.Status.FAILED):
-            refund.status = Refund.Status.FAILED if failed else Refund.Status.SUCCEEDED
-            refund.stripe_refund_id = stripe_refund_id or None
-            try:
-                with transaction.atomic():  # Stripe's refund id is unique: a constraint, not a check first
-                    refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
-            except IntegrityError:
-                refund.stripe_refund_id = None
-                refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
+            refund_answer_record(refund, stripe_refund_id=stripe_refund_id, failed=failed)
         if failed:
             activity_log(action="order.excess_refund_failed", entity=order, broker_id=order.broker_id,
                          metadata={"order_number": order.order_number, "payment_id": str(payment.pk),

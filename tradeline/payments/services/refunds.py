@@ -13,7 +13,7 @@ import uuid
 from enum import StrEnum
 from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -42,6 +42,7 @@ from tradeline.payments.services.common import (
     order_locked,
     paying_payment_locked,
     payment_summary,
+    refund_answer_record,
     review_reason_with,
 )
 from tradeline.payments.services.excess import excess_payment_of, excess_refunded_total_set
@@ -302,16 +303,7 @@ def refund_create(*, order_id, amount: int | None, admin, reason: str = "") -> R
         payment = Payment.objects.locked(payment.pk)
         refund = Refund.objects.select_for_update(of=("self",)).get(pk=refund.pk)
         if refund.status == Refund.Status.PENDING:
-            refund.status = Refund.Status.FAILED if failed else Refund.Status.SUCCEEDED
-            refund.stripe_refund_id = stripe_refund_id or None
-            try:
-                with transaction.atomic():  # the refund id is unique: a constraint, not a check first
-                    refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
-            except IntegrityError:
-                logger.warning("refund %s: Stripe refund %s is already recorded; not stored", refund.pk,
-                               stripe_refund_id)
-                refund.stripe_refund_id = None
-                refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
+            refund_answer_record(refund, stripe_refund_id=stripe_refund_id, failed=failed)
         if refund.status == Refund.Status.FAILED:
             activity_log(action="refund.failed", entity=refund, actor_user=admin,
                          metadata={"order_number": order.order_number, "stripe_refund": stripe_refund_id or ""})
