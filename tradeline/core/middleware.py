@@ -41,16 +41,17 @@ _CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NO
 
 
 class ApiJsonErrorMiddleware:
-    """Keeps the API's error format at the edge: an error response under /api/ that is not JSON (405
-    from the router, an HTML 400/403/500 from Django itself) becomes `{"error", "code", "details"}`
-    with its status and headers kept."""
+    """Keeps the API's error format at the edge: an error response under /api/, or to a page asked
+    for as JSON (`?format=json`, e.g. the order-status page), that is not JSON (405 from the router,
+    an HTML 400/403/404/500 from Django itself, a plain-text 429) becomes `{"error", "code",
+    "details"}` with its status and headers kept."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") or request.GET.get("format") == "json":
             return _as_json_error(response)
         return response
 

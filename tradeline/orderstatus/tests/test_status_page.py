@@ -161,3 +161,13 @@ def test_status_link_send_logs_the_resend(paid_order):
     assert status_link_send(order=paid_order) is True
     assert ActivityLog.objects.get(action="order.status_link_sent").metadata == {
         "order_number": paid_order.order_number, "sent": True}
+
+
+def test_errors_of_the_json_variant_are_json(client, paid_order, settings):
+    missing = _get(client, f"/status/{paid_order.pk}/{'x' * 32}?format=json")
+    assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
+    settings.RATE_LIMIT_STATUS_PAGE = "1/60"
+    _get(client, status_path(paid_order.pk) + "?format=json", ip="203.0.113.90")
+    limited = _get(client, status_path(paid_order.pk) + "?format=json", ip="203.0.113.90")
+    assert limited.status_code == 429 and limited.json()["code"] == "RATE_LIMITED"
+    assert int(limited["Retry-After"]) >= 1
