@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from tradeline.audit.services import activity_log
 from tradeline.core.errors import Conflict, NotFound
+from tradeline.core.tasks import live_task_arguments
 from tradeline.fulfillment.models import SupplierOrder
 from tradeline.fulfillment.services import FulfillmentOutcome, fulfillment_attempt, lease_seconds
 from tradeline.fulfillment.tasks import fulfil_order
@@ -48,17 +47,9 @@ def fulfillment_place(*, order_id) -> FulfillmentOutcome:
 def _live_task_order_ids(order_ids=None) -> set[str]:
     """Order ids with a fulfillment task waiting or running (a RUNNING task older than the lease is
     considered dead: its worker crashed)."""
-    stale = timezone.now() - timedelta(seconds=lease_seconds())
-    rows = DBTaskResult.objects.filter(task_path=fulfil_order.module_path).filter(
-        Q(status="READY") | Q(status="RUNNING", started_at__gte=stale)
-    )
-    wanted = {str(pk) for pk in order_ids} if order_ids is not None else set()
-    result = set()
-    for args in rows.values_list("args_kwargs", flat=True):
-        order_id = str(((args or {}).get("kwargs") or {}).get("order_id") or "")
-        if order_id and (order_ids is None or order_id in wanted):
-            result.add(order_id)
-    return result
+    live = live_task_arguments(fulfil_order, "order_id",
+                               running_since=timezone.now() - timedelta(seconds=lease_seconds()))
+    return live if order_ids is None else live & {str(pk) for pk in order_ids}
 
 
 def fulfillment_retry(*, order_id, admin) -> Order:

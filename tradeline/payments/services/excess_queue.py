@@ -7,10 +7,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
+from tradeline.core.tasks import live_task_arguments
 from tradeline.payments.models import Payment
 from tradeline.payments.selectors import excess_payments_unrefunded
 from tradeline.payments.tasks import refund_excess_payment
@@ -24,10 +23,7 @@ def excess_refund_enqueue(*, payment: Payment) -> None:
 
 def _live_task_payment_ids() -> set[str]:
     stale = timezone.now() - timedelta(seconds=int(settings.EXCESS_REFUND_BACKOFF_SECONDS) * 4 + 300)
-    rows = DBTaskResult.objects.filter(task_path=refund_excess_payment.module_path).filter(
-        Q(status="READY") | Q(status="RUNNING", started_at__gte=stale))
-    return {str(((args or {}).get("kwargs") or {}).get("payment_id") or "")
-            for args in rows.values_list("args_kwargs", flat=True)}
+    return live_task_arguments(refund_excess_payment, "payment_id", running_since=stale)
 
 
 def excess_refund_sweep(*, limit: int = 500, dry_run: bool = False) -> list[str]:
