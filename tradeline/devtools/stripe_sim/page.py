@@ -17,6 +17,7 @@ h1{font-size:20px;margin:0 0 4px} .muted{color:#697386;font-size:13px}
 table{width:100%;border-collapse:collapse;margin:18px 0} td{padding:8px 0;border-bottom:1px solid #e3e8ee;vertical-align:top}
 td.amt{text-align:right;white-space:nowrap} tr.total td{font-weight:700;border-bottom:none}
 label{display:block;font-size:13px;margin-top:10px} input{width:100%;padding:8px;box-sizing:border-box}
+.terms input{width:auto;padding:0;margin:0 6px 0 0;vertical-align:-2px}
 .buttons{display:grid;gap:8px;margin-top:18px} button{padding:11px;border:0;border-radius:6px;font-size:15px;cursor:pointer}
 .pay{background:#635bff;color:#fff} .alt{background:#e3e8ee} .danger{background:#fde8e8;color:#a4161a}
 .notice{padding:10px;border-radius:6px;background:#fff4e5;margin:12px 0} .ok{background:#e6f7ed}

@@ -115,6 +115,8 @@
     ".line .amount{text-align:right;font-variant-numeric:tabular-nums}",
     ".line .msg{grid-column:1/-1;color:#92400e;font-size:13px}",
     ".agreement{font-size:13px;margin:10px 0}.agreement a{color:var(--tlm-primary)}",
+    // the box sits on the sentence's first line (not stretched to the cart's width like the text inputs)
+    ".cart .agreement input[type=checkbox]{width:auto;min-height:0;margin:0 6px 0 0;padding:0;vertical-align:-2px}",
     ".cart label{display:block;font-size:13px;margin:10px 0 4px}",
     ".total{display:flex;justify-content:space-between;font-weight:700;font-size:16px;margin:12px 0 2px}",
     ".note{font-size:12px;color:var(--tlm-muted);margin:0 0 6px}",
